@@ -1,0 +1,60 @@
+"""Pyomo model builders for the capital-portfolio model (section 4 of the format).
+
+Each rule family lives in its own module with one ``add(model, instance, variables)``
+function that appends its rows and returns their :class:`~formulations.rows.RowBlock`
+records. :func:`build` runs the families listed in :data:`FAMILIES`; a new family
+(scheduling, risk, loans) is a new module added to that tuple, touching no other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from formulations import budget, dependencies, hurdle, labor, sectors
+from formulations.rows import RowBlock, linear
+from formulations.variables import Variables, add_linking, add_variables
+from optimizer.instance import Instance
+
+__all__ = ["FAMILIES", "PortfolioModel", "build"]
+
+Family = Callable[[pyo.Block, Instance, Variables], list[RowBlock]]
+
+#: The rule families of format version 1, in the order their rows enter the model.
+FAMILIES: tuple[tuple[str, Family], ...] = (
+    ("budget", budget.add),
+    ("sectors", sectors.add),
+    ("labor", labor.add),
+    ("hurdle", hurdle.add),
+    ("dependencies", dependencies.add),
+)
+
+
+@dataclass(frozen=True)
+class PortfolioModel:
+    """A built model: the Pyomo model, its variables in column order, and its row blocks."""
+
+    model: pyo.ConcreteModel
+    instance: Instance
+    variables: Variables
+    blocks: tuple[RowBlock, ...]
+
+    @property
+    def trivially_infeasible(self) -> list[tuple[str, object]]:
+        """Rows no plan can meet because they hold no variable (e.g. an empty sector's floor)."""
+        return [(b.name, key) for b in self.blocks for key in b.empty_violations]
+
+
+def build(instance: Instance, families: Sequence[tuple[str, Family]] = FAMILIES
+          ) -> PortfolioModel:
+    """Build the section-4 MIP: maximize sum_i r_i u_i subject to every rule family."""
+    model = pyo.ConcreteModel(name=instance.name)
+    v = add_variables(model, instance)
+    model.total_return = pyo.Objective(expr=linear(instance.returns, v.units),
+                                       sense=pyo.maximize)
+    blocks = list(add_linking(model, instance, v))
+    for _name, family in families:
+        blocks.extend(family(model, instance, v))
+    return PortfolioModel(model, instance, v, tuple(blocks))

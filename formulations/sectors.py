@@ -1,0 +1,29 @@
+"""Sector rules: committed capital in each sector between its floor and ceiling.
+
+    min_s <= sum_{i in s} C_i u_i <= max_s      for every sector with a limit
+
+A floor of 0 is no rule (capital is never negative) and adds no row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+
+from formulations.rows import RowBlock, add_rows
+from formulations.variables import Variables
+from optimizer.instance import Instance
+
+NAME = "sector_limits"
+
+
+def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+    n, n_sectors = instance.n_projects, len(instance.sectors)
+    lower = np.where(instance.sector_min > 0, instance.sector_min, -np.inf)
+    upper = np.where(np.isfinite(instance.sector_max), instance.sector_max, np.inf)
+    if not (np.isfinite(lower).any() or np.isfinite(upper).any()):
+        return []
+    membership = sp.csr_array((instance.total_capital, (instance.sector_index, np.arange(n))),
+                              shape=(n_sectors, n))
+    return [add_rows(model, NAME, membership, v.units, lower, upper, instance.sectors)]

@@ -1,0 +1,121 @@
+"""The Python API: load a program, solve it with options, read the result.
+
+    >>> from optimizer import load, solve, SolveOptions
+    >>> instance = load("instances/pilot/program.yaml")
+    >>> result = solve(instance, SolveOptions(time_limit=60, threads=1))
+    >>> result.status, result.valid
+    ('optimal', True)
+
+Every plan is passed through the independent checker before it is returned; a plan the
+checker rejects is retried once with tighter solver tolerances and, if it still breaks a
+rule, returned with status ``invalid`` and the broken rules listed, never as a plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from formulations import build
+from optimizer.check import check_plan
+from optimizer.instance import Instance
+from optimizer.loading import load
+from optimizer.results import Conflict, Result, build_result
+from optimizer.solver import SolveOptions, SolverOutcome, run_highs
+
+__all__ = ["load", "solve"]
+
+#: Tolerance used for the one retry after the checker rejects a plan.
+TIGHT_TOLERANCE = 1e-9
+
+
+def _units(instance: Instance, outcome: SolverOutcome) -> np.ndarray | None:
+    if outcome.values is None:
+        return None
+    return np.round(outcome.values[: instance.n_projects]).astype(np.int64)
+
+
+def solve(program: Instance | str | Path, options: SolveOptions | None = None) -> Result:
+    """Choose the units to fund that maximise total return under every rule.
+
+    ``program`` is an :class:`Instance` or a path to a program file. Returns a
+    :class:`Result` for every outcome, infeasible and stopped-at-a-limit included.
+    Raises :class:`~optimizer.errors.InstanceError` for an invalid program file and
+    :class:`~optimizer.errors.UsageError` for invalid options.
+    """
+    options = options or SolveOptions()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    if isinstance(program, Instance):
+        instance = program
+        timings["load"] = 0.0
+    else:
+        instance = load(program)
+        timings["load"] = time.perf_counter() - start
+
+    t = time.perf_counter()
+    pm = build(instance)
+    timings["build"] = time.perf_counter() - t
+
+    solver_info = {"name": "highs", "interface": "pyomo-standard-form+highspy",
+                   "threads": options.threads, "gap_tolerance": options.gap,
+                   "time_limit": options.time_limit, "seed": options.seed}
+    if pm.trivially_infeasible:
+        from optimizer.explain import explain_infeasible
+
+        conflicts = explain_infeasible(pm)
+        timings["total"] = time.perf_counter() - start
+        return build_result(instance, status="infeasible", termination="infeasible",
+                            objective=None, bound=None, gap=None, units=None, check=None,
+                            timings=timings, solver=solver_info, conflicts=conflicts,
+                            message="; ".join(c.message for c in conflicts))
+
+    outcome = run_highs(pm, options)
+    timings["translate"] = outcome.translate_seconds
+    timings["solve"] = outcome.solve_seconds
+    t = time.perf_counter()
+    units = _units(instance, outcome)
+    report = check_plan(instance, units) if units is not None else None
+    message = outcome.message
+    if report is not None and not report.valid:
+        retry = run_highs(pm, replace(options, feasibility_tolerance=TIGHT_TOLERANCE))
+        timings["solve"] += retry.solve_seconds
+        retry_units = _units(instance, retry)
+        retry_report = check_plan(instance, retry_units) if retry_units is not None else None
+        broken = "; ".join(map(str, report.violations[:5]))
+        if retry_report is not None and retry_report.valid:
+            outcome, units, report = retry, retry_units, retry_report
+            message = (f"the first plan broke a rule ({broken}); re-solved with feasibility "
+                       f"tolerance {TIGHT_TOLERANCE:g}")
+        else:
+            outcome = replace(outcome, status="invalid")
+            message = (f"the solver's plan breaks rules beyond tolerance, also after a retry "
+                       f"with tolerance {TIGHT_TOLERANCE:g}: {broken}")
+    timings["check"] = time.perf_counter() - t
+
+    conflicts: tuple[Conflict, ...] = ()
+    if outcome.status == "infeasible":
+        from optimizer.explain import explain_infeasible
+
+        t = time.perf_counter()
+        conflicts = explain_infeasible(pm)
+        timings["explain"] = time.perf_counter() - t
+        message = "; ".join(c.message for c in conflicts)
+
+    objective, bound, gap = outcome.objective, outcome.bound, outcome.gap
+    if report is not None and outcome.status in ("optimal", "feasible"):
+        objective = report.total_return  # the checker's recomputation, not the solver's
+        if bound is not None:
+            bound = max(bound, objective)
+            diff = bound - objective
+            gap = 0.0 if diff <= 1e-9 * max(1.0, abs(objective)) else (
+                diff / abs(objective) if objective else float("inf"))
+    solver_info.update({"version": outcome.solver_version, "options": outcome.options})
+    timings["total"] = time.perf_counter() - start
+    return build_result(instance, status=outcome.status, termination=outcome.termination,
+                        objective=objective, bound=bound, gap=gap, units=units, check=report,
+                        timings=timings, solver=solver_info, conflicts=conflicts,
+                        message=message)

@@ -1,0 +1,206 @@
+"""The independent checker: does a plan keep every rule of the program?
+
+It recomputes everything from the instance's validated tables (projects, profiles,
+dependencies) and the chosen units with pandas alone. It uses neither the Pyomo model nor
+the prepared model arrays of :mod:`optimizer.loading`, so a mistake in either shows up
+here as a broken rule instead of passing silently.
+
+Tolerance: a rule is broken when it is exceeded by more than ``rtol * max(1, |limit|)``
+(default 1e-6 relative), a unit count is broken when it is not a whole number in
+``0..max_units``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer.instance import Instance
+
+__all__ = ["Violation", "CheckReport", "check_plan", "usage_by_year"]
+
+RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which, where, the plan's value, the limit and by how much."""
+
+    rule: str  # units | budget_total | budget_year | sector_min | sector_max | labor_year
+    #            | hurdle | requires | excludes | force_in | force_out
+    key: str  # the year, sector, project or projects concerned
+    value: float
+    limit: float
+    excess: float
+
+    def __str__(self) -> str:
+        return (f"{self.rule} [{self.key}]: plan has {self.value:,.6g}, limit {self.limit:,.6g}"
+                f" (off by {self.excess:,.3g})")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The checker's verdict and the usage it recomputed."""
+
+    violations: tuple[Violation, ...]
+    total_capital: float
+    total_return: float
+    capital_by_year: pd.Series  # horizon years (and later years) -> $B
+    capital_by_sector: pd.Series  # sector -> $B
+    labor_by_year: pd.Series  # year -> specialists
+
+    @property
+    def valid(self) -> bool:
+        return not self.violations
+
+
+def usage_by_year(instance: Instance, units: pd.Series) -> pd.DataFrame:
+    """Long table (project, year, capital, labor) of what a plan disburses and employs,
+    per unit counts in ``units`` (indexed by project id), years after the horizon included."""
+    projects = instance.projects.set_index("id")
+    funded = units[units > 0]
+    p = projects.loc[funded.index]
+    profiled = set(instance.profiles["project"])
+    rows = []
+    # even spread over the build years
+    spread = p[~p.index.isin(profiled)]
+    if len(spread):
+        frame = spread.reset_index()[["id", "start", "build_years", "capital", "labor"]]
+        frame["offset"] = frame["build_years"].map(lambda b: list(range(int(b))))
+        frame = frame.explode("offset")
+        rows.append(pd.DataFrame({
+            "project": frame["id"],
+            "year": frame["start"] + frame["offset"].astype(int),
+            "capital": frame["capital"] / frame["build_years"],
+            "labor": frame["labor"],
+        }))
+    # profiles replace the spread
+    prof = instance.profiles[instance.profiles["project"].isin(funded.index)]
+    if len(prof):
+        rows.append(prof[["project", "year", "capital", "labor"]])
+    # reinvestments, inside the horizon only, with no labor
+    again = p[p["reinvest_every"] > 0].reset_index()
+    if len(again):
+        again["k"] = [list(range(1, (instance.last_year - s) // e + 1))
+                      for s, e in zip(again["start"], again["reinvest_every"], strict=True)]
+        again = again.explode("k").dropna(subset=["k"])
+        if len(again):
+            rows.append(pd.DataFrame({
+                "project": again["id"],
+                "year": again["start"] + again["k"].astype(int) * again["reinvest_every"],
+                "capital": again["reinvest_capital"],
+                "labor": 0.0,
+            }))
+    if not rows:
+        return pd.DataFrame({"project": [], "year": [], "capital": [], "labor": []})
+    table = pd.concat(rows, ignore_index=True)
+    table["year"] = table["year"].astype(int)
+    scale = table["project"].map(funded).astype(float)
+    table["capital"] = table["capital"].astype(float) * scale
+    table["labor"] = table["labor"].astype(float) * scale
+    return table
+
+
+def _over(value: float, limit: float, rtol: float) -> float:
+    """How far value exceeds limit beyond tolerance (0 when within)."""
+    excess = value - limit
+    return excess if excess > rtol * max(1.0, abs(limit)) else 0.0
+
+
+def check_plan(instance: Instance, units: pd.Series | np.ndarray,
+               rtol: float = RTOL) -> CheckReport:
+    """Check a plan (units per project, by id or in project order) against every rule."""
+    ids = instance.projects["id"]
+    if not isinstance(units, pd.Series):
+        units = pd.Series(np.asarray(units), index=ids.to_numpy())
+    units = units.reindex(ids.to_numpy()).fillna(0)
+    bad: list[Violation] = []
+    projects = instance.projects.set_index("id")
+
+    # units: whole numbers within 0..max_units
+    values = units.to_numpy(dtype=float)
+    max_units = projects["max_units"].to_numpy(dtype=float)
+    off = np.abs(values - np.round(values)) > 1e-9
+    for pid, v in units[off].items():
+        bad.append(Violation("units", str(pid), float(v), float(np.round(v)),
+                             float(abs(v - np.round(v)))))
+    for pid, v, m in zip(units.index[values < 0], values[values < 0], max_units[values < 0],
+                         strict=True):
+        bad.append(Violation("units", str(pid), float(v), 0.0, float(-v)))
+        del m
+    over_units = values > max_units
+    for pid, v, m in zip(units.index[over_units], values[over_units], max_units[over_units],
+                         strict=True):
+        bad.append(Violation("units", str(pid), float(v), float(m), float(v - m)))
+    units = units.round().clip(lower=0)
+
+    table = usage_by_year(instance, units)
+    per_year = table.groupby("year")[["capital", "labor"]].sum()
+    horizon = pd.Index(range(instance.first_year, instance.last_year + 1), name="year")
+    capital_by_year = per_year["capital"].reindex(
+        horizon.union(per_year.index), fill_value=0.0).rename("capital")
+    labor_by_year = per_year["labor"].reindex(horizon, fill_value=0.0).rename("labor")
+    total_capital = float(table["capital"].sum())
+    funded = units[units > 0]
+    by_project = table.groupby("project")["capital"].sum()
+    sector_of = projects["sector"]
+    capital_by_sector = (by_project.groupby(sector_of.reindex(by_project.index)).sum()
+                         .reindex(list(instance.sectors), fill_value=0.0).rename("capital"))
+    returns = projects["return"].reindex(funded.index)
+    total_return = float((returns * funded).sum())
+
+    if instance.budget_total is not None:
+        e = _over(total_capital, instance.budget_total, rtol)
+        if e:
+            bad.append(Violation("budget_total", "total", total_capital, instance.budget_total, e))
+    for year, cap in zip(instance.years, instance.budget_per_year, strict=True):
+        if np.isfinite(cap):
+            used = float(capital_by_year.get(int(year), 0.0))
+            e = _over(used, float(cap), rtol)
+            if e:
+                bad.append(Violation("budget_year", str(int(year)), used, float(cap), e))
+    for sector, low, high in zip(instance.sectors, instance.sector_min, instance.sector_max,
+                                 strict=True):
+        used = float(capital_by_sector[sector])
+        if np.isfinite(low):
+            e = _over(float(low), used, rtol) if low > 0 else 0.0
+            if e:
+                bad.append(Violation("sector_min", sector, used, float(low), e))
+        if np.isfinite(high):
+            e = _over(used, float(high), rtol)
+            if e:
+                bad.append(Violation("sector_max", sector, used, float(high), e))
+    for year, cap in zip(instance.years, instance.labor_capacity, strict=True):
+        if np.isfinite(cap):
+            used = float(labor_by_year.get(int(year), 0.0))
+            e = _over(used, float(cap), rtol)
+            if e:
+                bad.append(Violation("labor_year", str(int(year)), used, float(cap), e))
+    if instance.hurdle_rate is not None:
+        need = instance.hurdle_rate * total_capital
+        scale = max(abs(need), abs(total_return))
+        if need - total_return > rtol * max(1.0, scale):
+            bad.append(Violation("hurdle", f"rate {instance.hurdle_rate:g}", total_return, need,
+                                 need - total_return))
+
+    is_funded = units > 0
+    id_array = ids.to_numpy()
+    for a, b in instance.requires:
+        if is_funded.iloc[a] and not is_funded.iloc[b]:
+            bad.append(Violation("requires", f"{id_array[a]} requires {id_array[b]}", 1.0, 0.0,
+                                 1.0))
+    for group in instance.excludes:
+        count = int(is_funded.iloc[group].sum())
+        if count > 1:
+            bad.append(Violation("excludes", ", ".join(map(str, id_array[group])), count, 1.0,
+                                 count - 1.0))
+    force = projects["force"]
+    for pid in force.index[(force == "in").to_numpy() & ~is_funded.to_numpy()]:
+        bad.append(Violation("force_in", str(pid), 0.0, 1.0, 1.0))
+    for pid in force.index[(force == "out").to_numpy() & is_funded.to_numpy()]:
+        bad.append(Violation("force_out", str(pid), float(units[pid]), 0.0, float(units[pid])))
+
+    return CheckReport(tuple(bad), total_capital, total_return, capital_by_year,
+                       capital_by_sector, labor_by_year)

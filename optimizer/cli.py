@@ -1,0 +1,179 @@
+"""The command line: ``optimizer solve FILE`` and friends.
+
+It parses arguments and calls the API; it holds no logic of its own. Exit codes follow
+section 5 of the format: 0 a plan, 2 bad usage or an invalid instance, 3 proven
+infeasible, 4 stopped at a limit with no plan, 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code is already 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2147483647], got {text!r}")
+    return value
+
+
+def _gap(text: str) -> float:
+    value = _non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="optimizer", description="Capital-portfolio optimizer (Pyomo + HiGHS).")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    s = sub.add_parser("solve", help="solve a program file and check the plan")
+    s.add_argument("path", help="program file (.yaml, .yml or .json)")
+    s.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S",
+                   help="stop after S seconds with the best plan found (default: none)")
+    s.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
+                   help="stop when the relative gap is at most G (default: 1e-4)")
+    s.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help="HiGHS threads (default: HiGHS decides)")
+    s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
+    s.add_argument("--presolve", choices=("auto", "on", "off"), default="auto",
+                   help="HiGHS presolve (default: auto, off from 50,000 projects)")
+    s.add_argument("--json", action="store_true",
+                   help="print one JSON object on standard output and nothing else")
+    s.add_argument("--out", metavar="FILE", default=None,
+                   help="also write the result: FILE.json (the JSON object) or FILE.csv "
+                        "(the funded projects)")
+    s.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    v = sub.add_parser("validate", help="check a program file without solving it")
+    v.add_argument("path")
+    v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+class _LiveProgress:
+    """Elapsed time, incumbent, bound and gap on one refreshed terminal line."""
+
+    def __init__(self) -> None:
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, p: object) -> None:
+        now = time.monotonic()
+        elapsed = getattr(p, "elapsed", 0.0)
+        if elapsed < 1.0 or now - self.last < 0.25:
+            return
+        self.last = now
+        inc, bnd, gap = (getattr(p, k) for k in ("incumbent", "bound", "gap"))
+        text = (f"\r  {elapsed:7.1f}s  incumbent {'-' if inc is None else f'{inc:,.6g}':>12}"
+                f"  bound {'-' if bnd is None else f'{bnd:,.6g}':>12}"
+                f"  gap {'-' if gap is None else f'{gap:.3%}':>8}")
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from optimizer.api import solve
+    from optimizer.errors import UsageError
+    from optimizer.solver import SolveOptions
+
+    if args.out is not None and not args.out.lower().endswith((".json", ".csv")):
+        raise UsageError(f"--out {args.out}: the file must end in .json or .csv")
+    live = _LiveProgress() if (not args.json and sys.stderr.isatty()) else None
+    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                           seed=args.seed, presolve=args.presolve, progress=live)
+    try:
+        result = solve(args.path, options)
+    finally:
+        if live is not None:
+            live.close()
+    for warning in result.instance.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.out is not None:
+        result.write(args.out)
+    if args.json:
+        sys.stdout.write(result.to_json() + "\n")
+    else:
+        print(result.summary())
+    if result.status in ("infeasible", "no_solution", "invalid"):
+        print(f"optimizer: {result.status}: {result.message}", file=sys.stderr)
+    return result.exit_code
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from optimizer.loading import load
+
+    instance = load(args.path)
+    for warning in instance.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{args.path}: valid ({instance.n_projects} projects, "
+          f"{instance.first_year}-{instance.last_year}, {len(instance.sectors)} sectors)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from optimizer.errors import InstanceError, UsageError
+
+    try:
+        if args.command == "solve":
+            return _solve(args)
+        return _validate(args)
+    except InstanceError as exc:
+        print(f"optimizer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"optimizer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("optimizer: interrupted before the solve started; nothing written",
+              file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"optimizer: internal error: {type(exc).__name__}: {exc}. This is a bug; "
+              "please report it with the program file (run with --debug for details).",
+              file=sys.stderr)
+        return EXIT_INTERNAL

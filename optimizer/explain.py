@@ -1,0 +1,141 @@
+"""Why a program is infeasible, in its own terms.
+
+Every rule row of the model is made elastic: a nonnegative slack per violated side, with
+a cost of one per unit of violation relative to the limit's size. Minimising total slack
+(units stay whole numbers, forced choices stay hard) finds a smallest relaxation; each
+row whose slack is positive is a rule in conflict, reported with what it requires and
+what the best plan achieves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from formulations import PortfolioModel
+from optimizer.results import Conflict
+
+__all__ = ["explain_infeasible"]
+
+_UNITS = {"budget_total": "$B", "budget_year": "$B", "sector_limits": "$B",
+          "labor_year": "specialists", "hurdle": "$B"}
+
+
+def _row_names(pm: PortfolioModel, owners: list[Any]) -> list[tuple[str, Any]]:
+    keys = {b.name: b.keys for b in pm.blocks}
+    out = []
+    for con in owners:
+        comp = con.parent_component()
+        out.append((comp.local_name, keys[comp.local_name][con.index()]))
+    return out
+
+
+def _describe(block: str, key: Any, side: str, limit: float, reached: float,
+              forced: list[str], hurdle: float | None) -> Conflict:
+    fmt = (lambda x: f"{x:,.0f}") if block == "labor_year" else (lambda x: f"{x:,.4g}")
+    with_forced = f" with the forced projects {', '.join(forced)}" if forced else ""
+    short = abs(limit - reached)
+    if block == "budget_total":
+        msg = (f"the total budget of {fmt(limit)} $B cannot cover the program's other rules"
+               f"{with_forced}: they need at least {fmt(reached)} $B ({fmt(short)} over)")
+        return Conflict("budget.total", "total", limit, reached, msg)
+    if block == "budget_year":
+        msg = (f"the {key} disbursement cap of {fmt(limit)} $B is {fmt(short)} $B short"
+               f"{with_forced}: the plan needs {fmt(reached)} $B in {key}")
+        return Conflict("budget.per_year", str(key), limit, reached, msg)
+    if block == "labor_year":
+        msg = (f"labor in {key} is {fmt(short)} specialists short{with_forced}: the plan needs "
+               f"{fmt(reached)} against a capacity of {fmt(limit)}")
+        return Conflict("labor.capacity", str(key), limit, reached, msg)
+    if block == "sector_limits":
+        if side == "lower":
+            msg = (f"the {key} floor of {fmt(limit)} $B cannot be met{with_forced} under the "
+                   f"other rules: the best plan reaches {fmt(reached)} ({fmt(short)} short)")
+            return Conflict("sectors.min", str(key), limit, reached, msg)
+        msg = (f"the {key} ceiling of {fmt(limit)} $B cannot be kept{with_forced}: the plan "
+               f"needs {fmt(reached)} ({fmt(short)} over)")
+        return Conflict("sectors.max", str(key), limit, reached, msg)
+    if block == "hurdle":
+        msg = (f"the hurdle rate of {hurdle:g} cannot be met{with_forced}: the best plan's "
+               f"return falls {fmt(short)} $B short of hurdle_rate x capital")
+        return Conflict("hurdle_rate", "hurdle", limit, reached, msg)
+    if block == "requires":
+        a, b = key
+        msg = f"project {a} requires {b}, which the other rules rule out{with_forced}"
+        return Conflict("dependencies.requires", f"{a}->{b}", 0.0, reached, msg)
+    if block == "excludes":
+        msg = (f"at most one of {', '.join(key)} may be funded, but the other rules need "
+               f"{fmt(reached + 1 if side == 'upper' else reached)}{with_forced}")
+        return Conflict("dependencies.excludes", ", ".join(key), 1.0, reached, msg)
+    msg = f"rule {block}[{key}] cannot be met ({fmt(reached)} against {fmt(limit)})"
+    return Conflict(block, str(key), limit, reached, msg)
+
+
+def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Conflict, ...]:
+    """Conflicting rules of an infeasible model, from a minimum elastic relaxation."""
+    import highspy
+
+    from optimizer.solver import quiet_stdout, translate_with_rows
+
+    inst = pm.instance
+    forced = [str(x) for x in inst.ids[inst.force_in][:10]]
+    conflicts = [
+        Conflict("sectors.min", str(key), float(inst.sector_min[inst.sectors.index(key)]), 0.0,
+                 f"the {key} floor of {inst.sector_min[inst.sectors.index(key)]:,.4g} $B "
+                 f"cannot be met: no project is in the sector")
+        for name, key in pm.trivially_infeasible if name == "sectors" or name == "sector_limits"
+    ]
+    if conflicts:
+        return tuple(conflicts)
+    with quiet_stdout():
+        lp, owners = translate_with_rows(pm)
+        m, n = lp.num_row_, lp.num_col_
+        lower = np.asarray(lp.row_lower_, dtype=float)
+        upper = np.asarray(lp.row_upper_, dtype=float)
+        names = _row_names(pm, owners)
+        soft = np.array([not block.startswith("link_") for block, _ in names], dtype=bool)
+        up_rows = np.flatnonzero(np.isfinite(upper) & soft)
+        lo_rows = np.flatnonzero(np.isfinite(lower) & soft)
+        scale = lambda b: 1.0 / np.maximum(1.0, np.abs(b))  # noqa: E731
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.passModel(lp)
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+        # one slack column per finite side of each row
+        k_up, k_lo = len(up_rows), len(lo_rows)
+        costs = np.concatenate([scale(upper[up_rows]), scale(lower[lo_rows])])
+        h.addVars(k_up + k_lo, np.zeros(k_up + k_lo), np.full(k_up + k_lo, highspy.kHighsInf))
+        h.changeColsCost(k_up + k_lo, np.arange(n, n + k_up + k_lo, dtype=np.int32), costs)
+        for j, r in enumerate(up_rows):
+            h.changeCoeff(int(r), n + j, -1.0)
+        for j, r in enumerate(lo_rows):
+            h.changeCoeff(int(r), n + k_up + j, 1.0)
+        h.run()
+        if h.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
+            return (Conflict("program", "all", None, None,
+                             "no plan meets all rules together; the relaxation that would name "
+                             "them did not finish in time"),)
+        x = np.asarray(h.getSolution().col_value)
+        activity = np.asarray(h.getSolution().row_value)
+    slack_up, slack_lo = x[n:n + k_up], x[n + k_up:]
+    found: list[tuple[float, Conflict]] = []
+    for rows, slack, side, limits in ((up_rows, slack_up, "upper", upper),
+                                      (lo_rows, slack_lo, "lower", lower)):
+        for r, s in zip(rows, slack, strict=True):
+            if s <= 1e-7 * max(1.0, abs(limits[r])):
+                continue
+            block, key = names[r]
+            reached = activity[r] + (s if side == "upper" else -s)
+            # activity includes the slack column; undo it to get the plan's own value
+            found.append((s * scale(limits[r]), _describe(block, key, side, float(limits[r]),
+                                                            float(reached), forced,
+                                                            inst.hurdle_rate)))
+    if not found:
+        return (Conflict("program", "all", None, None,
+                         "no plan meets all rules together (the solver proved it), but no "
+                         "single rule could be singled out"),)
+    found.sort(key=lambda item: -item[0])
+    return tuple(c for _, c in found)

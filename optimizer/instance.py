@@ -1,0 +1,163 @@
+"""The validated, immutable program: an :class:`Instance`.
+
+An ``Instance`` is made by :func:`optimizer.loading.load` (or by :meth:`Instance.replace`
+for a what-if) and never changes afterwards. Besides the validated tables it carries
+the prepared arrays every model builder uses, so no builder scans projects in a loop:
+
+* ``capital_by_year``: per-unit capital of project i in horizon year t (n x Y, sparse),
+  spread or profile plus reinvestments;
+* ``labor_by_year``: per-unit specialists of project i in horizon year t (n x Y, sparse);
+* ``total_capital``: C_i, per-unit capital over the whole plan (years after the horizon
+  included, reinvestments only inside it);
+* ``sector_index``: position of each project's sector in ``sectors``.
+
+Units: money in billions of US dollars, labor in specialists, years as integers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+__all__ = ["Instance", "PROJECT_COLUMNS", "PROFILE_COLUMNS"]
+
+#: Columns of :attr:`Instance.projects`, in this order, after validation.
+PROJECT_COLUMNS = (
+    "id",
+    "name",
+    "sector",
+    "capital",
+    "return",
+    "start",
+    "build_years",
+    "labor",
+    "reinvest_every",
+    "reinvest_capital",
+    "max_units",
+    "force",
+)
+#: Columns of :attr:`Instance.profiles`.
+PROFILE_COLUMNS = ("project", "year", "capital", "labor")
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A validated capital-portfolio program (format ``capital-portfolio/1``).
+
+    Limits that a program does not set are ``NaN`` in the per-year and per-sector
+    arrays (``budget_per_year``, ``labor_capacity``, ``sector_min``, ``sector_max``)
+    and ``None`` for ``budget_total`` and ``hurdle_rate``.
+    """
+
+    name: str
+    source: str
+    first_year: int
+    last_year: int
+    budget_total: float | None
+    budget_per_year: np.ndarray  # (Y,), NaN where uncapped
+    hurdle_rate: float | None
+    sectors: tuple[str, ...]
+    sector_min: np.ndarray  # (S,), NaN where no floor
+    sector_max: np.ndarray  # (S,), NaN where no ceiling
+    labor_capacity: np.ndarray  # (Y,), NaN where uncapped
+    projects: pd.DataFrame  # PROJECT_COLUMNS, validated, one row per project
+    profiles: pd.DataFrame  # PROFILE_COLUMNS, validated
+    requires: np.ndarray  # (k, 2) project positions: row a requires row b
+    excludes: tuple[np.ndarray, ...]  # groups of project positions, at most one funded
+    known_optimum: float | None = None
+    known_optimum_proven: bool | None = None
+    warnings: tuple[str, ...] = ()
+    # prepared tables (derived from the above by loading.prepare)
+    capital_by_year: sp.csc_array = field(default=None, repr=False)  # type: ignore[assignment]
+    labor_by_year: sp.csc_array = field(default=None, repr=False)  # type: ignore[assignment]
+    total_capital: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    sector_index: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "budget_per_year",
+            "sector_min",
+            "sector_max",
+            "labor_capacity",
+            "requires",
+            "total_capital",
+            "sector_index",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _frozen(value))
+        object.__setattr__(self, "excludes", tuple(_frozen(g) for g in self.excludes))
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def years(self) -> np.ndarray:
+        """The horizon's years, first to last inclusive."""
+        return np.arange(self.first_year, self.last_year + 1)
+
+    @property
+    def n_projects(self) -> int:
+        return len(self.projects)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.projects["id"].to_numpy()
+
+    @property
+    def returns(self) -> np.ndarray:
+        return self.projects["return"].to_numpy(dtype=float)
+
+    @property
+    def max_units(self) -> np.ndarray:
+        return self.projects["max_units"].to_numpy(dtype=np.int64)
+
+    @property
+    def force_in(self) -> np.ndarray:
+        return (self.projects["force"] == "in").to_numpy()
+
+    @property
+    def force_out(self) -> np.ndarray:
+        return (self.projects["force"] == "out").to_numpy()
+
+    # -------------------------------------------------------------- identity
+    def digest(self) -> str:
+        """A SHA-256 of the program's content (not of its file names), for manifests."""
+        h = hashlib.sha256()
+        h.update(repr((self.first_year, self.last_year, self.budget_total, self.hurdle_rate,
+                       self.sectors)).encode())
+        for array in (self.budget_per_year, self.sector_min, self.sector_max,
+                      self.labor_capacity, self.requires):
+            h.update(np.ascontiguousarray(array).tobytes())
+        for group in self.excludes:
+            h.update(group.tobytes() + b"|")
+        h.update(pd.util.hash_pandas_object(self.projects, index=False).to_numpy().tobytes())
+        h.update(pd.util.hash_pandas_object(self.profiles, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+
+    def replace(self, **changes: Any) -> Instance:
+        """A new instance with some program-level fields changed (the original is untouched).
+
+        Changing ``projects`` or ``profiles`` re-runs the preparation of the model tables.
+        """
+        from optimizer.loading import prepare  # local: loading imports this module
+
+        fresh = dataclasses.replace(self, **changes)
+        if {"projects", "profiles", "first_year", "last_year"} & changes.keys():
+            fresh = prepare(fresh)
+        return fresh
+
+    def __repr__(self) -> str:
+        return (f"Instance(name={self.name!r}, projects={self.n_projects}, "
+                f"years={self.first_year}-{self.last_year}, sectors={len(self.sectors)})")

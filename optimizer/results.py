@@ -1,0 +1,289 @@
+"""Results: the immutable answer of a solve, and its renderings (table, JSON, CSV).
+
+Every usage figure in a :class:`Result` comes from the independent checker's
+recomputation (:mod:`optimizer.check`), not from the solver's row activities.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.check import CheckReport
+from optimizer.instance import Instance
+
+__all__ = ["Result", "Conflict", "EXIT_CODES", "build_result"]
+
+#: Exit code of the command line for each status (section 5 of the format).
+EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "invalid": 1}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A rule that cannot be met, in the program's own terms."""
+
+    rule: str
+    key: str
+    required: float | None
+    achievable: float | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "key": self.key, "required": self.required,
+                "achievable": self.achievable, "message": self.message}
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _threshold(smallest: Any, tol: Any) -> Any:
+    """Slack below which a limit binds: too little room left for one more unit of any
+    project that uses it (or, for a floor, to drop one), or none at all."""
+    return np.where(np.isfinite(smallest), np.maximum(smallest, tol), tol)
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """The answer to one solve. Never changes after it is returned.
+
+    ``status`` is what was found (optimal, feasible, infeasible, no_solution, or invalid
+    when the checker rejected the solver's plan); ``termination`` why the solver stopped.
+    ``objective`` is the plan's total return in $B (recomputed by the checker), ``bound``
+    the solver's best bound on it, ``gap`` their relative difference.
+    """
+
+    instance: Instance = field(repr=False)
+    status: str
+    termination: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    units: pd.Series = field(repr=False)  # project id -> units funded (all projects)
+    check: CheckReport | None = field(repr=False)
+    timings: dict[str, float] = field(default_factory=dict)
+    solver: dict[str, Any] = field(default_factory=dict)
+    conflicts: tuple[Conflict, ...] = ()
+    message: str = ""
+
+    # --------------------------------------------------------------- verdicts
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    @property
+    def valid(self) -> bool:
+        """True when there is a plan and the independent checker found no broken rule."""
+        return self.has_plan and self.check is not None and self.check.valid
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
+
+    # ----------------------------------------------------------------- tables
+    def selected(self) -> pd.DataFrame:
+        """Funded projects: id, name, sector, units, capital and return (for those units)."""
+        p = self.instance.projects
+        units = self.units.to_numpy()
+        mask = units > 0
+        frame = pd.DataFrame({
+            "id": p["id"].to_numpy()[mask],
+            "name": p["name"].to_numpy()[mask],
+            "sector": p["sector"].to_numpy()[mask],
+            "units": units[mask].astype(int),
+            "capital": (self.instance.total_capital * units)[mask],
+            "return": (p["return"].to_numpy() * units)[mask],
+        })
+        return frame.reset_index(drop=True)
+
+    def capital_by_year(self) -> pd.DataFrame:
+        """Capital disbursed per horizon year ($B) against the year's cap, with slack."""
+        inst = self.instance
+        used = (self.check.capital_by_year.reindex(inst.years, fill_value=0.0).to_numpy()
+                if self.check else np.zeros(len(inst.years)))
+        return self._against(pd.Index(inst.years, name="year"), used, inst.budget_per_year,
+                             inst.capital_by_year)
+
+    def labor_by_year(self) -> pd.DataFrame:
+        """Specialists employed per horizon year against the year's capacity, with slack."""
+        inst = self.instance
+        used = (self.check.labor_by_year.reindex(inst.years, fill_value=0.0).to_numpy()
+                if self.check else np.zeros(len(inst.years)))
+        return self._against(pd.Index(inst.years, name="year"), used, inst.labor_capacity,
+                             inst.labor_by_year)
+
+    def capital_by_sector(self) -> pd.DataFrame:
+        """Committed capital per sector ($B) against its floor and ceiling."""
+        inst = self.instance
+        used = (self.check.capital_by_sector.reindex(list(inst.sectors), fill_value=0.0)
+                .to_numpy() if self.check else np.zeros(len(inst.sectors)))
+        frame = pd.DataFrame({"used": used, "min": inst.sector_min, "max": inst.sector_max},
+                             index=pd.Index(inst.sectors, name="sector"))
+        units = self.units.to_numpy()
+        smallest_in = np.full(len(inst.sectors), np.inf)
+        smallest_out = np.full(len(inst.sectors), np.inf)
+        room = (units < inst.max_units) & ~inst.force_out
+        removable = (units > 0) & ~(inst.force_in & (units == 1))
+        np.minimum.at(smallest_in, inst.sector_index[room], inst.total_capital[room])
+        np.minimum.at(smallest_out, inst.sector_index[removable],
+                      inst.total_capital[removable])
+        tol = 1e-6 * np.maximum(1.0, np.abs(used))
+        floor_binds = np.isfinite(frame["min"]) & (frame["min"] > 0) & (
+            used - frame["min"].to_numpy() < _threshold(smallest_out, tol))
+        ceiling_binds = np.isfinite(frame["max"]) & (
+            frame["max"].to_numpy() - used < _threshold(smallest_in, tol))
+        frame["binding"] = np.where(floor_binds, "min", np.where(ceiling_binds, "max", ""))
+        return frame
+
+    def _against(self, index: pd.Index, used: np.ndarray, limit: np.ndarray,
+                 coefs: Any) -> pd.DataFrame:
+        units = self.units.to_numpy()
+        room = (units < self.instance.max_units) & ~self.instance.force_out
+        # the smallest amount one more unit of any project with room would add in each year
+        sub = coefs[room] if room.any() else None
+        smallest = np.full(len(index), np.inf)
+        if sub is not None and sub.nnz:
+            sub = sub.tocsc()
+            for j in range(sub.shape[1]):
+                col = sub.data[sub.indptr[j]:sub.indptr[j + 1]]
+                col = col[col > 0]
+                if len(col):
+                    smallest[j] = col.min()
+        slack = limit - used
+        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(limit)))
+        binding = np.isfinite(limit) & (slack < _threshold(smallest, tol))
+        return pd.DataFrame({"used": used, "limit": limit, "slack": slack, "binding": binding},
+                            index=index)
+
+    def binding(self) -> list[str]:
+        """Rules the plan presses against: no further unit of any project fits under them
+        (or, for a floor, none can be dropped)."""
+        out: list[str] = []
+        if not self.has_plan or self.check is None:
+            return out
+        inst = self.instance
+        if inst.budget_total is not None:
+            units = self.units.to_numpy()
+            room = (units < inst.max_units) & ~inst.force_out
+            smallest = inst.total_capital[room].min() if room.any() else np.inf
+            tol = 1e-6 * max(1.0, inst.budget_total)
+            if inst.budget_total - self.check.total_capital < _threshold(smallest, tol):
+                out.append("budget.total")
+        frame = self.capital_by_year()
+        out += [f"budget.per_year[{y}]" for y in frame.index[frame["binding"]]]
+        sectors = self.capital_by_sector()
+        out += [f"sectors.{s}.{kind}" for s, kind in sectors["binding"].items() if kind]
+        frame = self.labor_by_year()
+        out += [f"labor.capacity[{y}]" for y in frame.index[frame["binding"]]]
+        if inst.hurdle_rate is not None:
+            need = inst.hurdle_rate * self.check.total_capital
+            if self.check.total_return - need <= 1e-6 * max(1.0, abs(need)):
+                out.append("hurdle_rate")
+        return out
+
+    # -------------------------------------------------------------- rendering
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of section 5 of the format, with extra fields after it."""
+        inst = self.instance
+        plan = self.has_plan and self.check is not None
+        years = [str(int(y)) for y in inst.years]
+        if plan:
+            assert self.check is not None
+            capital = {
+                "total": self.check.total_capital,
+                "by_year": dict(zip(years, self.capital_by_year()["used"].tolist(), strict=True)),
+                "by_sector": {s: float(v) for s, v in self.capital_by_sector()["used"].items()},
+            }
+            labor = {"by_year": dict(zip(years, self.labor_by_year()["used"].tolist(),
+                                         strict=True))}
+            selected = [{"id": str(r.id), "units": int(r.units)}
+                        for r in self.selected().itertuples()]
+        else:
+            capital = {"total": None, "by_year": {}, "by_sector": {}}
+            labor = {"by_year": {}}
+            selected = []
+        out: dict[str, Any] = {
+            "status": self.status,
+            "termination": self.termination,
+            "objective": _num(self.objective),
+            "bound": _num(self.bound),
+            "gap": _num(self.gap),
+            "selected": selected,
+            "capital": capital,
+            "labor": labor,
+            "timings": {k: round(v, 6) for k, v in self.timings.items()},
+            "solver": self.solver,
+            "instance": {"name": inst.name, "source": inst.source, "sha256": inst.digest(),
+                         "projects": inst.n_projects},
+            "check": {
+                "valid": self.valid,
+                "violations": [vars(v) for v in self.check.violations] if self.check else [],
+            },
+            "binding": self.binding(),
+            "conflicts": [c.as_dict() for c in self.conflicts],
+            "message": self.message,
+        }
+        if inst.known_optimum is not None:
+            out["known_optimum"] = inst.known_optimum
+        if inst.warnings:
+            out["warnings"] = list(inst.warnings)
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the result as JSON (``.json``) or the funded projects as CSV (``.csv``).
+
+        The file is written to a temporary name beside it and renamed into place, so it is
+        complete or absent, never half-written.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            text = self.to_json() + "\n"
+        elif suffix == ".csv":
+            text = self.selected().to_csv(index=False, lineterminator="\n")
+        else:
+            from optimizer.errors import UsageError
+
+            raise UsageError(f"--out {path}: the file must end in .json or .csv")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def summary(self) -> str:
+        """A readable report: status, objective, the plan and its use of every limit."""
+        from optimizer.report import render_summary
+
+        return render_summary(self)
+
+
+def build_result(instance: Instance, *, status: str, termination: str,
+                 objective: float | None, bound: float | None, gap: float | None,
+                 units: np.ndarray | None, check: CheckReport | None,
+                 timings: dict[str, float], solver: dict[str, Any],
+                 conflicts: tuple[Conflict, ...] = (), message: str = "") -> Result:
+    ids = instance.projects["id"].to_numpy()
+    values = np.zeros(len(ids), dtype=np.int64) if units is None else units.astype(np.int64)
+    series = pd.Series(values, index=pd.Index(ids, name="id"), name="units")
+    series.flags.allows_duplicate_labels = False
+    return Result(instance, status, termination, objective, bound, gap, series, check,
+                  dict(timings), dict(solver), tuple(conflicts), message)

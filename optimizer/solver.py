@@ -1,0 +1,341 @@
+"""The solver boundary: Pyomo model -> HiGHS, and HiGHS's answer -> our statuses.
+
+Translation goes through Pyomo's standard-form compiler (``compile_standard_form``),
+whose sparse matrix is handed to highspy in one ``passModel`` call. HiGHS's outcome is
+mapped through one table, :data:`CONDITION_MAP`, into *why it stopped* (termination)
+and *what it found* (status) kept apart, with the incumbent, the best bound and the gap.
+
+HiGHS prints a banner to standard output when it starts; every call into it runs with
+file descriptor 1 pointed at standard error, so machine-readable output stays clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from formulations import PortfolioModel
+
+__all__ = ["SolveOptions", "SolverOutcome", "CONDITION_MAP", "translate", "translate_with_rows",
+           "run_highs"]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve.
+
+    ``time_limit`` in seconds (None: no limit); ``gap`` the relative MIP gap at which the
+    solver may stop; ``threads`` HiGHS threads (None: HiGHS decides); ``seed`` HiGHS's
+    random seed; ``presolve`` ``"on"``, ``"off"`` or ``"auto"`` (off from
+    :data:`PRESOLVE_OFF_FROM` projects up, where it was measured to cost more than it
+    saves); ``progress`` a callable receiving :class:`Progress` updates (None: silent).
+    """
+
+    time_limit: float | None = None
+    gap: float = 1e-4
+    threads: int | None = None
+    seed: int = 0
+    presolve: str = "auto"
+    progress: Callable[[Progress], None] | None = field(default=None, compare=False)
+    feasibility_tolerance: float | None = None
+
+    def __post_init__(self) -> None:
+        from optimizer.errors import UsageError
+
+        if self.time_limit is not None and not (self.time_limit >= 0):
+            raise UsageError(f"time limit must be >= 0 seconds, got {self.time_limit}")
+        if not (0 <= self.gap < 1):
+            raise UsageError(f"gap must be in [0, 1), got {self.gap}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"threads must be >= 1, got {self.threads}")
+        if self.presolve not in ("on", "off", "auto"):
+            raise UsageError(f"presolve must be 'on', 'off' or 'auto', got {self.presolve!r}")
+        if not (0 <= self.seed <= 2**31 - 1):
+            raise UsageError(f"seed must be in [0, 2147483647], got {self.seed}")
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("progress")
+        return out
+
+
+#: From this many projects up, ``presolve="auto"`` turns HiGHS's presolve off. See the
+#: README's performance section for the measurement behind it.
+PRESOLVE_OFF_FROM = 50_000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A live report from a running solve (objective and bound in $B of return)."""
+
+    elapsed: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+
+
+@dataclass(frozen=True)
+class SolverOutcome:
+    """What the solver reported, before any checking."""
+
+    status: str  # optimal | feasible | infeasible | no_solution
+    termination: str  # optimal | gap_limit | time_limit | infeasible | interrupted | ...
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    values: np.ndarray | None  # column values in model column order
+    translate_seconds: float
+    solve_seconds: float
+    solver_version: str
+    options: dict[str, Any]
+    message: str = ""
+
+
+# --------------------------------------------------------------- status mapping
+def _condition_map() -> dict[Any, tuple[str, str | None]]:
+    import highspy
+
+    s = highspy.HighsModelStatus
+    # termination, and the status to report when no solution is at hand (None: depends on
+    # whether an incumbent exists)
+    return {
+        s.kOptimal: ("optimal", None),
+        s.kInfeasible: ("infeasible", "infeasible"),
+        # every variable is bounded, so "unbounded or infeasible" can only be infeasible
+        s.kUnboundedOrInfeasible: ("infeasible", "infeasible"),
+        s.kUnbounded: ("unbounded", None),
+        s.kTimeLimit: ("time_limit", None),
+        s.kIterationLimit: ("iteration_limit", None),
+        s.kSolutionLimit: ("solution_limit", None),
+        s.kInterrupt: ("interrupted", None),
+        s.kObjectiveBound: ("objective_limit", None),
+        s.kObjectiveTarget: ("objective_limit", None),
+        s.kMemoryLimit: ("memory_limit", None),
+        s.kModelEmpty: ("optimal", None),
+        s.kUnknown: ("unknown", None),
+        s.kNotset: ("error", None),
+        s.kLoadError: ("error", None),
+        s.kModelError: ("error", None),
+        s.kPresolveError: ("error", None),
+        s.kSolveError: ("error", None),
+        s.kPostsolveError: ("error", None),
+    }
+
+
+CONDITION_MAP: dict[Any, tuple[str, str | None]] = {}
+
+
+def _classify(model_status: Any, has_solution: bool, gap: float | None) -> tuple[str, str]:
+    """(status, termination) from HiGHS's model status and whether an incumbent exists."""
+    if not CONDITION_MAP:
+        CONDITION_MAP.update(_condition_map())
+    termination, fixed = CONDITION_MAP.get(model_status, ("unknown", None))
+    if fixed is not None:
+        return fixed, termination
+    if termination == "optimal":
+        if not has_solution:
+            return "no_solution", "error"
+        if gap is not None and gap > 1e-9:
+            return "optimal", "gap_limit"
+        return "optimal", "optimal"
+    return ("feasible" if has_solution else "no_solution"), termination
+
+
+# ------------------------------------------------------------ stdout discipline
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Point file descriptor 1 at the null device for the duration: HiGHS prints its
+    banner there when a ``Highs`` object is made, whatever its options say."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        sink = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        os.dup2(sink, 1)
+        os.close(sink)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+# ------------------------------------------------------------------ translation
+def translate(pm: PortfolioModel) -> Any:
+    """Compile the Pyomo model to a ``highspy.HighsLp`` via Pyomo's standard-form compiler."""
+    return translate_with_rows(pm)[0]
+
+
+def translate_with_rows(pm: PortfolioModel) -> tuple[Any, list[Any]]:
+    """Like :func:`translate`, also returning the Pyomo constraint behind each HiGHS row."""
+    import highspy
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    columns = pm.variables.columns
+    info = LinearStandardFormCompiler().write(
+        pm.model, mixed_form=True, set_sense=None, column_order=columns)
+    if len(info.columns) != len(columns) or any(
+            a is not b for a, b in zip(info.columns, columns, strict=True)):
+        raise RuntimeError("standard-form compiler changed the column order")
+    n_cols = len(columns)
+    matrix = info.A.tocsr() if info.A.shape[0] else None
+    rhs = np.asarray(info.rhs, dtype=float)
+    kinds = np.array([entry.bound_type for entry in info.rows], dtype=np.int64)
+    owners = [entry.constraint for entry in info.rows]
+    # a ranged row comes out twice (upper, then lower): keep one row with both limits
+    keep = np.ones(len(kinds), dtype=bool)
+    lower = np.where(kinds <= 0, rhs, -np.inf)
+    upper = np.where(kinds >= 0, rhs, np.inf)
+    for r in range(1, len(kinds)):
+        if owners[r] is owners[r - 1] and kinds[r] == -1 and kinds[r - 1] == 1:
+            lower[r - 1] = rhs[r]
+            keep[r] = False
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    lp.col_cost_ = np.asarray(info.c.toarray()).reshape(-1) if info.c.shape[0] else np.zeros(n_cols)
+    lp.col_lower_ = np.array([c.lb for c in columns], dtype=float)
+    lp.col_upper_ = np.array([c.ub for c in columns], dtype=float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+    if matrix is not None:
+        matrix = matrix[keep].tocsc()
+        lp.num_row_ = matrix.shape[0]
+        lp.row_lower_ = lower[keep]
+        lp.row_upper_ = upper[keep]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = n_cols
+        lp.a_matrix_.num_row_ = matrix.shape[0]
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+    else:
+        lp.num_row_ = 0
+        lp.a_matrix_.start_ = np.zeros(n_cols + 1, dtype=np.int32)
+    return lp, [owner for owner, k in zip(owners, keep, strict=True) if k]
+
+
+# ------------------------------------------------------------------------- run
+def _finite(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) and abs(x) < 1e30 else None
+
+
+def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    diff = max(0.0, bound - objective)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-9) if objective != 0 else math.inf
+
+
+def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, Any]:
+    presolve = options.presolve
+    if presolve == "auto":
+        presolve = "off" if n_projects >= PRESOLVE_OFF_FROM else "on"
+    chosen: dict[str, Any] = {
+        "output_flag": False,
+        "mip_rel_gap": float(options.gap),
+        "random_seed": int(options.seed),
+        "presolve": presolve,
+    }
+    if options.time_limit is not None:
+        chosen["time_limit"] = float(options.time_limit)
+    if options.threads is not None:
+        chosen["threads"] = int(options.threads)
+    if options.feasibility_tolerance is not None:
+        for name in ("primal_feasibility_tolerance", "mip_feasibility_tolerance"):
+            chosen[name] = float(options.feasibility_tolerance)
+    for name, value in chosen.items():
+        h.setOptionValue(name, value)
+    return chosen
+
+
+class _StopOnSignal:
+    """Turn SIGINT/SIGTERM into a request to stop the solver, keeping its incumbent."""
+
+    def __init__(self, h: Any) -> None:
+        self.h = h
+        self.received: int | None = None
+        self.saved: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _handler(self, signum: int, _frame: Any) -> None:
+        self.received = signum
+        self.h.cancelSolve()
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+
+
+def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
+    """Translate and solve; never raises for infeasible, limits or interruptions."""
+    import highspy
+
+    with quiet_stdout():
+        t0 = time.perf_counter()
+        lp = translate(pm)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        chosen = _set_options(h, options, pm.instance.n_projects)
+        h.passModel(lp)
+        translate_seconds = time.perf_counter() - t0
+
+        h.HandleUserInterrupt = True
+        if options.progress is not None:
+            report = options.progress
+
+            def on_log(event: Any) -> None:
+                out = event.data_out
+                report(Progress(out.running_time, _finite(out.mip_primal_bound),
+                                _finite(out.mip_dual_bound), _finite(out.mip_gap)))
+
+            h.cbMipLogging.subscribe(on_log)
+        t1 = time.perf_counter()
+        with _StopOnSignal(h) as stop:
+            thread = h.startSolve()
+            while thread.is_alive():
+                thread.join(0.05)
+        solve_seconds = time.perf_counter() - t1
+
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
+        objective = _finite(info.objective_function_value) if has_solution else None
+        bound = _finite(info.mip_dual_bound) if info.mip_node_count >= 0 else None
+        if bound is None and has_solution and model_status == highspy.HighsModelStatus.kOptimal:
+            bound = objective
+        if bound is not None and objective is not None:
+            bound = max(bound, objective)
+        gap = _relative_gap(objective, bound)
+        status, termination = _classify(model_status, has_solution, gap)
+        if stop.received is not None and termination not in ("optimal", "infeasible"):
+            termination = "interrupted"
+        values = np.asarray(h.getSolution().col_value) if has_solution else None
+        if status == "infeasible":
+            objective = bound = gap = None
+        version = f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}." \
+                  f"{highspy.HIGHS_VERSION_PATCH}"
+        message = h.modelStatusToString(model_status)
+    return SolverOutcome(status, termination, objective, bound, gap, values,
+                         translate_seconds, solve_seconds, version, chosen, message)
