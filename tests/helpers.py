@@ -1,0 +1,57 @@
+"""Shared helpers for the tests: writing small programs and solving them checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from optimizer import Result, SolveOptions, check_plan, load, solve
+
+EXACT = SolveOptions(gap=0.0, threads=1, seed=0)
+
+
+def program(projects: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A program mapping with sensible defaults: horizon 2026-2030, one sector per name used."""
+    sectors = fields.pop("sectors", None)
+    if sectors is None:
+        sectors = {p.get("sector", "energy"): None for p in projects}
+    doc = {"format": "capital-portfolio/1", "name": fields.pop("name", "test"),
+           "horizon": fields.pop("horizon", [2026, 2030]), "sectors": sectors}
+    doc.update(fields)
+    doc["projects"] = [{"sector": "energy", "start": 2026, **p} for p in projects]
+    return doc
+
+
+def write(tmp_path: Path, doc: dict[str, Any], csv: bool = False, name: str = "program.yaml",
+          profiles: list[dict[str, Any]] | None = None) -> Path:
+    """Write a program (projects inline, or as projects.csv when ``csv``) and return its path."""
+    doc = dict(doc)
+    if csv:
+        pd.DataFrame(doc["projects"]).to_csv(tmp_path / "projects.csv", index=False)
+        doc["projects"] = "projects.csv"
+    if profiles is not None:
+        pd.DataFrame(profiles).to_csv(tmp_path / "profiles.csv", index=False)
+        doc["profiles"] = "profiles.csv"
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def solve_checked(path_or_instance: Any, options: SolveOptions = EXACT) -> Result:
+    """Solve, then re-check the plan with the independent checker (never trust the solver)."""
+    instance = load(path_or_instance) if not hasattr(path_or_instance, "projects") else \
+        path_or_instance
+    result = solve(instance, options)
+    if result.has_plan:
+        report = check_plan(instance, result.units)
+        assert report.valid, report.violations
+        assert result.valid
+        assert abs(report.total_return - result.objective) <= 1e-6 * max(1, abs(result.objective))
+    return result
+
+
+def chosen(result: Result) -> dict[str, int]:
+    return {pid: int(u) for pid, u in result.units.items() if u > 0}

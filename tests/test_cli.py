@@ -1,0 +1,183 @@
+"""The command line end to end: exit codes, clean JSON, --out, limits, interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from helpers import program, write
+
+from optimizer import check_plan, load
+from optimizer.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def small(tmp_path: Path) -> Path:
+    doc = program([{"id": "A", "capital": 6, "return": 6}, {"id": "B", "capital": 5, "return": 4},
+                   {"id": "C", "capital": 5, "return": 4}], budget={"total": 10})
+    return write(tmp_path, doc)
+
+
+def hard_knapsack(tmp_path: Path, n: int = 150, m: int = 10, seed: int = 7) -> Path:
+    """A Chu-Beasley-like multidimensional knapsack in the format: one year per constraint."""
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(1, 1000, size=(m, n))
+    profit = weights.sum(axis=0) / m + rng.integers(0, 500, size=n)
+    capacity = (weights.sum(axis=1) * 0.25).round()
+    years = list(range(2026, 2026 + m))
+    projects = pd.DataFrame({"id": [f"I{j}" for j in range(n)], "sector": "energy",
+                             "return": profit})
+    projects.to_csv(tmp_path / "projects.csv", index=False)
+    rows = [{"project": f"I{j}", "year": years[i], "capital": int(weights[i, j]), "labor": 0}
+            for j in range(n) for i in range(m)]
+    pd.DataFrame(rows).to_csv(tmp_path / "profiles.csv", index=False)
+    doc = {"format": "capital-portfolio/1", "name": "hard", "horizon": [years[0], years[-1]],
+           "budget": {"per_year": dict(zip(years, capacity.tolist(), strict=True))},
+           "sectors": {"energy": None}, "projects": "projects.csv", "profiles": "profiles.csv"}
+    path = tmp_path / "hard.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_json_stdout_is_one_object(tmp_path):
+    proc = run("solve", str(small(tmp_path)), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # the whole of stdout is one JSON object
+    assert data["status"] == "optimal"
+    assert data["objective"] == pytest.approx(8)
+    assert data["selected"] == [{"id": "B", "units": 1}, {"id": "C", "units": 1}]
+    assert data["capital"]["total"] == pytest.approx(10)
+    assert set(data["timings"]) >= {"load", "build", "solve", "total"}
+    assert data["solver"]["name"] == "highs" and data["solver"]["version"]
+    assert data["check"]["valid"] is True
+    assert "HiGHS" not in proc.stdout.split("\n", 1)[0]
+
+
+def test_summary_and_out_files(tmp_path):
+    path = small(tmp_path)
+    proc = run("solve", str(path), "--out", str(tmp_path / "plan.csv"))
+    assert proc.returncode == 0, proc.stderr
+    assert "status: optimal" in proc.stdout and "every rule holds" in proc.stdout
+    plan = pd.read_csv(tmp_path / "plan.csv")
+    assert sorted(plan["id"]) == ["B", "C"] and plan["units"].tolist() == [1, 1]
+    assert main(["solve", str(path), "--out", str(tmp_path / "r.json")]) == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["objective"] == pytest.approx(8)
+
+
+def test_infeasible_exits_3_and_names_rule(tmp_path):
+    doc = program([{"id": "A", "capital": 10, "return": 1, "sector": "shipbuilding"}],
+                  sectors={"shipbuilding": {"min": 20}})
+    proc = run("solve", str(write(tmp_path, doc)), "--json")
+    assert proc.returncode == 3
+    data = json.loads(proc.stdout)
+    assert data["status"] == "infeasible" and data["objective"] is None
+    assert data["conflicts"][0]["key"] == "shipbuilding"
+    assert "shipbuilding" in proc.stderr
+
+
+def test_time_limit_zero(tmp_path):
+    path = hard_knapsack(tmp_path)
+    proc = run("solve", str(path), "--time-limit", "0", "--json")
+    data = json.loads(proc.stdout)
+    assert data["termination"] == "time_limit"
+    if proc.returncode == 4:
+        assert data["status"] == "no_solution" and data["selected"] == []
+    else:
+        assert proc.returncode == 0 and data["status"] == "feasible"
+        assert data["check"]["valid"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_time_limit_keeps_incumbent_and_bound(tmp_path):
+    path = hard_knapsack(tmp_path)
+    proc = run("solve", str(path), "--time-limit", "1", "--threads", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["status"] == "feasible" and data["termination"] == "time_limit"
+    assert data["bound"] >= data["objective"] and data["gap"] > 0
+    instance = load(path)
+    units = pd.Series({s["id"]: s["units"] for s in data["selected"]})
+    assert check_plan(instance, units.reindex(instance.ids, fill_value=0)).valid
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_returns_checked_plan(tmp_path, sig):
+    path = hard_knapsack(tmp_path)
+    out = tmp_path / "plan.json"
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", "solve", str(path), "--json",
+                             "--threads", "1", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    data = json.loads(stdout)
+    if data["termination"] == "optimal":  # solved before the signal: nothing to interrupt
+        assert proc.returncode == 0
+        return
+    assert data["termination"] == "interrupted"
+    if proc.returncode == 0:
+        assert data["status"] == "feasible" and data["check"]["valid"]
+        assert json.loads(out.read_text())["objective"] == data["objective"]
+    else:
+        assert proc.returncode == 4 and data["status"] == "no_solution"
+        assert not out.exists() or json.loads(out.read_text())["status"] == "no_solution"
+
+
+@pytest.mark.parametrize("argv", [
+    ["solve", "x.yaml", "--gap", "2"],
+    ["solve", "x.yaml", "--gap", "abc"],
+    ["solve", "x.yaml", "--threads", "0"],
+    ["solve", "x.yaml", "--time-limit", "-1"],
+    ["solve", "x.yaml", "--time-limit", "nan"],
+    ["frobnicate"],
+    [],
+])
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+
+
+def test_out_with_unknown_suffix_exits_2(tmp_path, capsys):
+    assert main(["solve", str(small(tmp_path)), "--out", str(tmp_path / "x.txt")]) == 2
+    assert ".json or .csv" in capsys.readouterr().err
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["solve", str(tmp_path / "nope.yaml")]) == 2
+    assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_validate(tmp_path, capsys):
+    assert main(["validate", str(small(tmp_path))]) == 0
+    assert "valid (3 projects" in capsys.readouterr().out
+
+
+def test_live_progress_line(capsys):
+    from optimizer.cli import _LiveProgress
+    from optimizer.solver import Progress
+
+    live = _LiveProgress()
+    live(Progress(0.5, 1.0, 2.0, 0.5))  # too early: nothing shown
+    live(Progress(2.0, 10.0, 12.0, 0.2))
+    live.close()
+    err = capsys.readouterr().err
+    assert "2.0s" in err and "incumbent" in err and "20.000%" in err and err.endswith("\n")
