@@ -25,9 +25,10 @@ class RowBlock:
     """One rule family's rows, as added to the model.
 
     ``keys`` names each row in the program's own terms (a year, a sector, a project pair);
-    ``empty_violations`` lists rows that have no variables yet a limit no plan can meet
-    (a sector floor with no project in the sector): the model is infeasible before any
-    solve, and the explanation names these.
+    ``empty_violations`` lists rows no plan can meet, found before any solve: a limit that
+    excludes 0 on a row with no variable (a sector floor with no project in the sector),
+    or a lower limit above the upper one. They are not added as rows; the model is
+    infeasible, and the explanation names them.
     """
 
     name: str
@@ -69,6 +70,9 @@ def add_rows(model: pyo.Block, name: str, matrix: sp.csr_array | sp.csr_matrix,
         if lo is None and hi is None:
             continue
         a, b = indptr[r], indptr[r + 1]
+        if lo is not None and hi is not None and lo > hi:
+            empty.append(keys[r])  # a floor above its own ceiling: no plan can meet it
+            continue
         if a == b:
             if (lo is not None and lo > 0) or (hi is not None and hi < 0):
                 empty.append(keys[r])

@@ -80,12 +80,23 @@ def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Co
 
     inst = pm.instance
     forced = [str(x) for x in inst.ids[inst.force_in][:10]]
-    conflicts = [
-        Conflict("sectors.min", str(key), float(inst.sector_min[inst.sectors.index(key)]), 0.0,
-                 f"the {key} floor of {inst.sector_min[inst.sectors.index(key)]:,.4g} $B "
-                 f"cannot be met: no project is in the sector")
-        for name, key in pm.trivially_infeasible if name == "sectors" or name == "sector_limits"
-    ]
+    conflicts = []
+    for name, key in pm.trivially_infeasible:
+        if name == "sector_limits":
+            s = inst.sectors.index(key)
+            low, high = float(inst.sector_min[s]), float(inst.sector_max[s])
+            if np.isfinite(high) and low > high:
+                conflicts.append(Conflict(
+                    "sectors.min", str(key), low, high,
+                    f"the {key} floor of {low:,.4g} $B is above its ceiling of {high:,.4g} $B"))
+            else:
+                conflicts.append(Conflict(
+                    "sectors.min", str(key), low, 0.0,
+                    f"the {key} floor of {low:,.4g} $B cannot be met: no project is in the "
+                    "sector"))
+        else:
+            conflicts.append(Conflict(name, str(key), None, None,
+                                      f"rule {name}[{key}] can be met by no plan"))
     if conflicts:
         return tuple(conflicts)
     with quiet_stdout():
