@@ -1,13 +1,15 @@
 """Decision variables: units funded per project, and whether each project is funded.
 
-For project i, ``u[i]`` in 0..max_units_i is the number of units funded. The spec's
-funded indicator z_i (u_i <= max_units_i z_i, z_i <= u_i) is a separate binary
-``z[k]`` only for modular projects (max_units > 1); for a single-unit project z_i = u_i
-exactly, so ``u[i]`` itself is binary and serves as z_i. This halves the model for the
-usual single-unit project without changing its meaning.
+For project i, the spec's u_i in 0..max_units_i counts the units funded and z_i in {0,1}
+says whether it is funded (u_i <= max_units_i z_i, z_i <= u_i). The model keeps exactly
+that meaning with fewer columns and rows:
 
-Forced choices are bounds: ``force: in`` sets z_i = 1 (so u_i >= 1), ``force: out`` sets
-u_i = 0.
+* a single-unit project (max_units 1, the usual case) has z_i = u_i exactly, so one
+  binary column ``pick[i]`` serves as both;
+* a modular project has an integer column ``units[k]``; its indicator z_i is a separate
+  binary ``funded[k]``, with the two linking rows, only where a dependency refers to it.
+  Elsewhere z_i appears in no rule, and forced choices are bounds on u_i
+  (``force: in``: z_i = 1, so u_i >= 1; ``force: out``: u_i = 0).
 """
 
 from __future__ import annotations
@@ -21,77 +23,85 @@ import scipy.sparse as sp
 from formulations.rows import RowBlock, add_rows
 from optimizer.instance import Instance
 
-__all__ = ["Variables", "add_variables"]
+__all__ = ["Variables", "add_variables", "add_linking"]
 
 
 @dataclass(frozen=True)
 class Variables:
-    """The model's variables, in column order, with their bounds as arrays."""
+    """The model's variables: ``units[i]`` is u_i and ``funded[i]`` z_i, in project order.
 
-    units: list  # u_i, one per project
-    funded_only: list  # z_k, one per modular project
-    modular: np.ndarray  # positions of the modular projects
-    funded: list  # z_i for every project: u_i or z_k
-    lower: np.ndarray  # bounds of units + funded_only, in that order
-    upper: np.ndarray
-    integer: np.ndarray  # all True in version 1
+    ``funded[i]`` is None for a modular project no dependency refers to. ``columns`` is
+    the column order handed to the solver: the units in project order, then the separate
+    indicators.
+    """
+
+    units: list
+    funded: list
+    indicator_of: np.ndarray  # positions of projects with a separate indicator column
 
     @property
     def columns(self) -> list:
-        return self.units + self.funded_only
+        return self.units + [self.funded[i] for i in self.indicator_of]
 
 
 def add_variables(model: pyo.Block, instance: Instance) -> Variables:
     n = instance.n_projects
     max_units = instance.max_units
-    force_in, force_out = instance.force_in, instance.force_out
+    single = np.flatnonzero(max_units == 1)
     modular = np.flatnonzero(max_units > 1)
+    referenced = np.zeros(n, dtype=bool)
+    referenced[instance.requires.reshape(-1)] = True
+    for group in instance.excludes:
+        referenced[group] = True
+    linked = modular[referenced[modular]]
 
-    u_low = np.where(force_in, 1, 0)
-    u_up = np.where(force_out, 0, max_units)
-    z_low = u_low[modular]
-    z_up = np.where(force_out[modular], 0, 1)
-
-    bounds_u = list(zip(u_low.tolist(), u_up.tolist(), strict=True))
-    model.units = pyo.Var(range(n), domain=pyo.NonNegativeIntegers,
-                          bounds=lambda _m, i: bounds_u[i])
-    bounds_z = list(zip(z_low.tolist(), z_up.tolist(), strict=True))
-    model.funded = pyo.Var(range(len(modular)), domain=pyo.Binary,
-                           bounds=lambda _m, k: bounds_z[k])
-    units = [model.units[i] for i in range(n)]
-    funded_only = [model.funded[k] for k in range(len(modular))]
-    funded = list(units)
+    model.pick = pyo.Var(range(len(single)), domain=pyo.Binary)
+    model.units = pyo.Var(range(len(modular)), domain=pyo.NonNegativeIntegers,
+                          bounds=(0, None))
+    model.funded = pyo.Var(range(len(linked)), domain=pyo.Binary)
+    units: list = [None] * n
+    for k, i in enumerate(single.tolist()):
+        units[i] = model.pick[k]
     for k, i in enumerate(modular.tolist()):
-        funded[i] = funded_only[k]
-    return Variables(
-        units=units,
-        funded_only=funded_only,
-        modular=modular,
-        funded=funded,
-        lower=np.concatenate([u_low, z_low]).astype(float),
-        upper=np.concatenate([u_up, z_up]).astype(float),
-        integer=np.ones(n + len(modular), dtype=bool),
-    )
+        var = model.units[k]
+        var.setub(int(max_units[i]))
+        units[i] = var
+    funded = list(units)
+    for i in modular.tolist():
+        funded[i] = None
+    for k, i in enumerate(linked.tolist()):
+        funded[i] = model.funded[k]
+
+    for i in np.flatnonzero(instance.force_in).tolist():
+        units[i].setlb(1)
+        if funded[i] is not units[i] and funded[i] is not None:
+            funded[i].setlb(1)
+    for i in np.flatnonzero(instance.force_out).tolist():
+        units[i].setub(0)
+        if funded[i] is not units[i] and funded[i] is not None:
+            funded[i].setub(0)
+    return Variables(units, funded, linked)
 
 
 def add_linking(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
-    """u_i - max_units_i z_i <= 0 and z_i - u_i <= 0 for each modular project."""
-    k = len(v.modular)
+    """u_i - max_units_i z_i <= 0 and z_i - u_i <= 0 where z_i is a separate column."""
+    linked = v.indicator_of
+    k = len(linked)
     if k == 0:
         return []
     n = instance.n_projects
     rows = np.arange(k)
-    ids = instance.ids[v.modular]
-    # columns: units (0..n-1) then funded_only (n..n+k-1)
-    cols_u, cols_z = v.modular, n + rows
-    cap = sp.csr_array((np.concatenate([np.ones(k), -instance.max_units[v.modular]]),
+    cols_u, cols_z = linked, n + rows  # column order: units, then the indicators
+    cap = sp.csr_array((np.concatenate([np.ones(k), -instance.max_units[linked]]),
                         (np.concatenate([rows, rows]), np.concatenate([cols_u, cols_z]))),
                        shape=(k, n + k))
     floor = sp.csr_array((np.concatenate([np.ones(k), -np.ones(k)]),
                           (np.concatenate([rows, rows]), np.concatenate([cols_z, cols_u]))),
                          shape=(k, n + k))
     inf = np.full(k, np.inf)
+    keys = tuple(instance.ids[linked].tolist())
+    columns = v.columns
     return [
-        add_rows(model, "link_units", cap, v.columns, -inf, np.zeros(k), tuple(ids)),
-        add_rows(model, "link_funded", floor, v.columns, -inf, np.zeros(k), tuple(ids)),
+        add_rows(model, "link_units", cap, columns, -inf, np.zeros(k), keys),
+        add_rows(model, "link_funded", floor, columns, -inf, np.zeros(k), keys),
     ]
