@@ -38,6 +38,8 @@ class Variables:
     units: list
     funded: list
     indicator_of: np.ndarray  # positions of projects with a separate indicator column
+    lower: np.ndarray  # column bounds, in ``columns`` order, as set on the variables
+    upper: np.ndarray
 
     @property
     def columns(self) -> list:
@@ -72,15 +74,19 @@ def add_variables(model: pyo.Block, instance: Instance) -> Variables:
     for k, i in enumerate(linked.tolist()):
         funded[i] = model.funded[k]
 
-    for i in np.flatnonzero(instance.force_in).tolist():
+    force_in, force_out = instance.force_in, instance.force_out
+    for i in np.flatnonzero(force_in).tolist():
         units[i].setlb(1)
         if funded[i] is not units[i] and funded[i] is not None:
             funded[i].setlb(1)
-    for i in np.flatnonzero(instance.force_out).tolist():
+    for i in np.flatnonzero(force_out).tolist():
         units[i].setub(0)
         if funded[i] is not units[i] and funded[i] is not None:
             funded[i].setub(0)
-    return Variables(units, funded, linked)
+    lower = np.concatenate([force_in, force_in[linked]]).astype(float)
+    upper = np.concatenate([np.where(force_out, 0, max_units),
+                            np.where(force_out[linked], 0, 1)]).astype(float)
+    return Variables(units, funded, linked, lower, upper)
 
 
 def add_linking(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:

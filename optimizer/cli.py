@@ -80,6 +80,13 @@ def parser() -> argparse.ArgumentParser:
                    help="also write the result: FILE.json (the JSON object) or FILE.csv "
                         "(the funded projects)")
     s.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    g = sub.add_parser("generate", help="write a synthetic program shaped like the pilot")
+    g.add_argument("--projects", type=_positive_int, required=True, metavar="N")
+    g.add_argument("--years", type=_positive_int, default=10, metavar="Y")
+    g.add_argument("--seed", type=_seed, default=0)
+    g.add_argument("--first-year", type=int, default=2026)
+    g.add_argument("--out", required=True, metavar="DIR")
+    g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -152,14 +159,22 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from optimizer.generate import generate, write
+
+    path = write(generate(args.projects, years=args.years, seed=args.seed,
+                          first_year=args.first_year), args.out)
+    print(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from optimizer.errors import InstanceError, UsageError
 
     try:
-        if args.command == "solve":
-            return _solve(args)
-        return _validate(args)
+        commands = {"solve": _solve, "validate": _validate, "generate": _generate}
+        return commands[args.command](args)
     except InstanceError as exc:
         print(f"optimizer: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -140,3 +140,20 @@ def test_hurdle_conflict(tmp_path):
     result = solve_checked(write(tmp_path, doc))
     assert result.status == "infeasible"
     assert result.conflicts[0].rule == "hurdle_rate"
+
+
+def test_column_bounds_match_the_variables(tmp_path):
+    """The translation takes column bounds from arrays: they must equal the Pyomo bounds."""
+    import numpy as np
+
+    from formulations import build
+    from optimizer import load
+
+    doc = program([p("A", 1, 1, force="in", max_units=3), p("B", 1, 1, force="out"),
+                   p("C", 1, 1, max_units=2, force="out"), p("D", 1, 1), p("E", 1, 1,
+                                                                         force="in")],
+                  dependencies=[{"type": "requires", "project": "A", "on": "C"}])
+    pm = build(load(write(tmp_path, doc)))
+    cols = pm.variables.columns
+    assert np.array_equal(pm.variables.lower, [c.lb for c in cols])
+    assert np.array_equal(pm.variables.upper, [c.ub for c in cols])

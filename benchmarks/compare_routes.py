@@ -1,0 +1,97 @@
+"""Whole-process comparison, side by side in one run: this project's ``optimizer solve``
+against the raw highspy reference (``benchmarks/raw_highspy.py``) on the same files.
+
+Each route runs as a fresh process, alternating, ``--repeat`` times; the table gives the
+median wall time and the peak resident memory of each, and their ratios. Timings on a
+shared machine are noisy: read the ratios, measured in the same run, not the seconds.
+
+    python benchmarks/compare_routes.py --sizes 20000,100000 --repeat 3
+    python benchmarks/compare_routes.py --files some/program.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def run(cmd: list[str]) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS in MB, exit code, stdout) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="20000,100000")
+    ap.add_argument("--files", nargs="*", default=None)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--gap", type=float, default=1e-4)
+    ap.add_argument("--presolve", default="auto", choices=("auto", "on", "off"))
+    args = ap.parse_args()
+
+    from optimizer.generate import generate, write
+    from optimizer.solver import PRESOLVE_OFF_FROM
+
+    tmp = Path(tempfile.mkdtemp(prefix="routes-"))
+    files = [Path(f) for f in args.files] if args.files else []
+    if not files:
+        for n in (int(s) for s in args.sizes.split(",")):
+            folder = tmp / f"n{n}"
+            folder.mkdir()
+            files.append(write(generate(n, years=10, seed=2026), folder))
+    rows = []
+    for path in files:
+        import yaml
+
+        doc = yaml.safe_load(path.read_text())
+        n = sum(1 for _ in open(path.parent / doc["projects"])) - 1 \
+            if isinstance(doc["projects"], str) else len(doc["projects"])
+        presolve = args.presolve
+        if presolve == "auto":
+            presolve = "off" if n >= PRESOLVE_OFF_FROM else "on"
+        ours = [sys.executable, "-m", "optimizer", "solve", str(path), "--json",
+                "--threads", str(args.threads), "--gap", str(args.gap), "--presolve", presolve]
+        raw = [sys.executable, str(ROOT / "benchmarks" / "raw_highspy.py"), str(path),
+               "--threads", str(args.threads), "--gap", str(args.gap), "--presolve", presolve]
+        times: dict[str, list[float]] = {"ours": [], "raw": []}
+        peaks: dict[str, list[float]] = {"ours": [], "raw": []}
+        objective: dict[str, float | None] = {}
+        for _ in range(args.repeat):
+            for name, cmd in (("ours", ours), ("raw", raw)):
+                wall, peak, code, out = run(cmd)
+                if code != 0:
+                    raise SystemExit(f"{name} failed with exit {code} on {path}")
+                times[name].append(wall)
+                peaks[name].append(peak)
+                objective[name] = json.loads(out.strip().splitlines()[-1]).get("objective")
+        t_ours, t_raw = statistics.median(times["ours"]), statistics.median(times["raw"])
+        m_ours, m_raw = max(peaks["ours"]), max(peaks["raw"])
+        rows.append((path, n, t_ours, t_raw, m_ours, m_raw, objective))
+    print(f"{'program':<40} {'projects':>9} {'ours s':>8} {'raw s':>8} {'time x':>7} "
+          f"{'ours MB':>8} {'raw MB':>8} {'mem x':>6}  objectives (ours / raw)")
+    for path, n, t_ours, t_raw, m_ours, m_raw, obj in rows:
+        print(f"{str(path)[-40:]:<40} {n:>9,} {t_ours:>8.2f} {t_raw:>8.2f} {t_ours / t_raw:>7.2f}"
+              f" {m_ours:>8.0f} {m_raw:>8.0f} {m_ours / m_raw:>6.2f}  "
+              f"{obj['ours']} / {obj['raw']}")
+
+
+if __name__ == "__main__":
+    main()

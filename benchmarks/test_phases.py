@@ -1,0 +1,86 @@
+"""Each phase timed on its own, at every size: load, build, translate, solve; and the
+whole run through this project's route next to the raw highspy reference, side by side
+in the same session (compare their medians as a ratio, not against a fixed number).
+
+Solver settings for every timed solve: one thread, relative gap 1e-4, presolve as the
+project chooses it ("auto"); the raw reference uses the same presolve setting.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SIZES
+
+from formulations import build
+from optimizer import SolveOptions, load, solve
+from optimizer.solver import PRESOLVE_OFF_FROM, quiet_stdout, translate
+
+OPTIONS = SolveOptions(threads=1, gap=1e-4, presolve="auto")
+ROUNDS = 3
+
+
+def _presolve(n: int) -> str:
+    return "off" if n >= PRESOLVE_OFF_FROM else "on"
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_load(benchmark, program_files, n):
+    instance = benchmark.pedantic(load, args=(program_files[n],), rounds=ROUNDS, iterations=1)
+    assert instance.n_projects == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_build(benchmark, program_files, n):
+    instance = load(program_files[n])
+    pm = benchmark.pedantic(build, args=(instance,), rounds=ROUNDS, iterations=1)
+    assert len(pm.variables.units) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_translate(benchmark, program_files, n):
+    pm = build(load(program_files[n]))
+    lp = benchmark.pedantic(translate, args=(pm,), rounds=ROUNDS, iterations=1)
+    assert lp.num_col_ >= n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_solve_only(benchmark, program_files, n):
+    """HiGHS alone on the translated model (what no model layer can make faster)."""
+    import highspy
+
+    lp = translate(build(load(program_files[n])))
+
+    def run():
+        with quiet_stdout():
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            for name, value in (("threads", 1), ("mip_rel_gap", 1e-4),
+                                ("presolve", _presolve(n)), ("random_seed", 0)):
+                h.setOptionValue(name, value)
+            h.passModel(lp)
+            h.run()
+            return h.getModelStatus()
+
+    status = benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
+    assert status == highspy.HighsModelStatus.kOptimal
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_route_project(benchmark, program_files, n):
+    """File to checked plan through this project (load, build, translate, solve, check)."""
+    result = benchmark.pedantic(solve, args=(program_files[n], OPTIONS), rounds=ROUNDS,
+                                iterations=1)
+    assert result.valid
+    benchmark.extra_info["objective"] = result.objective
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_route_raw_highspy(benchmark, program_files, n):
+    """The reference: the same file read, built with numpy and solved with raw highspy."""
+    from raw_highspy import solve_file
+
+    out = benchmark.pedantic(solve_file, args=(program_files[n],),
+                             kwargs={"threads": 1, "gap": 1e-4, "presolve": _presolve(n)},
+                             rounds=ROUNDS, iterations=1)
+    assert out["objective"] is not None
+    benchmark.extra_info["objective"] = out["objective"]
