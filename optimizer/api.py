@@ -113,7 +113,8 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
             diff = bound - objective
             gap = 0.0 if diff <= 1e-9 * max(1.0, abs(objective)) else (
                 diff / abs(objective) if objective else float("inf"))
-    solver_info.update({"version": outcome.solver_version, "options": outcome.options})
+    solver_info.update({"version": outcome.solver_version, "options": outcome.options,
+                        "threads": outcome.options.get("threads", options.threads)})
     timings["total"] = time.perf_counter() - start
     return build_result(instance, status=outcome.status, termination=outcome.termination,
                         objective=objective, bound=bound, gap=gap, units=units, check=report,

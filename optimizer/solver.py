@@ -264,6 +264,9 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
             chosen[name] = float(options.feasibility_tolerance)
     for name, value in chosen.items():
         h.setOptionValue(name, value)
+    if "threads" not in chosen:  # report what HiGHS will use (0: its own choice)
+        value = h.getOptionValue("threads")
+        chosen["threads"] = int(value[-1] if isinstance(value, tuple) else value)
     return chosen
 
 
