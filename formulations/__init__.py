@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
 from formulations import budget, dependencies, hurdle, labor, sectors
 from formulations.rows import RowBlock, linear
 from formulations.variables import Variables, add_linking, add_variables
-from optimizer.instance import Instance
+
+if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
+    from optimizer.instance import Instance
 
 __all__ = ["FAMILIES", "PortfolioModel", "build"]
 
-Family = Callable[[pyo.Block, Instance, Variables], list[RowBlock]]
+Family = Callable[[pyo.Block, "Instance", Variables], list[RowBlock]]
 
 #: The rule families of format version 1, in the order their rows enter the model.
 FAMILIES: tuple[tuple[str, Family], ...] = (

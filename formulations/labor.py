@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
 from formulations.rows import RowBlock, add_rows
 from formulations.variables import Variables
-from optimizer.instance import Instance
+
+if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
+    from optimizer.instance import Instance
 
 NAME = "labor_year"
 

@@ -7,13 +7,17 @@ A floor of 0 is no rule (capital is never negative) and adds no row.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 
 from formulations.rows import RowBlock, add_rows
 from formulations.variables import Variables
-from optimizer.instance import Instance
+
+if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
+    from optimizer.instance import Instance
 
 NAME = "sector_limits"
 

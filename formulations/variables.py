@@ -15,13 +15,16 @@ that meaning with fewer columns and rows:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 
 from formulations.rows import RowBlock, add_rows
-from optimizer.instance import Instance
+
+if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
+    from optimizer.instance import Instance
 
 __all__ = ["Variables", "add_variables", "add_linking"]
 

@@ -101,7 +101,7 @@ def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Co
         return tuple(conflicts)
     with quiet_stdout():
         lp, owners = translate_with_rows(pm)
-        m, n = lp.num_row_, lp.num_col_
+        n = lp.num_col_
         lower = np.asarray(lp.row_lower_, dtype=float)
         upper = np.asarray(lp.row_upper_, dtype=float)
         names = _row_names(pm, owners)

@@ -47,7 +47,8 @@ def render_summary(result: Result) -> str:
         if len(chosen) > len(shown):
             lines.append(f"  ... and {len(chosen) - len(shown)} more (use --out FILE.csv)")
         lines.append("")
-        lines.append(f"capital committed: {_fmt(result.check.total_capital if result.check else None, 6)} $B"
+        committed = result.check.total_capital if result.check else None
+        lines.append(f"capital committed: {_fmt(committed, 6)} $B"
                      + (f" of {inst.budget_total:g}" if inst.budget_total is not None else ""))
         lines.append("")
         lines.append("capital by year ($B):")
