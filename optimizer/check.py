@@ -12,6 +12,7 @@ Tolerance: a rule is broken when it is exceeded by more than ``rtol * max(1, |li
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,14 +143,14 @@ def check_plan(instance: Instance, units: pd.Series | np.ndarray,
     capital_by_year = per_year["capital"].reindex(
         horizon.union(per_year.index), fill_value=0.0).rename("capital")
     labor_by_year = per_year["labor"].reindex(horizon, fill_value=0.0).rename("labor")
-    total_capital = float(table["capital"].sum())
+    total_capital = math.fsum(table["capital"])  # exactly rounded: no summation noise
     funded = units[units > 0]
     by_project = table.groupby("project")["capital"].sum()
     sector_of = projects["sector"]
     capital_by_sector = (by_project.groupby(sector_of.reindex(by_project.index)).sum()
                          .reindex(list(instance.sectors), fill_value=0.0).rename("capital"))
     returns = projects["return"].reindex(funded.index)
-    total_return = float((returns * funded).sum())
+    total_return = math.fsum(returns * funded)
 
     if instance.budget_total is not None:
         e = _over(total_capital, instance.budget_total, rtol)
