@@ -167,8 +167,23 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
     inside = (col >= 0) & (col < years)
     owner, col, cap_e, lab_e = owner[inside], col[inside], cap_e[inside], lab_e[inside]
 
-    # columns: u_0..u_{n-1}, then z for every modular project
-    modular = np.flatnonzero(units > 1)
+    req_a, req_b, exc = [], [], []
+    for dep in doc.get("dependencies") or []:
+        if dep["type"] == "requires":
+            a, b = index.get_loc(str(dep["project"]).strip()), index.get_loc(
+                str(dep["on"]).strip())
+            if a != b:
+                req_a.append(a)
+                req_b.append(b)
+        else:
+            exc.append(index.get_indexer([str(p).strip() for p in dep["projects"]]))
+    # columns: u_0..u_{n-1}, then z for each modular project a dependency names (the
+    # project's model: elsewhere z_i is in no rule, and z_i = u_i when max_units is 1)
+    named = np.zeros(n, dtype=bool)
+    named[req_a + req_b] = True
+    for group in exc:
+        named[group] = True
+    modular = np.flatnonzero((units > 1) & named)
     z_col = np.arange(n)
     z_col[modular] = n + np.arange(len(modular))
     n_col = n + len(modular)
@@ -194,15 +209,15 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
     budget = doc.get("budget") or {}
     if budget.get("total") is not None:
         add(np.zeros(n), everyone, total, [-inf], [float(budget["total"])])
-    for limits, values in ((_by_year(budget.get("per_year"), first, years), cap_e),
-                           (_by_year((doc.get("labor") or {}).get("capacity"), first, years),
-                            lab_e)):
+    def yearly(limits: np.ndarray, values: np.ndarray) -> None:
         capped = np.flatnonzero(~np.isnan(limits))
         row_of = np.full(years, -1)
         row_of[capped] = np.arange(len(capped))
         keep = row_of[col] >= 0
         add(row_of[col[keep]], owner[keep], values[keep], np.full(len(capped), -inf),
             limits[capped])
+
+    yearly(_by_year(budget.get("per_year"), first, years), cap_e)
     sectors = doc.get("sectors") or {}
     names = [str(s) for s in sectors]
     s_lo = np.array([float((sectors[s] or {}).get("min") or 0.0) for s in sectors])
@@ -217,19 +232,10 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
     keep = row_of[s_index] >= 0
     add(row_of[s_index[keep]], everyone[keep], total[keep],
         np.where(s_lo[ranged] > 0, s_lo[ranged], -inf), s_hi[ranged])
+    yearly(_by_year((doc.get("labor") or {}).get("capacity"), first, years), lab_e)
     if doc.get("hurdle_rate") is not None:
         add(np.zeros(n), everyone, returns - float(doc["hurdle_rate"]) * total, [0.0], [inf])
 
-    req_a, req_b, exc = [], [], []
-    for dep in doc.get("dependencies") or []:
-        if dep["type"] == "requires":
-            a, b = index.get_loc(str(dep["project"]).strip()), index.get_loc(
-                str(dep["on"]).strip())
-            if a != b:
-                req_a.append(a)
-                req_b.append(b)
-        else:
-            exc.append(index.get_indexer([str(p).strip() for p in dep["projects"]]))
     m = len(req_a)
     add(np.repeat(np.arange(m), 2), np.column_stack([z_col[req_a], z_col[req_b]]).ravel(),
         np.tile([1.0, -1.0], m), np.full(m, -inf), np.zeros(m))
@@ -249,6 +255,13 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
                           shape=(n_row, n_col))
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
+    # as the project's model does: a row with no entry whose limits admit 0 is no rule
+    lower_all, upper_all = np.concatenate(lower), np.concatenate(upper)
+    empty = np.diff(matrix.tocsr().indptr) == 0
+    keep_rows = ~(empty & (lower_all <= 0) & (upper_all >= 0))
+    matrix = matrix.tocsr()[keep_rows].tocsc()
+    lower, upper = [lower_all[keep_rows]], [upper_all[keep_rows]]
+    n_row = matrix.shape[0]
 
     col_lower = np.zeros(n_col)
     col_upper = np.concatenate([units.astype(float), np.ones(k)])

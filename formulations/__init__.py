@@ -67,7 +67,8 @@ def _build(instance: Instance, families: Sequence[tuple[str, Family]]) -> Portfo
     v = add_variables(model, instance)
     model.total_return = pyo.Objective(expr=linear(instance.returns, v.units),
                                        sense=pyo.maximize)
-    blocks = list(add_linking(model, instance, v))
+    blocks: list[RowBlock] = []
     for _name, family in families:
         blocks.extend(family(model, instance, v))
+    blocks.extend(add_linking(model, instance, v))
     return PortfolioModel(model, instance, v, tuple(blocks))
