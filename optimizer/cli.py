@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
                    help="HiGHS threads (default: HiGHS decides)")
     s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     s.add_argument("--presolve", choices=("auto", "on", "off"), default="auto",
-                   help="HiGHS presolve (default: auto, off from 50,000 projects)")
+                   help="HiGHS presolve (default: auto, off from 1,000 projects)")
     s.add_argument("--json", action="store_true",
                    help="print one JSON object on standard output and nothing else")
     s.add_argument("--out", metavar="FILE", default=None,
