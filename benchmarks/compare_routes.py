@@ -37,6 +37,12 @@ def run(cmd: list[str]) -> tuple[float, float, int, str]:
     return wall, usage.ru_maxrss / 1024, proc.returncode, out
 
 
+def _count_projects(path: Path) -> int:
+    out = subprocess.run([sys.executable, "-m", "optimizer", "validate", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split("valid (")[1].split()[0])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="20000,100000")
@@ -47,26 +53,26 @@ def main() -> None:
     ap.add_argument("--presolve", default="auto", choices=("auto", "on", "off"))
     args = ap.parse_args()
 
-    from optimizer.generate import generate, write
-    from optimizer.solver import PRESOLVE_OFF_FROM
-
+    # this process stays small (no pandas, no Pyomo): a child's peak memory as the kernel
+    # reports it includes what it inherited from here before it started its program
+    threshold = int(subprocess.run(
+        [sys.executable, "-c", "from optimizer.solver import PRESOLVE_OFF_FROM as t; print(t)"],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout)
     tmp = Path(tempfile.mkdtemp(prefix="routes-"))
     files = [Path(f) for f in args.files] if args.files else []
     if not files:
         for n in (int(s) for s in args.sizes.split(",")):
             folder = tmp / f"n{n}"
-            folder.mkdir()
-            files.append(write(generate(n, years=10, seed=2026), folder))
+            subprocess.run([sys.executable, "-m", "optimizer", "generate", "--projects", str(n),
+                            "--seed", "2026", "--out", str(folder)], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+            files.append(folder / "program.yaml")
     rows = []
     for path in files:
-        import yaml
-
-        doc = yaml.safe_load(path.read_text())
-        n = sum(1 for _ in open(path.parent / doc["projects"])) - 1 \
-            if isinstance(doc["projects"], str) else len(doc["projects"])
+        n = _count_projects(path)
         presolve = args.presolve
         if presolve == "auto":
-            presolve = "off" if n >= PRESOLVE_OFF_FROM else "on"
+            presolve = "off" if n >= threshold else "on"
         ours = [sys.executable, "-m", "optimizer", "solve", str(path), "--json",
                 "--threads", str(args.threads), "--gap", str(args.gap), "--presolve", presolve]
         raw = [sys.executable, str(ROOT / "benchmarks" / "raw_highspy.py"), str(path),
@@ -81,7 +87,7 @@ def main() -> None:
                     raise SystemExit(f"{name} failed with exit {code} on {path}")
                 times[name].append(wall)
                 peaks[name].append(peak)
-                objective[name] = json.loads(out.strip().splitlines()[-1]).get("objective")
+                objective[name] = json.loads(out).get("objective")
         t_ours, t_raw = statistics.median(times["ours"]), statistics.median(times["raw"])
         m_ours, m_raw = max(peaks["ours"]), max(peaks["raw"])
         rows.append((path, n, t_ours, t_raw, m_ours, m_raw, objective))
