@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import optimizer._imports  # noqa: F401  (before Pyomo: keeps its import lean)
+# isort: off
+import formulations._imports  # noqa: F401  (before Pyomo: keeps its import lean)
+# isort: on
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 

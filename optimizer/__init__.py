@@ -4,7 +4,6 @@ The public API is small: :func:`load` a program, :func:`solve` it with
 :class:`SolveOptions`, read the :class:`Result`; :func:`check_plan` re-checks any plan.
 """
 
-import optimizer._imports  # noqa: F401  (before Pyomo: keeps its import lean)
 from optimizer.api import load, solve
 from optimizer.check import CheckReport, Violation, check_plan
 from optimizer.errors import InstanceError, OptimizerError, Problem, UsageError
