@@ -110,6 +110,17 @@ def _over(value: float, limit: float, rtol: float) -> float:
     return excess if excess > rtol * max(1.0, abs(limit)) else 0.0
 
 
+def _check_years(bad: list[Violation], rule: str, years: np.ndarray, limits: np.ndarray,
+                 used_by_year: pd.Series, rtol: float) -> None:
+    """One violation per capped year whose use exceeds its limit."""
+    for year, cap in zip(years, limits, strict=True):
+        if np.isfinite(cap):
+            used = float(used_by_year.get(int(year), 0.0))
+            e = _over(used, float(cap), rtol)
+            if e:
+                bad.append(Violation(rule, str(int(year)), used, float(cap), e))
+
+
 def check_plan(instance: Instance, units: pd.Series | np.ndarray,
                rtol: float = RTOL) -> CheckReport:
     """Check a plan (units per project, by id or in project order) against every rule."""
@@ -156,12 +167,8 @@ def check_plan(instance: Instance, units: pd.Series | np.ndarray,
         e = _over(total_capital, instance.budget_total, rtol)
         if e:
             bad.append(Violation("budget_total", "total", total_capital, instance.budget_total, e))
-    for year, cap in zip(instance.years, instance.budget_per_year, strict=True):
-        if np.isfinite(cap):
-            used = float(capital_by_year.get(int(year), 0.0))
-            e = _over(used, float(cap), rtol)
-            if e:
-                bad.append(Violation("budget_year", str(int(year)), used, float(cap), e))
+    _check_years(bad, "budget_year", instance.years, instance.budget_per_year, capital_by_year,
+                 rtol)
     for sector, low, high in zip(instance.sectors, instance.sector_min, instance.sector_max,
                                  strict=True):
         used = float(capital_by_sector[sector])
@@ -173,12 +180,7 @@ def check_plan(instance: Instance, units: pd.Series | np.ndarray,
             e = _over(used, float(high), rtol)
             if e:
                 bad.append(Violation("sector_max", sector, used, float(high), e))
-    for year, cap in zip(instance.years, instance.labor_capacity, strict=True):
-        if np.isfinite(cap):
-            used = float(labor_by_year.get(int(year), 0.0))
-            e = _over(used, float(cap), rtol)
-            if e:
-                bad.append(Violation("labor_year", str(int(year)), used, float(cap), e))
+    _check_years(bad, "labor_year", instance.years, instance.labor_capacity, labor_by_year, rtol)
     if instance.hurdle_rate is not None:
         need = instance.hurdle_rate * total_capital
         scale = max(abs(need), abs(total_return))
