@@ -321,6 +321,10 @@ def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
 
         h.HandleUserInterrupt = True
         if options.progress is not None:
+            # HiGHS calls its MIP logging callback only while logging is on: log, but to
+            # nowhere (not the console, not a file); the callback gets the figures
+            h.setOptionValue("log_to_console", False)
+            h.setOptionValue("output_flag", True)
             report = options.progress
 
             def on_log(event: Any) -> None:

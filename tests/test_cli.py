@@ -181,3 +181,16 @@ def test_live_progress_line(capsys):
     live.close()
     err = capsys.readouterr().err
     assert "2.0s" in err and "incumbent" in err and "20.000%" in err and err.endswith("\n")
+
+
+def test_progress_callback_reports_during_a_solve(tmp_path):
+    from optimizer import SolveOptions, solve
+
+    seen = []
+    result = solve(hard_knapsack(tmp_path), SolveOptions(threads=1, time_limit=2,
+                                                         progress=seen.append))
+    assert result.termination == "time_limit" and result.valid
+    assert seen, "no progress was reported"
+    last = seen[-1]
+    assert last.incumbent is not None and last.bound >= last.incumbent
+    assert last.incumbent <= result.objective + 1e-6
