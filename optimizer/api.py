@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,18 +61,18 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
     pm = build(instance)
     timings["build"] = time.perf_counter() - t
 
-    solver_info = {"name": "highs", "interface": "pyomo-standard-form+highspy",
+    solver_info: dict[str, Any] = {"name": "highs", "interface": "pyomo-standard-form+highspy",
                    "threads": options.threads, "gap_tolerance": options.gap,
                    "time_limit": options.time_limit, "seed": options.seed}
     if pm.trivially_infeasible:
         from optimizer.explain import explain_infeasible
 
-        conflicts = explain_infeasible(pm)
+        impossible = explain_infeasible(pm)
         timings["total"] = time.perf_counter() - start
         return build_result(instance, status="infeasible", termination="infeasible",
                             objective=None, bound=None, gap=None, units=None, check=None,
-                            timings=timings, solver=solver_info, conflicts=conflicts,
-                            message="; ".join(c.message for c in conflicts))
+                            timings=timings, solver=solver_info, conflicts=impossible,
+                            message="; ".join(c.message for c in impossible))
 
     outcome = run_highs(pm, options)
     timings["translate"] = outcome.translate_seconds

@@ -12,13 +12,14 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code is already 2
+    def error(self, message: str) -> NoReturn:  # argparse's own exit code is already 2
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 

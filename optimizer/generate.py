@@ -72,7 +72,7 @@ class GeneratedProgram:
     profiles: pd.DataFrame
 
 
-def _round(x: np.ndarray, decimals: int) -> np.ndarray:
+def _round(x: Any, decimals: int) -> Any:
     return np.round(np.asarray(x, dtype=float), decimals) + 0.0   # + 0.0: no "-0.0000"
 
 

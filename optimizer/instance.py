@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 __all__ = ["Instance", "PROJECT_COLUMNS", "PROFILE_COLUMNS"]
 
@@ -80,10 +79,10 @@ class Instance:
     known_optimum_proven: bool | None = None
     warnings: tuple[str, ...] = ()
     # prepared tables (derived from the above by loading.prepare)
-    capital_by_year: sp.csc_array = field(default=None, repr=False)  # type: ignore[assignment]
-    labor_by_year: sp.csc_array = field(default=None, repr=False)  # type: ignore[assignment]
-    total_capital: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    sector_index: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    capital_by_year: Any = field(default=None, repr=False)
+    labor_by_year: Any = field(default=None, repr=False)
+    total_capital: Any = field(default=None, repr=False)
+    sector_index: Any = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -239,7 +239,10 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
                 return None
             records.append({str(k): _cell_text(v) for k, v in item.items()})
         frame = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
-        table = _Table(frame, label, lambda i, f=field_name: f"{f}[{i}]")
+        def inline_row(i: int, name: str = field_name) -> str:
+            return f"{name}[{i}]"
+
+        table = _Table(frame, label, inline_row)
     else:
         ctx.add(field_name, "must be a CSV path (relative to the program file) or a list of "
                 f"mappings, got {type(spec).__name__}")
@@ -461,7 +464,7 @@ def _validate_projects(ctx: _Context, table: _Table, sectors: list[str], first: 
     raw_ids = ids.to_numpy()
     _report_rows(ctx, table, "id", (ids == "").to_numpy(), lambda i: "is required but empty")
     dup = (ids.duplicated(keep=False) & (ids != "")).to_numpy()
-    first_row = {}
+    first_row: dict[str, int] = {}
     for i in np.flatnonzero(dup):
         first_row.setdefault(raw_ids[i], int(i))
     _report_rows(ctx, table, "id", dup & ids.duplicated(keep="first").to_numpy(),
