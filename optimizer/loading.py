@@ -142,8 +142,9 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
             ctx.add(f"{field_name}.{year}", "year given twice")
             continue
         if first is not None and last is not None and not first <= year <= last:
-            ctx.add(f"{field_name}.{year}",
-                    f"year {year} is outside the horizon [{first}, {last}]")
+            # the format applies per-year limits inside the horizon only: say so, keep going
+            ctx.warnings.append(f"{ctx.file}: {field_name}.{year}: year {year} is outside the "
+                                f"horizon [{first}, {last}]; no per-year limit applies there")
             continue
         out[year] = limit
     return out

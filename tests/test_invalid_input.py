@@ -101,7 +101,6 @@ PROGRAM_CASES = [
     ("budget.total", float("nan"), "budget.total"),
     ("budget.total", True, "budget.total"),
     ("budget.per_year", [50], "budget.per_year"),
-    ("budget.per_year", {2040: 5}, "budget.per_year.2040"),
     ("budget.per_year", {"soon": 5}, "budget.per_year"),
     ("budget.per_year", {2026: -5}, "budget.per_year.2026"),
     ("hurdle_rate", "ten percent", "hurdle_rate"),
@@ -113,7 +112,6 @@ PROGRAM_CASES = [
     ("sectors.energy", {"max": "x"}, "sectors.energy.max"),
     ("labor", 1000, "labor"),
     ("labor.capacity", {2026: "many"}, "labor.capacity.2026"),
-    ("labor.capacity", {2031: 10}, "labor.capacity.2031"),
     ("dependencies", {"type": "requires"}, "dependencies"),
     ("dependencies", [{"type": "needs", "project": "A", "on": "B"}], "dependencies.type"),
     ("dependencies", [{"type": "requires", "project": "A"}], "dependencies.on"),
@@ -276,6 +274,18 @@ def test_end_to_end_no_traceback(tmp_path, case):
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr and "invalid instance" in proc.stderr or \
         "UTF-8" in proc.stderr
+
+
+def test_limits_outside_the_horizon_warn(tmp_path):
+    """The format applies per-year limits inside the horizon only: a year outside it is
+    reported as a warning, not an error, and caps nothing."""
+    doc = copy.deepcopy(BASE)
+    doc["budget"]["per_year"] = {2026: 50, 2040: 5}
+    doc["labor"]["capacity"] = {2026: 1000, 2020: 10}
+    instance = load(write(tmp_path, doc))
+    assert any("budget.per_year.2040" in w for w in instance.warnings)
+    assert any("labor.capacity.2020" in w for w in instance.warnings)
+    assert list(instance.budget_per_year[:1]) == [50]
 
 
 def test_json_program_with_string_year_keys_is_valid(tmp_path, capsys):
