@@ -88,6 +88,13 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--first-year", type=int, default=2026)
     g.add_argument("--out", required=True, metavar="DIR")
     g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    c = sub.add_parser("convert", help="convert benchmark files into programs")
+    c.add_argument("kind", choices=("orlib",), help="the source format")
+    c.add_argument("path", help="an OR-Library knapsack file (mknap1, mknap2, mknapcbK, GK)")
+    c.add_argument("--out", required=True, metavar="DIR")
+    c.add_argument("--best-known", default=None, metavar="CSV",
+                   help="table of best-known values (default: best_known.csv beside the file)")
+    c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -169,12 +176,21 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _convert(args: argparse.Namespace) -> int:
+    from optimizer.orlib import convert
+
+    for path in convert(args.path, args.out, args.best_known):
+        print(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from optimizer.errors import InstanceError, UsageError
 
     try:
-        commands = {"solve": _solve, "validate": _validate, "generate": _generate}
+        commands = {"solve": _solve, "validate": _validate, "generate": _generate,
+                    "convert": _convert}
         return commands[args.command](args)
     except InstanceError as exc:
         print(f"optimizer: {exc}", file=sys.stderr)
