@@ -95,6 +95,17 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--best-known", default=None, metavar="CSV",
                    help="table of best-known values (default: best_known.csv beside the file)")
     c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    b = sub.add_parser("bench", help="run a benchmark suite, or report on the history")
+    b.add_argument("target", help="a suite (smoke, nightly, full) or 'report'")
+    b.add_argument("--history", default="bench-history.sqlite", metavar="PATH",
+                   help="the SQLite history store (default: bench-history.sqlite)")
+    b.add_argument("--time-limit", type=_non_negative_float, default=60.0, metavar="S",
+                   help="per instance (default: 60)")
+    b.add_argument("--threads", type=_positive_int, default=1, metavar="N")
+    b.add_argument("--out", default="bench-report", metavar="DIR",
+                   help="with report: where report.md and its charts go")
+    b.add_argument("--suite", default=None, help="with report: the suite to report on")
+    b.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -184,13 +195,30 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from optimizer import bench
+
+    if args.target == "report":
+        code, path = bench.report(Path(args.history), Path(args.out), args.suite)
+        print(path)
+        if code:
+            print("optimizer: regressions found; see the report", file=sys.stderr)
+        return code
+    run_id = bench.run_suite(args.target, Path(args.history),
+                             bench.Options(time_limit=args.time_limit, threads=args.threads))
+    print(f"run {run_id} recorded in {args.history}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from optimizer.errors import InstanceError, UsageError
 
     try:
         commands = {"solve": _solve, "validate": _validate, "generate": _generate,
-                    "convert": _convert}
+                    "convert": _convert, "bench": _bench}
         return commands[args.command](args)
     except InstanceError as exc:
         print(f"optimizer: {exc}", file=sys.stderr)
