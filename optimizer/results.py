@@ -110,18 +110,20 @@ class Result:
     def capital_by_year(self) -> pd.DataFrame:
         """Capital disbursed per horizon year ($B) against the year's cap, with slack."""
         inst = self.instance
-        used = (self.check.capital_by_year.reindex(inst.years, fill_value=0.0).to_numpy()
-                if self.check else np.zeros(len(inst.years)))
-        return self._against(pd.Index(inst.years, name="year"), used, inst.budget_per_year,
-                             inst.capital_by_year)
+        return self._yearly(self.check.capital_by_year if self.check else None,
+                            inst.budget_per_year, inst.capital_by_year)
 
     def labor_by_year(self) -> pd.DataFrame:
         """Specialists employed per horizon year against the year's capacity, with slack."""
         inst = self.instance
-        used = (self.check.labor_by_year.reindex(inst.years, fill_value=0.0).to_numpy()
-                if self.check else np.zeros(len(inst.years)))
-        return self._against(pd.Index(inst.years, name="year"), used, inst.labor_capacity,
-                             inst.labor_by_year)
+        return self._yearly(self.check.labor_by_year if self.check else None,
+                            inst.labor_capacity, inst.labor_by_year)
+
+    def _yearly(self, usage: pd.Series | None, limit: np.ndarray, coefs: Any) -> pd.DataFrame:
+        years = self.instance.years
+        used = (usage.reindex(years, fill_value=0.0).to_numpy() if usage is not None
+                else np.zeros(len(years)))
+        return self._against(pd.Index(years, name="year"), used, limit, coefs)
 
     def capital_by_sector(self) -> pd.DataFrame:
         """Committed capital per sector ($B) against its floor and ceiling."""
