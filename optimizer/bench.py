@@ -11,6 +11,7 @@ and exits 1 when something regressed.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import os
@@ -90,22 +91,31 @@ def _solve(path: Path, opts: Options) -> tuple[dict[str, Any], float, int]:
     return data, usage.ru_maxrss / 1024, code
 
 
-def _instances(suite: str, work: Path) -> list[Path]:
+def _instances(suite: str, work: Path, only: str | None = None) -> list[Path]:
+    """The suite's programs, written under ``work``; with ``only``, those whose directory
+    name matches that shell pattern (``mknapcb4-*``, ``generated-*``)."""
     from optimizer.generate import generate, write
     from optimizer.orlib import convert
 
     paths: list[Path] = []
     for kind, arg in SUITES[suite]:
         if kind == "orlib":
-            paths += convert(ORLIB / arg, work / Path(arg).stem)
-        else:
+            stem = Path(arg).stem
+            if only is not None and not fnmatch.filter(
+                    [f"{stem}-{i:02d}" for i in range(1000)], only):
+                continue
+            paths += convert(ORLIB / arg, work / stem)
+        elif only is None or fnmatch.fnmatch(f"generated-{arg}", only):
             paths.append(write(generate(int(arg), seed=2026), work / f"generated-{arg}"))
+    if only is not None:
+        paths = [p for p in paths if fnmatch.fnmatch(p.parent.name, only)]
     return paths
 
 
 def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Options(),
-              echo: bool = True) -> int:
-    """Solve every instance of ``suite`` and append the run to ``history``; the run's id."""
+              echo: bool = True, only: str | None = None) -> int:
+    """Solve every instance of ``suite`` (or those matching ``only``) and append the run to
+    ``history``; the run's id."""
     from optimizer.generate import generate, write
 
     if suite not in SUITES:
@@ -113,6 +123,11 @@ def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Optio
 
         raise UsageError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
     work = Path(tempfile.mkdtemp(prefix=f"bench-{suite}-"))
+    instances = _instances(suite, work, only)
+    if not instances:
+        from optimizer.errors import UsageError
+
+        raise UsageError(f"no instance of suite {suite!r} matches {only!r}")
     reference = [ROOT / "instances" / "pilot" / "program.yaml",
                  write(generate(2000, seed=7), work / "reference-2000")]
     t = time.perf_counter()
@@ -123,10 +138,11 @@ def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Optio
     db.executescript(SCHEMA)
     cur = db.execute("INSERT INTO runs (started, suite, git_commit, machine, options, "
                      "reference_seconds) VALUES (?, ?, ?, ?, ?, ?)",
-                     (time.strftime("%Y-%m-%dT%H:%M:%S"), suite, _git_commit(), _machine(),
+                     (time.strftime("%Y-%m-%dT%H:%M:%S"),
+                      suite if only is None else f"{suite}[{only}]", _git_commit(), _machine(),
                       json.dumps(vars(opts)), reference_seconds))
     run_id = int(cur.lastrowid or 0)
-    for path in _instances(suite, work):
+    for path in instances:
         data, peak, code = _solve(path, opts)
         inst = data.get("instance", {})
         known = data.get("known_optimum")
@@ -136,8 +152,8 @@ def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Optio
         timings = data.get("timings", {})
         row = (run_id, inst.get("name", path.parent.name), inst.get("sha256"), data["status"],
                data["termination"], objective, data.get("bound"), data.get("gap"), known,
-               None, gap_known, timings.get("load"), timings.get("build"),
-               timings.get("solve"), timings.get("total"), peak,
+               data.get("known_optimum_proven"), gap_known, timings.get("load"),
+               timings.get("build"), timings.get("solve"), timings.get("total"), peak,
                data.get("solver", {}).get("version"), code)
         db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                    "?, ?, ?)", row)

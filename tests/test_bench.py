@@ -37,6 +37,9 @@ def test_history_keeps_both_runs(history):
     mknap1 = [r for r in rows if "mknap1" in r[0]]
     assert all(r[1] == "optimal" and r[4] == pytest.approx(0, abs=1e-9) for r in mknap1)
     assert all(r[5] > 10 and len(r[6]) == 64 for r in rows)
+    proven = db.execute("SELECT known_proven FROM results WHERE run_id = ? AND instance LIKE "
+                        "'%mknap1%'", (second,)).fetchall()
+    assert {r[0] for r in proven} == {1}  # the mknap1 optima are proven in the literature
 
 
 def test_equal_runs_are_not_flagged(history, tmp_path):
@@ -70,3 +73,15 @@ def test_planted_regression_is_flagged(history, tmp_path, column, value, kind):
 def test_unknown_suite_exits_2(tmp_path, capsys):
     assert main(["bench", "nosuch", "--history", str(tmp_path / "h.sqlite")]) == 2
     assert "unknown suite" in capsys.readouterr().err
+
+
+def test_only_runs_the_matching_instances(tmp_path):
+    path = tmp_path / "h.sqlite"
+    run = bench.run_suite("tiny", path, bench.Options(time_limit=30), echo=False,
+                          only="mknap1-0[35]")
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT suite FROM runs WHERE id = ?", (run,)).fetchone() == (
+        "tiny[mknap1-0[35]]",)
+    names = [r[0] for r in db.execute("SELECT instance FROM results ORDER BY rowid")]
+    assert len(names) == 2 and all("mknap1-0" in n for n in names), names
+    assert main(["bench", "tiny", "--only", "nothing-*", "--history", str(path)]) == 2
