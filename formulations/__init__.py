@@ -25,7 +25,7 @@ from formulations.variables import Variables, add_linking, add_variables
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
     from optimizer.instance import Instance
 
-__all__ = ["FAMILIES", "PortfolioModel", "build"]
+__all__ = ["FAMILIES", "PortfolioModel", "build", "row_limits"]
 
 Family = Callable[[pyo.Block, "Instance", Variables], list[RowBlock]]
 
@@ -37,6 +37,20 @@ FAMILIES: tuple[tuple[str, Family], ...] = (
     ("hurdle", hurdle.add),
     ("dependencies", dependencies.add),
 )
+
+#: The families whose row limits (not their coefficients) come from program-level values
+#: a what-if may change: each maps a program to {row name: (keys, lower, upper)}.
+LIMITS = (budget.limits, sectors.limits, labor.limits, hurdle.limits)
+
+
+def row_limits(instance: Instance) -> dict[str, tuple[tuple, object, object]]:
+    """Every limit-carrying row the model of ``instance`` may have, by row name: (keys,
+    lower, upper), +-inf where the program sets no limit. Sweeps use it to move the row
+    bounds of a model built once."""
+    out: dict[str, tuple[tuple, object, object]] = {}
+    for limits in LIMITS:
+        out.update(limits(instance))
+    return out
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,29 @@ NAME_TOTAL = "budget_total"
 NAME_YEARS = "budget_year"
 
 
+def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+    """Every row this family may have, by row name: (keys, lower, upper), +-inf where the
+    program sets no limit. :func:`add` and the parametric models of sweeps share it."""
+    total = np.inf if instance.budget_total is None else float(instance.budget_total)
+    per_year = np.where(np.isfinite(instance.budget_per_year), instance.budget_per_year, np.inf)
+    return {
+        NAME_TOTAL: (("total",), np.array([-np.inf]), np.array([total])),
+        NAME_YEARS: (tuple(int(y) for y in instance.years), np.full(len(per_year), -np.inf),
+                     per_year),
+    }
+
+
 def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
     blocks = []
-    if instance.budget_total is not None:
+    rows = limits(instance)
+    keys, lower, upper = rows[NAME_TOTAL]
+    if np.isfinite(upper[0]):
         row = sp.csr_array(instance.total_capital.reshape(1, -1))
-        blocks.append(add_rows(model, NAME_TOTAL, row, v.units, np.array([-np.inf]),
-                               np.array([instance.budget_total]), ("total",)))
-    capped = np.flatnonzero(np.isfinite(instance.budget_per_year))
+        blocks.append(add_rows(model, NAME_TOTAL, row, v.units, lower, upper, keys))
+    keys, lower, upper = rows[NAME_YEARS]
+    capped = np.flatnonzero(np.isfinite(upper))
     if len(capped):
-        rows = instance.capital_by_year[:, capped].T.tocsr()
-        blocks.append(add_rows(model, NAME_YEARS, rows, v.units, np.full(len(capped), -np.inf),
-                               instance.budget_per_year[capped],
-                               tuple(int(y) for y in instance.years[capped])))
+        matrix = instance.capital_by_year[:, capped].T.tocsr()
+        blocks.append(add_rows(model, NAME_YEARS, matrix, v.units, lower[capped],
+                               upper[capped], tuple(keys[k] for k in capped)))
     return blocks

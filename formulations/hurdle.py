@@ -20,9 +20,21 @@ if TYPE_CHECKING:  # formulations must not import the optimizer package at run t
 NAME = "hurdle"
 
 
+def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+    """The row's (keys, lower, upper): lower 0 with a hurdle, -inf without."""
+    lower = 0.0 if instance.hurdle_rate is not None else -np.inf
+    return {NAME: (("hurdle",), np.array([lower]), np.array([np.inf]))}
+
+
+def coefficients(instance: Instance) -> np.ndarray:
+    """r_i - hurdle_rate * C_i per unit of each project (r_i without a hurdle)."""
+    rate = instance.hurdle_rate or 0.0
+    return instance.returns - rate * instance.total_capital
+
+
 def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
     if instance.hurdle_rate is None:
         return []
-    coefs = instance.returns - instance.hurdle_rate * instance.total_capital
-    row = sp.csr_array(coefs.reshape(1, -1))
-    return [add_rows(model, NAME, row, v.units, np.zeros(1), np.array([np.inf]), ("hurdle",))]
+    row = sp.csr_array(coefficients(instance).reshape(1, -1))
+    keys, lower, upper = limits(instance)[NAME]
+    return [add_rows(model, NAME, row, v.units, lower, upper, keys)]

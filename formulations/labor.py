@@ -19,11 +19,17 @@ if TYPE_CHECKING:  # formulations must not import the optimizer package at run t
 NAME = "labor_year"
 
 
+def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+    """Every row this family may have: (keys, lower, upper), inf where a year is uncapped."""
+    cap = np.where(np.isfinite(instance.labor_capacity), instance.labor_capacity, np.inf)
+    return {NAME: (tuple(int(y) for y in instance.years), np.full(len(cap), -np.inf), cap)}
+
+
 def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
-    capped = np.flatnonzero(np.isfinite(instance.labor_capacity))
+    keys, lower, upper = limits(instance)[NAME]
+    capped = np.flatnonzero(np.isfinite(upper))
     if not len(capped):
         return []
     rows = instance.labor_by_year[:, capped].T.tocsr()
-    return [add_rows(model, NAME, rows, v.units, np.full(len(capped), -np.inf),
-                     instance.labor_capacity[capped],
-                     tuple(int(y) for y in instance.years[capped]))]
+    return [add_rows(model, NAME, rows, v.units, lower[capped], upper[capped],
+                     tuple(keys[k] for k in capped))]

@@ -22,10 +22,16 @@ if TYPE_CHECKING:  # formulations must not import the optimizer package at run t
 NAME = "sector_limits"
 
 
-def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
-    n, n_sectors = instance.n_projects, len(instance.sectors)
+def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+    """Every row this family may have: (keys, lower, upper), +-inf where there is no limit."""
     lower = np.where(instance.sector_min > 0, instance.sector_min, -np.inf)
     upper = np.where(np.isfinite(instance.sector_max), instance.sector_max, np.inf)
+    return {NAME: (instance.sectors, lower, upper)}
+
+
+def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+    n, n_sectors = instance.n_projects, len(instance.sectors)
+    _keys, lower, upper = limits(instance)[NAME]
     if not (np.isfinite(lower).any() or np.isfinite(upper).any()):
         return []
     membership = sp.csr_array((instance.total_capital, (instance.sector_index, np.arange(n))),

@@ -26,7 +26,7 @@ from formulations.rows import RowBlock, add_rows
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
     from optimizer.instance import Instance
 
-__all__ = ["Variables", "add_variables", "add_linking"]
+__all__ = ["Variables", "add_variables", "add_linking", "column_bounds"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def add_variables(model: pyo.Block, instance: Instance) -> Variables:
         funded[i] = model.funded[k]
 
     force_in, force_out = instance.force_in, instance.force_out
+    lower, upper = column_bounds(instance, linked)
     for i in np.flatnonzero(force_in).tolist():
         units[i].setlb(1)
         if funded[i] is not units[i] and funded[i] is not None:
@@ -86,10 +87,17 @@ def add_variables(model: pyo.Block, instance: Instance) -> Variables:
         units[i].setub(0)
         if funded[i] is not units[i] and funded[i] is not None:
             funded[i].setub(0)
-    lower = np.concatenate([force_in, force_in[linked]]).astype(float)
-    upper = np.concatenate([np.where(force_out, 0, max_units),
-                            np.where(force_out[linked], 0, 1)]).astype(float)
     return Variables(units, funded, linked, lower, upper)
+
+
+def column_bounds(instance: Instance, linked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the columns (units in project order, then the indicators of ``linked``):
+    forced in means at least one unit, forced out none."""
+    force_in, force_out = instance.force_in, instance.force_out
+    lower = np.concatenate([force_in, force_in[linked]]).astype(float)
+    upper = np.concatenate([np.where(force_out, 0, instance.max_units),
+                            np.where(force_out[linked], 0, 1)]).astype(float)
+    return lower, upper
 
 
 def add_linking(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:

@@ -14,6 +14,7 @@ rule, returned with status ``invalid`` and the broken rules listed, never as a p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from optimizer.check import check_plan
 from optimizer.instance import Instance
 from optimizer.loading import load
 from optimizer.results import Conflict, Result, build_result
-from optimizer.solver import SolveOptions, SolverOutcome, run_highs
+from optimizer.solver import SolveOptions, SolverOutcome, relative_gap, run_highs
 
 __all__ = ["load", "solve"]
 
@@ -75,14 +76,33 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
                             message="; ".join(c.message for c in impossible))
 
     outcome = run_highs(pm, options)
-    timings["translate"] = outcome.translate_seconds
-    timings["solve"] = outcome.solve_seconds
+
+    def explain() -> tuple[Conflict, ...]:
+        from optimizer.explain import explain_infeasible
+
+        return explain_infeasible(pm)
+
+    return finish(instance, outcome, options, timings, start, solver_info,
+                  resolve=lambda tight: run_highs(pm, tight), explain=explain)
+
+
+def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
+           timings: dict[str, float], start: float, solver_info: dict[str, Any],
+           resolve: Callable[[SolveOptions], SolverOutcome],
+           explain: Callable[[], tuple[Conflict, ...]]) -> Result:
+    """Check the solver's plan, retry once (``resolve``) with tighter tolerances if the
+    checker rejects it, explain an infeasible program, and assemble the :class:`Result`.
+
+    Shared by :func:`solve` and the warm-started points of a sweep.
+    """
+    timings["translate"] = timings.get("translate", 0.0) + outcome.translate_seconds
+    timings["solve"] = timings.get("solve", 0.0) + outcome.solve_seconds
     t = time.perf_counter()
     units = _units(instance, outcome)
     report = check_plan(instance, units) if units is not None else None
     message = outcome.message
     if report is not None and not report.valid:
-        retry = run_highs(pm, replace(options, feasibility_tolerance=TIGHT_TOLERANCE))
+        retry = resolve(replace(options, feasibility_tolerance=TIGHT_TOLERANCE))
         timings["solve"] += retry.solve_seconds
         retry_units = _units(instance, retry)
         retry_report = check_plan(instance, retry_units) if retry_units is not None else None
@@ -99,10 +119,8 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
 
     conflicts: tuple[Conflict, ...] = ()
     if outcome.status == "infeasible":
-        from optimizer.explain import explain_infeasible
-
         t = time.perf_counter()
-        conflicts = explain_infeasible(pm)
+        conflicts = explain()
         timings["explain"] = time.perf_counter() - t
         message = "; ".join(c.message for c in conflicts)
 
@@ -111,11 +129,9 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
         objective = report.total_return  # the checker's recomputation, not the solver's
         if bound is not None:
             bound = max(bound, objective)
-            diff = bound - objective
-            gap = 0.0 if diff <= 1e-9 * max(1.0, abs(objective)) else (
-                diff / abs(objective) if objective else float("inf"))
-    solver_info.update({"version": outcome.solver_version, "options": outcome.options,
-                        "threads": outcome.options.get("threads", options.threads)})
+            gap = relative_gap(objective, bound)
+    solver_info = {**solver_info, "version": outcome.solver_version, "options": outcome.options,
+                   "threads": outcome.options.get("threads", options.threads)}
     timings["total"] = time.perf_counter() - start
     return build_result(instance, status=outcome.status, termination=outcome.termination,
                         objective=objective, bound=bound, gap=gap, units=units, check=report,

@@ -102,10 +102,65 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--time-limit", type=_non_negative_float, default=60.0, metavar="S",
                    help="per instance (default: 60)")
     b.add_argument("--threads", type=_positive_int, default=1, metavar="N")
+    b.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
+                   help="relative gap at which a solve stops (default: 1e-4)")
+    b.add_argument("--only", default=None, metavar="PATTERN",
+                   help="run only the suite's instances matching this shell pattern "
+                        "(e.g. 'mknapcb4-*'); the run is recorded as SUITE[PATTERN]")
     b.add_argument("--out", default="bench-report", metavar="DIR",
                    help="with report: where report.md and its charts go")
     b.add_argument("--suite", default=None, help="with report: the suite to report on")
     b.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    w = sub.add_parser("sweep", help="solve a program over a grid of one or two parameters")
+    w.add_argument("path", help="program file (.yaml, .yml or .json)")
+    w.add_argument("--budget", metavar="START:STOP:STEP", default=None,
+                   help="the total budget cap ($B); also a,b,c")
+    w.add_argument("--labor-scale", metavar="START:STOP:STEP", default=None,
+                   help="a factor on every yearly labor capacity")
+    w.add_argument("--budget-scale", metavar="START:STOP:STEP", default=None,
+                   help="a factor on the total and every per-year budget cap")
+    w.add_argument("--hurdle", metavar="START:STOP:STEP", default=None,
+                   help="the return hurdle rate")
+    w.add_argument("--sector-min", metavar="SECTOR=START:STOP:STEP", default=None,
+                   help="one sector's floor ($B)")
+    w.add_argument("--sector-max", metavar="SECTOR=START:STOP:STEP", default=None,
+                   help="one sector's ceiling ($B)")
+    w.add_argument("--param", metavar="NAME=START:STOP:STEP", action="append", default=[],
+                   help="any sweep parameter: budget, budget_scale, budget_year:YEAR, "
+                        "labor_scale, labor:YEAR, sector_min:SECTOR, sector_max:SECTOR, "
+                        "hurdle_rate, return_multiplier:PROJECT_OR_SECTOR")
+    w.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S",
+                   help="per point (default: none)")
+    w.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
+                   help="relative gap at which each point's solve stops (default: 1e-4)")
+    w.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                   help="HiGHS threads per point (default: 1)")
+    w.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
+    w.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="local worker processes (default: the machine's cores)")
+    w.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the points on this Dask scheduler (e.g. tcp://127.0.0.1:8786)")
+    w.add_argument("--chunk-size", type=_positive_int, default=None, metavar="K",
+                   help="successive points that share one model (default: a eighth of "
+                        "the points, at least 1)")
+    w.add_argument("--cold", action="store_true",
+                   help="solve every point from scratch (no model reuse, no shared plans)")
+    w.add_argument("--json", action="store_true",
+                   help="print one JSON object (with a 'points' list) and nothing else")
+    w.add_argument("--out", metavar="FILE", default=None,
+                   help="also write the points: FILE.json or FILE.csv")
+    w.add_argument("--plot", metavar="FILE.png", default=None,
+                   help="draw the frontier (return and capital by sector along the sweep)")
+    w.add_argument("--frequency-plot", metavar="FILE.png", default=None,
+                   help="draw how often each project is chosen across the points")
+    w.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    m = sub.add_parser("marginal", help="what one more unit of each limit is worth")
+    m.add_argument("path", help="program file (.yaml, .yml or .json)")
+    m.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S")
+    m.add_argument("--gap", type=_gap, default=1e-4, metavar="G")
+    m.add_argument("--threads", type=_positive_int, default=1, metavar="N")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -167,6 +222,130 @@ def _solve(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _sweep_grid(args: argparse.Namespace) -> dict[str, list[float]]:
+    from optimizer.errors import UsageError
+    from optimizer.sweep import parse_range
+
+    grid: dict[str, list[float]] = {}
+
+    def add(name: str, text: str, flag: str) -> None:
+        if name in grid:
+            raise UsageError(f"{flag}: the parameter {name!r} is already swept")
+        grid[name] = parse_range(text, flag)
+
+    for flag, name in (("budget", "budget"), ("labor_scale", "labor_scale"),
+                       ("budget_scale", "budget_scale"), ("hurdle", "hurdle_rate")):
+        if getattr(args, flag) is not None:
+            add(name, getattr(args, flag), f"--{flag.replace('_', '-')}")
+    for flag in ("sector_min", "sector_max"):
+        text = getattr(args, flag)
+        if text is not None:
+            sector, eq, values = text.partition("=")
+            if not eq or not sector.strip():
+                raise UsageError(f"--{flag.replace('_', '-')} {text!r}: write "
+                                 "SECTOR=START:STOP:STEP")
+            add(f"{flag}:{sector.strip()}", values, f"--{flag.replace('_', '-')}")
+    for text in args.param:
+        name, eq, values = text.partition("=")
+        if not eq or not name.strip():
+            raise UsageError(f"--param {text!r}: write NAME=START:STOP:STEP")
+        add(name.strip(), values, "--param")
+    if not grid:
+        raise UsageError("sweep: name a parameter to sweep (--budget, --labor-scale, "
+                         "--sector-min, --param ...)")
+    return grid
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import os
+
+    from optimizer.errors import UsageError
+    from optimizer.loading import load
+    from optimizer.solver import SolveOptions
+    from optimizer.sweep import sweep
+
+    grid = _sweep_grid(args)
+    for flag in ("plot", "frequency_plot"):
+        path = getattr(args, flag)
+        if path is not None and not path.lower().endswith(".png"):
+            raise UsageError(f"--{flag.replace('_', '-')} {path}: name the file .png")
+    if args.out is not None and not args.out.lower().endswith((".json", ".csv")):
+        raise UsageError(f"--out {args.out}: the file must end in .json or .csv")
+    instance = load(args.path)
+    for warning in instance.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                           seed=args.seed)
+    client = None
+    if args.scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - distributed is a dependency
+            raise UsageError("--scheduler needs the 'distributed' package") from None
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    try:
+        with _quiet_fd1_if(args.json):
+            result = sweep(instance, grid, options, workers=workers, client=client,
+                           chunk_size=args.chunk_size, reuse=not args.cold,
+                           share=not args.cold)
+    finally:
+        if client is not None:
+            client.close()
+    if args.out is not None:
+        result.write(args.out)
+    if args.plot is not None:
+        result.plot(args.plot)
+    if args.frequency_plot is not None:
+        from optimizer.frontier import plot_frequency
+
+        plot_frequency(result, args.frequency_plot)
+    if args.json:
+        sys.stdout.write(result.to_json() + "\n")
+    else:
+        print(result.summary())
+    invalid = (result.frame["status"] == "invalid").sum()
+    if invalid:
+        print(f"optimizer: {invalid} point(s) with a plan that breaks a rule; see the output",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    return 0
+
+
+def _quiet_fd1_if(flag: bool):  # noqa: ANN202 - a context manager
+    import contextlib
+
+    from optimizer.solver import quiet_stdout
+
+    return quiet_stdout() if flag else contextlib.nullcontext()
+
+
+def _marginal(args: argparse.Namespace) -> int:
+    import json
+
+    from optimizer.loading import load
+    from optimizer.marginal import marginal_values
+    from optimizer.solver import SolveOptions
+
+    instance = load(args.path)
+    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads)
+    with _quiet_fd1_if(args.json):
+        table = marginal_values(instance, options=options)
+    if args.json:
+        records = json.loads(table.to_json(orient="records"))
+        sys.stdout.write(json.dumps({"program": instance.name, "limits": records},
+                                    indent=2) + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 140, "display.max_columns", 20):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from optimizer.loading import load
 
@@ -207,7 +386,8 @@ def _bench(args: argparse.Namespace) -> int:
             print("optimizer: regressions found; see the report", file=sys.stderr)
         return code
     run_id = bench.run_suite(args.target, Path(args.history),
-                             bench.Options(time_limit=args.time_limit, threads=args.threads))
+                             bench.Options(time_limit=args.time_limit, threads=args.threads,
+                                           gap=args.gap), only=args.only)
     print(f"run {run_id} recorded in {args.history}")
     return 0
 
@@ -218,7 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         commands = {"solve": _solve, "validate": _validate, "generate": _generate,
-                    "convert": _convert, "bench": _bench}
+                    "convert": _convert, "bench": _bench, "sweep": _sweep,
+                    "marginal": _marginal}
         return commands[args.command](args)
     except InstanceError as exc:
         print(f"optimizer: {exc}", file=sys.stderr)

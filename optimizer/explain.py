@@ -76,7 +76,7 @@ def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Co
     """Conflicting rules of an infeasible model, from a minimum elastic relaxation."""
     import highspy
 
-    from optimizer.solver import quiet_stdout, translate_with_rows
+    from optimizer.solver import match_thread_scheduler, quiet_stdout, translate_with_rows
 
     inst = pm.instance
     forced = [str(x) for x in inst.ids[inst.force_in][:10]]
@@ -124,6 +124,7 @@ def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Co
             h.changeCoeff(int(r), n + j, -1.0)
         for j, r in enumerate(lo_rows):
             h.changeCoeff(int(r), n + k_up + j, 1.0)
+        match_thread_scheduler(0)  # this solve runs with HiGHS's default thread count
         h.run()
         if h.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
             return (Conflict("program", "all", None, None,

@@ -20,7 +20,7 @@ import pandas as pd
 from optimizer.check import CheckReport
 from optimizer.instance import Instance
 
-__all__ = ["Result", "Conflict", "EXIT_CODES", "build_result"]
+__all__ = ["Result", "Conflict", "EXIT_CODES", "build_result", "atomic_write"]
 
 #: Exit code of the command line for each status (section 5 of the format).
 EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "invalid": 1}
@@ -238,6 +238,8 @@ class Result:
         }
         if inst.known_optimum is not None:
             out["known_optimum"] = inst.known_optimum
+            if inst.known_optimum_proven is not None:
+                out["known_optimum_proven"] = inst.known_optimum_proven
         if inst.warnings:
             out["warnings"] = list(inst.warnings)
         return out
@@ -261,21 +263,28 @@ class Result:
             from optimizer.errors import UsageError
 
             raise UsageError(f"--out {path}: the file must end in .json or .csv")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, text)
 
     def summary(self) -> str:
         """A readable report: status, objective, the plan and its use of every limit."""
         from optimizer.report import render_summary
 
         return render_summary(self)
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place: the
+    file is complete or absent, never half-written."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def build_result(instance: Instance, *, status: str, termination: str,

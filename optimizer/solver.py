@@ -27,8 +27,8 @@ import scipy.sparse as sp
 
 from formulations import PortfolioModel
 
-__all__ = ["SolveOptions", "SolverOutcome", "CONDITION_MAP", "translate", "translate_with_rows",
-           "run_highs"]
+__all__ = ["SolveOptions", "SolverOutcome", "CONDITION_MAP", "HighsSession", "translate",
+           "translate_with_rows", "open_highs", "solve_session", "run_highs", "relative_gap"]
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def _finite(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) and abs(x) < 1e30 else None
 
 
-def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None:
         return None
     diff = max(0.0, bound - objective)
@@ -283,6 +283,24 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
     return chosen
 
 
+_scheduler_threads: list[int | None] = []  # the thread count the process's scheduler has
+
+
+def match_thread_scheduler(threads: int | None) -> None:
+    """Restart HiGHS's thread scheduler when a solve asks for another thread count.
+
+    The scheduler is global to the process and keeps the thread count of the first solve:
+    a later solve asking for another count fails (an LP) or silently runs with the old
+    count (a MIP). Call before every run; not safe while another solve runs in this
+    process (this package never runs two at once).
+    """
+    import highspy
+
+    if _scheduler_threads and _scheduler_threads[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
+
+
 class _StopOnSignal:
     """Turn SIGINT/SIGTERM into a request to stop the solver, keeping its incumbent."""
 
@@ -306,20 +324,52 @@ class _StopOnSignal:
             signal.signal(sig, handler)
 
 
-def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
-    """Translate and solve; never raises for infeasible, limits or interruptions."""
+@dataclass
+class HighsSession:
+    """A model loaded into HiGHS, kept for more solves after its bounds or costs change
+    (sweeps). ``rows[k]`` is the Pyomo constraint behind HiGHS row k."""
+
+    highs: Any
+    rows: list[Any]
+    options: dict[str, Any]
+    translate_seconds: float
+
+
+def open_highs(pm: PortfolioModel, options: SolveOptions) -> HighsSession:
+    """Translate ``pm`` and load it into a new ``highspy.Highs`` with ``options``."""
     import highspy
 
     with quiet_stdout():
         t0 = time.perf_counter()
-        lp = translate(pm)
+        lp, rows = translate_with_rows(pm)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         chosen = _set_options(h, options, pm.instance.n_projects)
         h.passModel(lp)
-        translate_seconds = time.perf_counter() - t0
+        return HighsSession(h, rows, chosen, time.perf_counter() - t0)
 
+
+def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
+    """Translate and solve; never raises for infeasible, limits or interruptions."""
+    return solve_session(open_highs(pm, options), options)
+
+
+def solve_session(session: HighsSession, options: SolveOptions,
+                  start: np.ndarray | None = None) -> SolverOutcome:
+    """Solve the model loaded in ``session`` (as it stands now), handing HiGHS ``start``
+    (column values) as a starting solution when given; HiGHS keeps it only if feasible."""
+    import highspy
+
+    h, chosen, translate_seconds = session.highs, session.options, session.translate_seconds
+    with quiet_stdout():
+        if start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = np.asarray(start, dtype=float)
+            solution.value_valid = True
+            h.setSolution(solution)
         h.HandleUserInterrupt = True
+        match_thread_scheduler(chosen.get("threads"))
+        h.cbMipLogging.clear()
         if options.progress is not None:
             # HiGHS calls its MIP logging callback only while logging is on: log, but to
             # nowhere (not the console, not a file); the callback gets the figures
@@ -349,7 +399,7 @@ def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
             bound = objective
         if bound is not None and objective is not None:
             bound = max(bound, objective)
-        gap = _relative_gap(objective, bound)
+        gap = relative_gap(objective, bound)
         status, termination = _classify(model_status, has_solution, gap)
         if stop.received is not None and termination not in ("optimal", "infeasible"):
             termination = "interrupted"

@@ -1,0 +1,178 @@
+"""Efficient frontiers, robustness of choices, and their charts (PNG, matplotlib).
+
+* :func:`frontier`: the sweep of one parameter (the budget, the labor scale, a sector
+  floor, ...) giving the most return reachable at each value, with the portfolio's
+  composition by sector along it;
+* :func:`selection_frequency`: how often each project is chosen across a sweep's plans:
+  chosen everywhere (robust), nowhere, or sometimes (marginal: the choices that depend on
+  the parameter);
+* :func:`plot_sweep` / :func:`plot_frequency`: the charts.
+
+matplotlib is imported only when a chart is drawn, with the non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import UsageError
+
+if TYPE_CHECKING:
+    from optimizer.instance import Instance
+    from optimizer.solver import SolveOptions
+    from optimizer.sweep import Sweep
+
+__all__ = ["frontier", "selection_frequency", "plot_sweep", "plot_frequency"]
+
+_LABELS = {
+    "budget": "budget cap ($B)",
+    "budget_scale": "budget scale (x program caps)",
+    "labor_scale": "labor capacity scale (x program capacity)",
+    "hurdle_rate": "return hurdle",
+}
+
+
+def _label(parameter: str) -> str:
+    kind, _, key = parameter.partition(":")
+    if kind in _LABELS:
+        return _LABELS[kind]
+    return {"budget_year": f"disbursement cap {key} ($B)",
+            "labor": f"labor capacity {key} (specialists)",
+            "sector_min": f"{key} floor ($B)", "sector_max": f"{key} ceiling ($B)",
+            "return_multiplier": f"return multiplier on {key}"}.get(kind, parameter)
+
+
+def frontier(instance: Instance, parameter: str, values: Sequence[float],
+             options: SolveOptions | None = None, **sweep_options: Any) -> Sweep:
+    """The efficient frontier of return against ``parameter`` over ``values`` (a sweep of
+    that one parameter; see :func:`optimizer.sweep.sweep` for the options)."""
+    from optimizer.sweep import sweep
+
+    return sweep(instance, {parameter: sorted(values)}, options, **sweep_options)
+
+
+def selection_frequency(s: Sweep) -> pd.DataFrame:
+    """Per project: the points whose plan funds it, their share of the points with a plan,
+    and a verdict: ``robust`` (every plan), ``marginal`` (some), ``never``."""
+    inst = s.instance
+    with_plan = s.frame[s.frame["status"].isin(["optimal", "feasible"])]
+    counts = pd.Series(0, index=pd.Index(inst.ids, name="id"), dtype=np.int64)
+    for chosen in with_plan["selected"]:
+        counts[list(chosen)] += 1
+    n = len(with_plan)
+    share = counts / n if n else counts.astype(float)
+    verdict = np.where(counts == 0, "never", np.where(counts == n, "robust", "marginal"))
+    frame = pd.DataFrame({"name": inst.projects["name"].to_numpy(),
+                          "sector": inst.projects["sector"].to_numpy(),
+                          "chosen": counts.to_numpy(), "share": share.to_numpy(),
+                          "verdict": verdict}, index=counts.index)
+    return frame.sort_values(["share", "id"], ascending=[False, True]) if n else frame
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"{path}: charts are written as PNG; name the file .png")
+    import io
+
+    from optimizer.results import atomic_write
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format="png")
+    return atomic_write(path, buffer.getvalue())
+
+
+def plot_sweep(s: Sweep, path: str | Path) -> Path:
+    """A sweep's chart. One parameter: the frontier of return (with the solver's bound
+    where it is above) and, below it, the plan's capital by sector. Two parameters: one
+    return curve per value of the second."""
+    plt = _pyplot()
+    frame = s.frame
+    x = s.parameters[0]
+    if len(s.parameters) == 1:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True,
+                                          gridspec_kw={"height_ratios": [3, 2]})
+        ok = frame["status"].isin(["optimal", "feasible"])
+        proven = frame["status"] == "optimal"
+        top.plot(frame.loc[ok, x], frame.loc[ok, "objective"], "-", color="tab:blue",
+                 label="return of the plan")
+        top.plot(frame.loc[proven, x], frame.loc[proven, "objective"], "o", color="tab:blue",
+                 label="proven within the gap")
+        top.plot(frame.loc[ok & ~proven, x], frame.loc[ok & ~proven, "objective"], "o",
+                 mfc="white", color="tab:blue", label="stopped at a limit")
+        if (frame.loc[ok, "bound"] > frame.loc[ok, "objective"] * (1 + 1e-6)).any():
+            top.plot(frame.loc[ok, x], frame.loc[ok, "bound"], "--", color="tab:gray",
+                     label="solver's bound")
+        bad = ~ok
+        if bad.any():
+            top.plot(frame.loc[bad, x], np.zeros(int(bad.sum())), "x", color="tab:red",
+                     label="infeasible / no plan")
+        top.set_ylabel("expected return ($B)")
+        top.set_title(f"{s.instance.name}: return against {_label(x)}", fontsize=10)
+        top.grid(alpha=0.3)
+        top.legend(fontsize=8)
+        sectors = list(s.instance.sectors)
+        values = frame[[f"capital.{sec}" for sec in sectors]].fillna(0.0).to_numpy(dtype=float)
+        xs = frame[x].to_numpy(dtype=float)
+        width = 0.8 * (np.min(np.diff(np.unique(xs))) if len(np.unique(xs)) > 1 else 1.0)
+        bottom_edge = np.zeros(len(frame))
+        for k, sec in enumerate(sectors):
+            bottom.bar(xs, values[:, k], width=width, bottom=bottom_edge, label=sec)
+            bottom_edge += values[:, k]
+        bottom.set_ylabel("capital committed ($B)")
+        bottom.set_xlabel(_label(x))
+        bottom.legend(fontsize=7, ncol=min(5, len(sectors)), loc="upper left")
+        bottom.grid(alpha=0.3, axis="y")
+    else:
+        y = s.parameters[1]
+        fig, top = plt.subplots(figsize=(8, 5))
+        for value, group in frame.groupby(y, sort=True):
+            ok = group["status"].isin(["optimal", "feasible"])
+            top.plot(group.loc[ok, x], group.loc[ok, "objective"], "o-",
+                     label=f"{_label(y)} = {value:g}")
+        top.set_xlabel(_label(x))
+        top.set_ylabel("expected return ($B)")
+        top.set_title(f"{s.instance.name}: return against {_label(x)} and {_label(y)}",
+                      fontsize=10)
+        top.grid(alpha=0.3)
+        top.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def plot_frequency(s: Sweep, path: str | Path, top_n: int = 40) -> Path:
+    """Horizontal bars: the share of the sweep's plans funding each project (the
+    ``top_n`` most often chosen that are not chosen everywhere come after the robust)."""
+    plt = _pyplot()
+    freq = selection_frequency(s)
+    shown = freq[freq["chosen"] > 0].head(top_n)
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.22 * len(shown) + 1)))
+    colors = np.where(shown["verdict"] == "robust", "tab:green", "tab:orange")
+    ax.barh(shown.index.astype(str)[::-1], shown["share"].to_numpy()[::-1],
+            color=colors[::-1])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the sweep's plans funding the project")
+    ax.set_title(f"{s.instance.name}: robust (green) and marginal (orange) choices",
+                 fontsize=10)
+    fig.tight_layout()
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)

@@ -1,0 +1,360 @@
+"""What-if scenarios: new programs derived from an :class:`Instance`, and comparisons.
+
+    >>> from optimizer import load, solve, derive, compare
+    >>> base = load("instances/pilot/program.yaml")
+    >>> tighter = derive(base, budget_total=400, labor_capacity={2029: 700_000})
+    >>> tighter.budget_total, base.budget_total
+    (400.0, 550.0)
+    >>> diff = compare(solve(base), solve(tighter))
+    >>> diff.objective_change < 0
+    True
+
+:func:`derive` never touches the instance it is given; changes that leave the project
+table's capital and labor as they are (every change here) reuse its prepared arrays, so
+deriving a scenario from a 100,000-project program costs milliseconds. Every value is
+checked: an unknown year, sector or project id, a negative limit, a scale that is not a
+positive number raise :class:`~optimizer.errors.UsageError` naming the change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import UsageError
+from optimizer.instance import Instance
+
+if TYPE_CHECKING:
+    from optimizer.results import Result
+
+__all__ = ["derive", "compare", "Comparison", "KEEP", "PARAMETERS", "parameter_changes"]
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+#: "Leave this as the program has it" (``None`` means "remove the limit").
+KEEP: Any = _Keep()
+
+Limits = Mapping[Any, float | None]
+
+
+def _number(what: str, value: Any, *, allow_none: bool = True, positive: bool = False) -> Any:
+    if value is None:
+        if allow_none:
+            return None
+        raise UsageError(f"{what}: a number is required, got None")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what}: must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise UsageError(f"{what}: must be finite, got {value!r}")
+    if positive and number <= 0:
+        raise UsageError(f"{what}: must be > 0, got {value!r}")
+    if number < 0:
+        raise UsageError(f"{what}: must be >= 0, got {value!r}")
+    return number
+
+
+def _year_position(instance: Instance, what: str, year: Any) -> int:
+    try:
+        y = int(year)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what}: {year!r} is not a year") from None
+    if y != year and str(y) != str(year).strip():
+        raise UsageError(f"{what}: {year!r} is not a year")
+    if not instance.first_year <= y <= instance.last_year:
+        raise UsageError(f"{what}: year {y} is outside the horizon "
+                         f"{instance.first_year}-{instance.last_year}")
+    return y - instance.first_year
+
+
+def _sector_position(instance: Instance, what: str, sector: Any) -> int:
+    if sector not in instance.sectors:
+        raise UsageError(f"{what}: unknown sector {sector!r}; the program names: "
+                         f"{', '.join(instance.sectors)}")
+    return instance.sectors.index(sector)
+
+
+def _set_limits(array: np.ndarray, changes: Limits, position: Any, what: str) -> np.ndarray:
+    out = array.astype(float).copy()
+    for key, value in changes.items():
+        k = position(f"{what}[{key}]", key)
+        number = _number(f"{what}[{key}]", value)
+        out[k] = np.nan if number is None else number
+    return out
+
+
+def _project_positions(instance: Instance, what: str, ids: Iterable[Any]) -> np.ndarray:
+    if isinstance(ids, str):
+        ids = [ids]
+    index = pd.Index(instance.ids)
+    wanted = [str(i) for i in ids]
+    found = index.get_indexer(wanted)
+    missing = [w for w, k in zip(wanted, found, strict=True) if k < 0]
+    if missing:
+        raise UsageError(f"{what}: unknown project id(s) {', '.join(map(repr, missing[:5]))}")
+    return found
+
+
+def derive(instance: Instance, *, name: str | None = None,
+           budget_total: Any = KEEP, budget_per_year: Limits | None = None,
+           budget_scale: float | None = None,
+           sector_min: Limits | None = None, sector_max: Limits | None = None,
+           labor_capacity: Limits | None = None, labor_scale: float | None = None,
+           hurdle_rate: Any = KEEP, return_multiplier: Mapping[str, float] | None = None,
+           force_in: Iterable[str] = (), force_out: Iterable[str] = (),
+           release: Iterable[str] = ()) -> Instance:
+    """A new program: ``instance`` with the given changes (the original is untouched).
+
+    * ``budget_total``: the cap on all capital ($B; ``None`` removes it);
+    * ``budget_per_year``: {year: cap or None}; ``budget_scale``: multiplies the total
+      and every per-year cap the program (after the other budget changes) sets;
+    * ``sector_min`` / ``sector_max``: {sector: $B or None};
+    * ``labor_capacity``: {year: specialists or None}; ``labor_scale``: multiplies every
+      yearly capacity (after ``labor_capacity``);
+    * ``hurdle_rate``: the minimum return per dollar committed (``None`` removes it);
+    * ``return_multiplier``: {project id or sector: factor} on each project's return (a
+      project named and in a named sector gets both factors);
+    * ``force_in`` / ``force_out`` / ``release``: project ids to force in, force out, or
+      free of any forced choice.
+    """
+    changes: dict[str, Any] = {}
+    labels: list[str] = []
+
+    total = instance.budget_total
+    if budget_total is not KEEP:
+        total = _number("budget_total", budget_total)
+        labels.append(f"budget_total={budget_total}")
+    per_year = instance.budget_per_year
+    if budget_per_year:
+        per_year = _set_limits(per_year, budget_per_year,
+                               lambda w, y: _year_position(instance, w, y), "budget_per_year")
+        labels.append(f"budget_per_year={dict(budget_per_year)}")
+    if budget_scale is not None:
+        factor = _number("budget_scale", budget_scale, allow_none=False, positive=True)
+        total = None if total is None else total * factor
+        per_year = per_year * factor
+        labels.append(f"budget_scale={budget_scale}")
+    if total is not instance.budget_total:
+        changes["budget_total"] = total
+    if per_year is not instance.budget_per_year:
+        changes["budget_per_year"] = per_year
+
+    def sector(w: str, s: Any) -> int:
+        return _sector_position(instance, w, s)
+
+    if sector_min:
+        changes["sector_min"] = _set_limits(instance.sector_min, sector_min, sector, "sector_min")
+        labels.append(f"sector_min={dict(sector_min)}")
+    if sector_max:
+        changes["sector_max"] = _set_limits(instance.sector_max, sector_max, sector, "sector_max")
+        labels.append(f"sector_max={dict(sector_max)}")
+
+    labor = instance.labor_capacity
+    if labor_capacity:
+        labor = _set_limits(labor, labor_capacity,
+                            lambda w, y: _year_position(instance, w, y), "labor_capacity")
+        labels.append(f"labor_capacity={dict(labor_capacity)}")
+    if labor_scale is not None:
+        labor = labor * _number("labor_scale", labor_scale, allow_none=False, positive=True)
+        labels.append(f"labor_scale={labor_scale}")
+    if labor is not instance.labor_capacity:
+        changes["labor_capacity"] = labor
+
+    if hurdle_rate is not KEEP:
+        changes["hurdle_rate"] = _number("hurdle_rate", hurdle_rate)
+        labels.append(f"hurdle_rate={hurdle_rate}")
+
+    projects = instance.projects
+    if return_multiplier:
+        factor = np.ones(instance.n_projects)
+        sectors = set(instance.sectors)
+        id_set = set(instance.ids.tolist())
+        for key, value in return_multiplier.items():
+            what = f"return_multiplier[{key}]"
+            m = _number(what, value, allow_none=False)
+            if key in sectors and key in id_set:
+                raise UsageError(f"{what}: {key!r} is both a sector and a project id")
+            if key in sectors:
+                factor[instance.sector_index == instance.sectors.index(key)] *= m
+            else:
+                factor[_project_positions(instance, what, [key])] *= m
+        projects = projects.assign(**{"return": projects["return"].to_numpy() * factor})
+        labels.append(f"return_multiplier={dict(return_multiplier)}")
+    force = None
+    choices: tuple[tuple[str, Iterable[str], str], ...] = (
+        ("release", release, ""), ("force_in", force_in, "in"), ("force_out", force_out, "out"))
+    for what, named, choice in choices:
+        positions = _project_positions(instance, what, named)
+        if len(positions):
+            if force is None:
+                force = projects["force"].to_numpy(dtype=object).copy()
+            force[positions] = choice
+            labels.append(f"{what}={sorted(instance.ids[positions].tolist())}")
+    if force is not None:
+        both = set(_project_positions(instance, "force_in", force_in).tolist()) & set(
+            _project_positions(instance, "force_out", force_out).tolist())
+        if both:
+            raise UsageError(f"force_in and force_out both name {instance.ids[min(both)]!r}")
+        projects = projects.assign(force=force)
+    if projects is not instance.projects:
+        changes["projects"] = projects
+
+    changes["name"] = name if name is not None else (
+        instance.name if not labels else f"{instance.name} [{'; '.join(labels)}]")
+    # capital and labor are unchanged, so the prepared arrays stay valid: no re-preparation
+    return dataclasses.replace(instance, **changes)
+
+
+# --------------------------------------------------------------- sweep parameters
+#: Sweepable parameters: name (``NAME`` or ``NAME:KEY``) -> how a value becomes a change.
+PARAMETERS = {
+    "budget": "budget_total ($B)",
+    "budget_scale": "factor on the total and every per-year cap",
+    "budget_year": "budget_year:YEAR, that year's disbursement cap ($B)",
+    "labor_scale": "factor on every yearly labor capacity",
+    "labor": "labor:YEAR, that year's capacity (specialists)",
+    "sector_min": "sector_min:SECTOR, that sector's floor ($B)",
+    "sector_max": "sector_max:SECTOR, that sector's ceiling ($B)",
+    "hurdle_rate": "the return hurdle",
+    "return_multiplier": "return_multiplier:PROJECT_OR_SECTOR, a factor on returns",
+}
+
+
+def parameter_changes(values: Mapping[str, float]) -> dict[str, Any]:
+    """{parameter: value} (names as in :data:`PARAMETERS`) -> keyword arguments of
+    :func:`derive`."""
+    out: dict[str, Any] = {}
+    for parameter, value in values.items():
+        kind, _, key = parameter.partition(":")
+        if kind not in PARAMETERS:
+            raise UsageError(f"unknown sweep parameter {parameter!r}; choose from "
+                             f"{', '.join(PARAMETERS)}")
+        keyed = kind in ("budget_year", "labor", "sector_min", "sector_max", "return_multiplier")
+        if keyed != bool(key):
+            raise UsageError(f"sweep parameter {parameter!r}: " + (
+                f"write it as {PARAMETERS[kind].split(',')[0]}" if keyed
+                else "takes no ':KEY'"))
+        if kind == "budget":
+            out["budget_total"] = value
+        elif kind in ("budget_scale", "labor_scale", "hurdle_rate"):
+            out[kind] = value
+        else:
+            target = {"budget_year": "budget_per_year", "labor": "labor_capacity"}.get(kind, kind)
+            out.setdefault(target, {})[key] = value
+    return out
+
+
+# -------------------------------------------------------------------- comparing
+@dataclass(frozen=True)
+class Comparison:
+    """How plan ``b`` differs from plan ``a``: projects added, dropped or resized, and the
+    movement of return, capital by sector and year, and labor by year (b minus a)."""
+
+    a: Result
+    b: Result
+    projects: pd.DataFrame  # id, name, sector, units_a, units_b, change (changed rows only)
+    capital_by_sector: pd.DataFrame  # sector -> a, b, change
+    capital_by_year: pd.DataFrame  # year -> a, b, change
+    labor_by_year: pd.DataFrame  # year -> a, b, change
+
+    @property
+    def added(self) -> list[str]:
+        return self.projects.loc[self.projects["change"] == "added", "id"].tolist()
+
+    @property
+    def dropped(self) -> list[str]:
+        return self.projects.loc[self.projects["change"] == "dropped", "id"].tolist()
+
+    @property
+    def objective_change(self) -> float | None:
+        if self.a.objective is None or self.b.objective is None:
+            return None
+        return self.b.objective - self.a.objective
+
+    def to_dict(self) -> dict[str, Any]:
+        def table(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+            return {str(k): {c: float(v) for c, v in row.items()} for k, row in
+                    frame.iterrows()}
+
+        return {
+            "a": {"name": self.a.instance.name, "status": self.a.status,
+                  "objective": self.a.objective},
+            "b": {"name": self.b.instance.name, "status": self.b.status,
+                  "objective": self.b.objective},
+            "objective_change": self.objective_change,
+            "added": self.added, "dropped": self.dropped,
+            "resized": self.projects.loc[self.projects["change"].isin(
+                ["more units", "fewer units"]), ["id", "units_a", "units_b"]]
+                .to_dict("records"),
+            "capital_by_sector": table(self.capital_by_sector),
+            "capital_by_year": table(self.capital_by_year),
+            "labor_by_year": table(self.labor_by_year),
+        }
+
+    def summary(self) -> str:
+        a, b = self.a, self.b
+        lines = [f"a: {a.instance.name} ({a.status}, return {_fmt(a.objective)})",
+                 f"b: {b.instance.name} ({b.status}, return {_fmt(b.objective)})",
+                 f"return change: {_fmt(self.objective_change, sign=True)} $B"]
+        lines.append(f"added: {', '.join(self.added) or '-'}")
+        lines.append(f"dropped: {', '.join(self.dropped) or '-'}")
+        resized = self.projects[self.projects["change"].isin(["more units", "fewer units"])]
+        if len(resized):
+            lines.append("resized: " + ", ".join(
+                f"{r.id} {r.units_a}->{r.units_b}" for r in resized.itertuples()))
+        for title, frame in (("capital by sector ($B)", self.capital_by_sector),
+                             ("labor by year (specialists)", self.labor_by_year)):
+            moved = frame[frame["change"].abs() > 1e-9]
+            lines.append(f"{title}: " + (", ".join(
+                f"{k} {_fmt(v, sign=True)}" for k, v in moved["change"].items()) or "no change"))
+        return "\n".join(lines)
+
+
+def _fmt(x: float | None, sign: bool = False) -> str:
+    if x is None:
+        return "-"
+    return f"{x:+,.4g}" if sign else f"{x:,.4g}"
+
+
+def _side_by_side(a: pd.Series, b: pd.Series, name: str) -> pd.DataFrame:
+    frame = pd.concat({"a": a, "b": b}, axis=1).fillna(0.0)
+    frame.index.name = name
+    frame["change"] = frame["b"] - frame["a"]
+    return frame
+
+
+def compare(a: Result, b: Result) -> Comparison:
+    """What changed from plan ``a`` to plan ``b`` (projects matched by id)."""
+    units = pd.concat({"units_a": a.units, "units_b": b.units}, axis=1).fillna(0).astype(int)
+    units.index.name = "id"
+    changed = units[units["units_a"] != units["units_b"]].reset_index()
+    info = pd.concat([b.instance.projects, a.instance.projects]).drop_duplicates("id")
+    info = info.set_index("id")[["name", "sector"]]
+    changed = changed.join(info, on="id")
+    changed["change"] = np.select(
+        [changed["units_a"] == 0, changed["units_b"] == 0,
+         changed["units_b"] > changed["units_a"]],
+        ["added", "dropped", "more units"], "fewer units")
+    changed = changed[["id", "name", "sector", "units_a", "units_b", "change"]]
+
+    def used(result: Result, table: str) -> pd.Series:
+        if not result.has_plan:
+            return pd.Series(dtype=float)
+        return getattr(result, table)()["used"]
+
+    return Comparison(
+        a, b, changed.reset_index(drop=True),
+        _side_by_side(used(a, "capital_by_sector"), used(b, "capital_by_sector"), "sector"),
+        _side_by_side(used(a, "capital_by_year"), used(b, "capital_by_year"), "year"),
+        _side_by_side(used(a, "labor_by_year"), used(b, "labor_by_year"), "year"))

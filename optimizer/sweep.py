@@ -1,0 +1,482 @@
+"""Sweeps: one or two program parameters over a grid, one solve per point.
+
+    >>> from optimizer import load, sweep
+    >>> base = load("instances/pilot/program.yaml")
+    >>> s = sweep(base, {"budget": [400, 450, 500, 550]})
+    >>> list(s.frame["status"])
+    ['optimal', 'optimal', 'optimal', 'optimal']
+    >>> bool(s.frame["objective"].is_monotonic_increasing)
+    True
+
+How a sweep avoids solving each point cold (:class:`ParametricModel`):
+
+* the model is built and loaded into HiGHS once per *chunk* of successive points, from a
+  program holding every row any point of the chunk needs; each point then only moves row
+  bounds (budget, per-year caps, sector limits, labor), objective costs (return
+  multipliers), hurdle-row coefficients and column bounds (forced choices) in HiGHS;
+* each point hands HiGHS the previous point's plan as a starting solution (HiGHS keeps it
+  only if it is feasible at the new point, as it is when a limit loosens);
+* after all points, a plan found at one point that the independent checker finds feasible
+  at another point, with more return, replaces that point's plan ("shared"): a better
+  incumbent is a better incumbent, whichever point found it. The bound stays the point's
+  own, so gaps only shrink.
+
+Chunks are fixed by the grid and ``chunk_size``, never by the number of workers, and each
+chunk runs the same way wherever it runs, so a sweep returns the same points serially, on
+local processes (``workers``) or on a Dask cluster (``client``). Every point's plan goes
+through the independent checker against that point's program; a point the persistent
+model cannot represent (a floor on a sector with no project) or whose plan the checker
+rejects is solved cold with :func:`optimizer.api.solve`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import UsageError
+from optimizer.instance import Instance
+from optimizer.results import Result
+from optimizer.scenarios import derive, parameter_changes
+from optimizer.solver import SolveOptions
+
+__all__ = ["ParametricModel", "Sweep", "sweep", "grid_points", "parse_range"]
+
+#: A limit large enough to be no limit, small enough to keep a row in the model.
+_OPEN = 1e15
+#: At most this many other points' plans are tried, best first, at each point.
+SHARE_TRIES = 8
+#: Default number of chunks a sweep is cut into (each reuses one model).
+DEFAULT_CHUNKS = 8
+
+
+# ------------------------------------------------------------------- the grid
+def parse_range(text: str, what: str = "range") -> list[float]:
+    """``START:STOP:STEP`` (STOP included when the steps reach it) or ``a,b,c``."""
+    text = text.strip()
+    if "," in text or ":" not in text:
+        try:
+            values = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise UsageError(f"{what}: {text!r} is not START:STOP:STEP or a,b,c") from None
+    else:
+        parts = text.split(":")
+        try:
+            start, stop, step = (float(p) for p in parts) if len(parts) == 3 else (None,) * 3
+        except ValueError:
+            start = stop = step = None
+        if start is None or stop is None or step is None:
+            raise UsageError(f"{what}: {text!r} is not START:STOP:STEP")
+        if not all(map(math.isfinite, (start, stop, step))) or step == 0:
+            raise UsageError(f"{what}: {text!r}: finite numbers and a non-zero step needed")
+        if (stop - start) / step < 0:
+            raise UsageError(f"{what}: {text!r}: the step goes away from STOP")
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if count > 10_000:
+            raise UsageError(f"{what}: {text!r} makes {count} points (at most 10,000)")
+        values = [round(start + k * step, 12) for k in range(count)]
+    if not values or not all(map(math.isfinite, values)):
+        raise UsageError(f"{what}: {text!r} gives no finite value")
+    return values
+
+
+def grid_points(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """Every combination of the parameters' values, the first parameter varying slowest."""
+    if not grid:
+        raise UsageError("a sweep needs at least one parameter")
+    if len(grid) > 2:
+        raise UsageError(f"a sweep varies one or two parameters, got {len(grid)}")
+    names = list(grid)
+    for name in names:
+        parameter_changes({name: 0.0})  # validates the name
+        if len(grid[name]) == 0:
+            raise UsageError(f"sweep parameter {name!r} has no values")
+    return [dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(list(map(float, grid[n])) for n in names))]
+
+
+# --------------------------------------------------------- the parametric model
+def _first_finite(arrays: list[np.ndarray], fill: float) -> np.ndarray:
+    stacked = np.vstack(arrays)
+    return np.where(np.isfinite(stacked).any(axis=0), fill, np.nan)
+
+
+def _superset(points: list[Instance]) -> Instance:
+    """A program with every limit row any of ``points`` has, at no-limit values."""
+    base = points[0]
+    return dataclasses.replace(
+        base,
+        budget_total=_OPEN if any(p.budget_total is not None for p in points) else None,
+        budget_per_year=_first_finite([p.budget_per_year for p in points], _OPEN),
+        labor_capacity=_first_finite([p.labor_capacity for p in points], _OPEN),
+        sector_min=np.where(np.vstack([p.sector_min for p in points]).max(axis=0) > 0,
+                            1.0 / _OPEN, np.nan),
+        sector_max=_first_finite([p.sector_max for p in points], _OPEN),
+        hurdle_rate=0.0 if any(p.hurdle_rate is not None for p in points) else None,
+        projects=base.projects.assign(force=""),
+    )
+
+
+class ParametricModel:
+    """One model in HiGHS, re-solved at programs that differ from each other only in
+    program-level values (limits, returns, hurdle, forced choices)."""
+
+    def __init__(self, points: list[Instance], options: SolveOptions) -> None:
+        from formulations import build, row_limits
+        from formulations.hurdle import NAME as HURDLE
+        from optimizer.solver import open_highs
+
+        self.options = options
+        t = time.perf_counter()
+        self.pm = build(_superset(points))
+        self.build_seconds = time.perf_counter() - t
+        self.session = open_highs(self.pm, options)
+        owner = {}
+        for block in self.pm.blocks:
+            if block.component is not None:
+                for k, key in enumerate(block.keys):
+                    owner[id(block.component[k])] = (block.name, key)
+        limits = row_limits(points[0])
+        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (HiGHS rows, keys)
+        found: dict[str, list[tuple[int, int]]] = {}
+        for r, con in enumerate(self.session.rows):
+            name_key = owner.get(id(con))
+            if name_key is not None and name_key[0] in limits:
+                name, key = name_key
+                found.setdefault(name, []).append((r, limits[name][0].index(key)))
+        for name, pairs in found.items():
+            rows, keys = zip(*pairs, strict=True)
+            self.rows[name] = (np.array(rows), np.array(keys))
+        self.hurdle_row = int(self.rows[HURDLE][0][0]) if HURDLE in self.rows else None
+        h = self.session.highs
+        lp = h.getLp()
+        self.row_lower = np.array(lp.row_lower_, dtype=float)
+        self.row_upper = np.array(lp.row_upper_, dtype=float)
+        self.cost = np.array(lp.col_cost_, dtype=float)
+        self.col_lower = np.array(lp.col_lower_, dtype=float)
+        self.col_upper = np.array(lp.col_upper_, dtype=float)
+        self.hurdle = np.zeros(self.pm.instance.n_projects)
+        if self.hurdle_row is not None:
+            from formulations.hurdle import coefficients
+
+            self.hurdle = coefficients(self.pm.instance)
+
+    def fits(self, point: Instance) -> bool:
+        """Whether the model can represent ``point`` by moving bounds: every limit it sets
+        has a row here, or admits the empty plan, and no row's floor exceeds its ceiling."""
+        from formulations import row_limits
+
+        for name, (keys, lower, upper) in row_limits(point).items():
+            lower, upper = np.asarray(lower), np.asarray(upper)
+            if (lower > upper).any():
+                return False
+            present = np.zeros(len(keys), dtype=bool)
+            if name in self.rows:
+                present[self.rows[name][1]] = True
+            if ((~present) & ((lower > 0) | (upper < 0))).any():
+                return False
+        return True
+
+    def move_to(self, point: Instance) -> None:
+        """Set the loaded model's bounds, costs and coefficients to those of ``point``."""
+        from formulations import row_limits
+        from formulations.hurdle import coefficients
+        from formulations.variables import column_bounds
+
+        h = self.session.highs
+        lower, upper = self.row_lower.copy(), self.row_upper.copy()
+        for name, (_keys, lo, hi) in row_limits(point).items():
+            if name in self.rows:
+                rows, k = self.rows[name]
+                lower[rows] = np.asarray(lo, dtype=float)[k]
+                upper[rows] = np.asarray(hi, dtype=float)[k]
+        moved = np.flatnonzero((lower != self.row_lower) | (upper != self.row_upper))
+        if len(moved):
+            h.changeRowsBounds(len(moved), moved.astype(np.int32), lower[moved], upper[moved])
+            self.row_lower, self.row_upper = lower, upper
+        n = point.n_projects
+        cost = self.cost.copy()
+        cost[:n] = point.returns
+        moved = np.flatnonzero(cost != self.cost)
+        if len(moved):
+            h.changeColsCost(len(moved), moved.astype(np.int32), cost[moved])
+            self.cost = cost
+        col_lower, col_upper = column_bounds(point, self.pm.variables.indicator_of)
+        moved = np.flatnonzero((col_lower != self.col_lower) | (col_upper != self.col_upper))
+        if len(moved):
+            h.changeColsBounds(len(moved), moved.astype(np.int32), col_lower[moved],
+                               col_upper[moved])
+            self.col_lower, self.col_upper = col_lower, col_upper
+        if self.hurdle_row is not None:
+            coefs = coefficients(point)
+            for j in np.flatnonzero(coefs != self.hurdle).tolist():
+                h.changeCoeff(self.hurdle_row, j, float(coefs[j]))
+            self.hurdle = coefs
+
+    def solve(self, point: Instance, start: np.ndarray | None = None) -> Result:
+        """Move to ``point``, solve from ``start`` (column values), check and explain."""
+        from formulations import build
+        from optimizer.api import finish
+        from optimizer.explain import explain_infeasible
+        from optimizer.solver import run_highs, solve_session
+
+        t0 = time.perf_counter()
+        self.move_to(point)
+        outcome = solve_session(self.session, self.options, start=start)
+        outcome = dataclasses.replace(outcome, translate_seconds=0.0)
+        timings = {"load": 0.0, "build": time.perf_counter() - t0 - outcome.solve_seconds}
+        info = {"name": "highs", "interface": "pyomo-standard-form+highspy (parametric)",
+                "threads": self.options.threads, "gap_tolerance": self.options.gap,
+                "time_limit": self.options.time_limit, "seed": self.options.seed,
+                "warm_start": start is not None}
+        return finish(point, outcome, self.options, timings, t0, info,
+                      resolve=lambda tight: run_highs(build(point), tight),
+                      explain=lambda: explain_infeasible(build(point)))
+
+    def column_values(self, result: Result) -> np.ndarray | None:
+        """The model's column values for ``result``'s plan (units, then the indicators)."""
+        if not result.has_plan:
+            return None
+        units = result.units.to_numpy(dtype=float)
+        linked = self.pm.variables.indicator_of
+        return np.concatenate([units, (units[linked] > 0).astype(float)])
+
+
+# ------------------------------------------------------------------ the chunks
+def _solve_chunk(base: Instance, points: list[dict[str, float]], options: dict[str, Any],
+                 reuse: bool = True) -> list[dict[str, Any]]:
+    """Solve successive points on one parametric model, each from the previous plan.
+
+    Module-level and fed plain data, so that it runs the same in this process, in a local
+    worker process or on a Dask worker."""
+    from optimizer.api import solve
+
+    opts = SolveOptions(**options)
+    instances = [derive(base, **parameter_changes(p)) for p in points]
+    records = []
+    model: ParametricModel | None = None
+    start: np.ndarray | None = None
+    t = time.perf_counter()
+    if reuse:
+        model = ParametricModel(instances, opts)
+    setup = time.perf_counter() - t
+    for values, point in zip(points, instances, strict=True):
+        t = time.perf_counter()
+        if model is not None and model.fits(point):
+            result = model.solve(point, start)
+            start = model.column_values(result) if result.has_plan else start
+            warm = True
+        else:
+            result = solve(point, opts)
+            warm = False
+        records.append({"parameters": values, "result": result.to_dict(),
+                        "units": result.units.to_numpy(dtype=np.int64),
+                        "seconds": time.perf_counter() - t + setup, "reused": warm})
+        setup = 0.0
+    return records
+
+
+def _chunks(points: list[dict[str, float]], chunk_size: int) -> list[list[dict[str, float]]]:
+    return [points[k:k + chunk_size] for k in range(0, len(points), chunk_size)]
+
+
+# ------------------------------------------------------------------- the sweep
+@dataclass(frozen=True)
+class Sweep:
+    """The points of a sweep: ``points`` as JSON-ready dicts (each a solve's JSON object
+    with its ``parameters``), ``frame`` one row per point."""
+
+    instance: Instance = field(repr=False)
+    parameters: tuple[str, ...]
+    points: list[dict[str, Any]] = field(repr=False)
+    frame: pd.DataFrame = field(repr=False)
+    seconds: float = 0.0
+    workers: int = 1
+    chunk_size: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"program": self.instance.name, "parameters": list(self.parameters),
+                "points": self.points, "seconds": round(self.seconds, 6),
+                "workers": self.workers, "chunk_size": self.chunk_size}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def table(self) -> pd.DataFrame:
+        """``frame`` with the chosen set as text (``P01;P04x2``), for CSV and printing."""
+        out = self.frame.drop(columns=["selected", "units"]).copy()
+        out.insert(len(self.parameters) + 5, "selected", [
+            ";".join(f"{i}x{u}" if u > 1 else i for i, u in units.items())
+            for units in self.frame["units"]])
+        return out
+
+    def write(self, path: str | Path) -> Path:
+        """The points as JSON (``.json``) or one CSV row per point (``.csv``), atomically."""
+        from optimizer.results import atomic_write
+
+        path = Path(path)
+        if path.suffix.lower() == ".json":
+            return atomic_write(path, self.to_json() + "\n")
+        if path.suffix.lower() == ".csv":
+            return atomic_write(path, self.table().to_csv(index=False, lineterminator="\n"))
+        raise UsageError(f"--out {path}: the file must end in .json or .csv")
+
+    def summary(self) -> str:
+        """One line per point: parameters, status, return, bound, gap, projects funded."""
+        lines = [f"{self.instance.name}: {len(self.points)} points in {self.seconds:.2f} s "
+                 f"({self.workers} worker{'s' if self.workers > 1 else ''})"]
+        head = "  ".join(f"{p:>14}" for p in self.parameters)
+        lines.append(f"{head}  {'status':<11} {'return':>10} {'bound':>10} {'gap':>8} "
+                     f"{'committed':>10} funded")
+        for row in self.frame.itertuples(index=False):
+            values = "  ".join(f"{v:>14g}" for v in row[:len(self.parameters)])
+            objective, bound, gap, committed = (
+                "-" if v is None or v != v else f"{v:,.4f}" if k < 2 else
+                f"{v:.3%}" if k == 2 else f"{v:,.2f}"
+                for k, v in enumerate((row.objective, row.bound, row.gap, row.committed)))
+            lines.append(f"{values}  {row.status:<11} {objective:>10} {bound:>10} {gap:>8} "
+                         f"{committed:>10} {len(row.selected)}")
+        return "\n".join(lines)
+
+    def frequency(self) -> pd.DataFrame:
+        """How often each project is chosen across the points with a plan."""
+        from optimizer.frontier import selection_frequency
+
+        return selection_frequency(self)
+
+    def plot(self, path: str | Path) -> Path:
+        from optimizer.frontier import plot_sweep
+
+        return plot_sweep(self, path)
+
+
+def _frame(instance: Instance, parameters: Sequence[str],
+           records: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for rec in records:
+        res = rec["result"]
+        row: dict[str, Any] = dict(rec["parameters"])
+        row.update({k: res[k] for k in ("status", "termination", "objective", "bound", "gap")})
+        row["valid"] = res["check"]["valid"]
+        row["committed"] = res["capital"]["total"]
+        row["selected"] = tuple(s["id"] for s in res["selected"])
+        row["units"] = {s["id"]: s["units"] for s in res["selected"]}
+        for sector in instance.sectors:
+            row[f"capital.{sector}"] = res["capital"]["by_sector"].get(sector, 0.0) \
+                if res["capital"]["total"] is not None else None
+        row["seconds"] = rec["seconds"]
+        row["shared_from"] = rec.get("shared_from")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _share_plans(base: Instance, records: list[dict[str, Any]], options: SolveOptions) -> None:
+    """Give each point the best plan found anywhere in the sweep that the checker finds
+    feasible at that point, if it has more return than the point's own."""
+    from optimizer.check import check_plan
+    from optimizer.results import build_result
+    from optimizer.solver import relative_gap
+
+    found = [(r["result"]["objective"], k) for k, r in enumerate(records)
+             if r["result"]["status"] in ("optimal", "feasible") and r["result"]["check"]["valid"]]
+    found.sort(key=lambda t: (-t[0], t[1]))
+    for k, rec in enumerate(records):
+        res = rec["result"]
+        if res["status"] not in ("optimal", "feasible", "no_solution"):
+            continue  # proven infeasible (nothing is feasible) or invalid (reported as is)
+        own = res["objective"] if res["objective"] is not None else -math.inf
+        point: Instance | None = None
+        tries = 0
+        for objective, j in found:
+            if objective <= own + 1e-9 * max(1.0, abs(own)) or tries >= SHARE_TRIES:
+                break
+            if j == k:
+                continue
+            tries += 1
+            point = point or derive(base, **parameter_changes(rec["parameters"]))
+            units = pd.Series(records[j]["units"], index=point.ids)
+            report = check_plan(point, units)
+            if not report.valid:
+                continue
+            bound = res["bound"]
+            if bound is not None:
+                bound = max(bound, report.total_return)
+            status = "optimal" if res["status"] == "optimal" else "feasible"
+            shared = build_result(
+                point, status=status, termination=res["termination"],
+                objective=report.total_return, bound=bound,
+                gap=relative_gap(report.total_return, bound), units=units.to_numpy(),
+                check=report, timings=res["timings"], solver=res["solver"],
+                message=f"the plan found at point {j} {records[j]['parameters']} is feasible "
+                        f"here and returns more than this point's own "
+                        f"({'none' if own == -math.inf else f'{own:g}'})")
+            rec["result"] = shared.to_dict()
+            rec["units"] = records[j]["units"]
+            rec["shared_from"] = j
+            break
+
+
+def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
+          options: SolveOptions | None = None, *, workers: int = 1, client: Any = None,
+          chunk_size: int | None = None, reuse: bool = True, share: bool = True) -> Sweep:
+    """Solve ``instance`` at every point of ``grid`` ({parameter: values}; one or two
+    parameters named as in :data:`optimizer.scenarios.PARAMETERS`, e.g. ``"budget"``,
+    ``"labor_scale"``, ``"sector_min:energy"``, ``"labor:2028"``).
+
+    ``workers`` > 1 runs chunks on that many local processes; ``client`` (a
+    ``dask.distributed.Client``) runs them on its cluster. ``reuse=False`` solves every
+    point cold (for comparison); ``share=False`` keeps each point's own plan.
+    """
+    options = options or SolveOptions()
+    if options.progress is not None:
+        options = dataclasses.replace(options, progress=None)
+    if workers < 1:
+        raise UsageError(f"workers must be >= 1, got {workers}")
+    points = grid_points(grid)
+    for p in points:  # every point's changes are checked before any solve starts
+        derive(instance, **parameter_changes(p))
+    if chunk_size is None:
+        chunk_size = max(1, math.ceil(len(points) / DEFAULT_CHUNKS))
+    if chunk_size < 1:
+        raise UsageError(f"chunk size must be >= 1, got {chunk_size}")
+    chunks = _chunks(points, chunk_size)
+    opts = options.as_dict()
+    t = time.perf_counter()
+    if client is not None:
+        [shared] = client.scatter([instance], broadcast=True)
+        futures = client.map(_solve_chunk, [shared] * len(chunks), chunks,
+                             [opts] * len(chunks), [reuse] * len(chunks), pure=False)
+        parts = client.gather(futures)
+        used = len(client.scheduler_info().get("workers", {})) or 1
+    elif workers > 1 and len(chunks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(chunks)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_solve_chunk, [instance] * len(chunks), chunks,
+                                  [opts] * len(chunks), [reuse] * len(chunks)))
+        used = min(workers, len(chunks))
+    else:
+        parts = [_solve_chunk(instance, chunk, opts, reuse) for chunk in chunks]
+        used = 1
+    records = [rec for part in parts for rec in part]
+    if share:
+        _share_plans(instance, records, options)
+    seconds = time.perf_counter() - t
+    points_json = [{"parameters": r["parameters"], **r["result"],
+                    "reused_model": r["reused"], "shared_from": r.get("shared_from")}
+                   for r in records]
+    return Sweep(instance, tuple(grid), points_json, _frame(instance, list(grid), records),
+                 seconds, used, chunk_size)
