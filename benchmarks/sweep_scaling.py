@@ -4,7 +4,9 @@
     python benchmarks/sweep_scaling.py --projects 200 --points 9 --workers 1,2
 
 On a generated program (10 years, seed 2026), a budget sweep of ``--points`` values
-from 70% to 130% of the program's own cap, one thread per solve, gap 1e-4:
+from ``--low`` to ``--high`` times the program's own cap (60% to 110% by default: above
+about 120%, the per-year caps bind instead and single points take up to a minute), one
+thread per solve, gap 1e-4, ``--time-limit`` seconds per point:
 
 1. in one process: the sweep reusing one model (one chunk, warm starts, shared plans)
    against every point solved cold (rebuilt, no start, no sharing);
@@ -34,8 +36,6 @@ sys.path.insert(0, str(ROOT))
 from optimizer import SolveOptions, load, sweep  # noqa: E402
 from optimizer.generate import generate, write  # noqa: E402
 
-OPTIONS = SolveOptions(threads=1, gap=1e-4, seed=0)
-
 
 def _clock(fn):  # noqa: ANN001, ANN202
     t = time.perf_counter()
@@ -49,22 +49,27 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=25)
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--chunk-size", type=int, default=4)
+    ap.add_argument("--low", type=float, default=0.6)
+    ap.add_argument("--high", type=float, default=1.1)
+    ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--skip", default="", help="comma list of: inprocess,process,dask")
     args = ap.parse_args()
+    options = SolveOptions(threads=1, gap=1e-4, seed=0, time_limit=args.time_limit)
     skip = set(filter(None, args.skip.split(",")))
 
     work = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     path = write(generate(args.projects, years=10, seed=2026), work / "base")
     base = load(path)
     cap = float(base.budget_total or 0)
-    budgets = [round(cap * (0.7 + 0.6 * k / (args.points - 1)), 3) for k in range(args.points)]
+    budgets = [round(cap * (args.low + (args.high - args.low) * k / (args.points - 1)), 3)
+               for k in range(args.points)]
     grid = {"budget": budgets}
     print(f"program: {args.projects} projects, budget cap {cap:g}; {args.points} points "
           f"from {budgets[0]:g} to {budgets[-1]:g}")
 
     if "inprocess" not in skip:
-        warm, t_warm = _clock(lambda: sweep(base, grid, OPTIONS, chunk_size=len(budgets)))
-        cold, t_cold = _clock(lambda: sweep(base, grid, OPTIONS, reuse=False, share=False))
+        warm, t_warm = _clock(lambda: sweep(base, grid, options, chunk_size=len(budgets)))
+        cold, t_cold = _clock(lambda: sweep(base, grid, options, reuse=False, share=False))
         diff = (warm.frame["objective"] - cold.frame["objective"]).abs().max()
         shared = int(warm.frame["shared_from"].notna().sum())
         print("\n| in one process | seconds | per point |\n|---|---|---|")
@@ -94,9 +99,10 @@ def main() -> None:
         _, t_sweep = _clock(lambda: subprocess.run(
             [*cmd, "sweep", str(path), "--param", f"budget={','.join(map(str, budgets))}",
              "--workers", "1", "--chunk-size", str(len(budgets)), "--threads", "1",
-             "--json"], check=True, capture_output=True))
+             "--time-limit", str(args.time_limit), "--json"], check=True, capture_output=True))
         outs, t_solves = _clock(lambda: [subprocess.run(
-            [*cmd, "solve", str(f), "--threads", "1", "--json"], capture_output=True)
+            [*cmd, "solve", str(f), "--threads", "1", "--time-limit", str(args.time_limit),
+             "--json"], capture_output=True)
             for f in files])
         ok = all(json.loads(o.stdout)["status"] in ("optimal", "feasible") for o in outs)
         print("\n| whole processes | seconds |\n|---|---|")
@@ -107,7 +113,7 @@ def main() -> None:
     if "dask" not in skip:
         import distributed
 
-        serial, t_serial = _clock(lambda: sweep(base, grid, OPTIONS,
+        serial, t_serial = _clock(lambda: sweep(base, grid, options,
                                                 chunk_size=args.chunk_size))
         chunks = -(-len(budgets) // args.chunk_size)
         print("\n| Dask workers | seconds | speed-up vs 1 worker | same points |\n"
@@ -120,7 +126,7 @@ def main() -> None:
                     distributed.Client(cluster) as client:
                 client.run(lambda: __import__("optimizer.sweep"))  # warm the imports
                 client.scatter([base], broadcast=True)
-                got, t = _clock(lambda c=client: sweep(base, grid, OPTIONS,
+                got, t = _clock(lambda c=client: sweep(base, grid, options,
                                                        chunk_size=args.chunk_size, client=c))
             first = first or t
             same = all(p["objective"] == q["objective"] and p["selected"] == q["selected"]

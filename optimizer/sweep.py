@@ -16,6 +16,10 @@ How a sweep avoids solving each point cold (:class:`ParametricModel`):
   multipliers), hurdle-row coefficients and column bounds (forced choices) in HiGHS;
 * each point hands HiGHS the previous point's plan as a starting solution (HiGHS keeps it
   only if it is feasible at the new point, as it is when a limit loosens);
+* when a chunk's points tighten one another (a budget sweep, a rising floor), they are
+  solved loosest first, and a point at which the previous point's optimal plan still
+  meets every limit takes that plan without a solve: the previous bound holds for a
+  tighter program, so the plan is optimal within the same gap ("implied");
 * after all points, a plan found at one point that the independent checker finds feasible
   at another point, with more return, replaces that point's plan ("shared"): a better
   incumbent is a better incumbent, whichever point found it. The bound stays the point's
@@ -49,7 +53,7 @@ from optimizer.results import Result
 from optimizer.scenarios import derive, parameter_changes
 from optimizer.solver import SolveOptions
 
-__all__ = ["ParametricModel", "Sweep", "sweep", "grid_points", "parse_range"]
+__all__ = ["ParametricModel", "Sweep", "sweep", "grid_points", "parse_range", "restricts"]
 
 #: A limit large enough to be no limit, small enough to keep a row in the model.
 _OPEN = 1e15
@@ -252,37 +256,108 @@ class ParametricModel:
 
 
 # ------------------------------------------------------------------ the chunks
+def restricts(b: Instance, a: Instance) -> bool:
+    """Whether program ``b`` only tightens program ``a``: the same projects and returns,
+    and every limit of ``b`` at least as tight as ``a``'s (caps no higher, floors and the
+    hurdle no lower, forced choices kept). Then every plan feasible for ``b`` is feasible
+    for ``a``, and a bound on ``a``'s best return bounds ``b``'s."""
+    if b.n_projects != a.n_projects or not np.array_equal(b.returns, a.returns):
+        return False
+
+    def caps(tight: np.ndarray, loose: np.ndarray) -> bool:  # NaN: no cap
+        return bool(np.all(np.isnan(loose) | (tight <= loose)))
+
+    total_ok = a.budget_total is None or (b.budget_total is not None
+                                          and b.budget_total <= a.budget_total)
+    hurdle_ok = a.hurdle_rate is None or (b.hurdle_rate is not None
+                                          and b.hurdle_rate >= a.hurdle_rate)
+    return (total_ok and hurdle_ok
+            and caps(b.budget_per_year, a.budget_per_year)
+            and caps(b.labor_capacity, a.labor_capacity)
+            and caps(b.sector_max, a.sector_max)
+            and bool(np.all(np.nan_to_num(b.sector_min) >= np.nan_to_num(a.sector_min)))
+            and bool(np.all(b.force_in | ~a.force_in))
+            and bool(np.all(b.force_out | ~a.force_out)))
+
+
+def _implied(point: Instance, before: Result, label: str) -> Result | None:
+    """``before``'s plan as ``point``'s answer, when ``point`` only tightens the program
+    ``before`` answered, ``before`` is optimal (within its gap) and its plan passes the
+    checker at ``point``: no plan of ``point`` can beat ``before``'s bound."""
+    from optimizer.check import check_plan
+    from optimizer.results import build_result
+    from optimizer.solver import relative_gap
+
+    t = time.perf_counter()
+    if before.status != "optimal" or before.bound is None:
+        return None
+    report = check_plan(point, before.units)
+    if not report.valid:
+        return None
+    bound = max(before.bound, report.total_return)
+    return build_result(
+        point, status="optimal", termination=before.termination,
+        objective=report.total_return, bound=bound,
+        gap=relative_gap(report.total_return, bound), units=before.units.to_numpy(),
+        check=report, timings={"check": time.perf_counter() - t,
+                               "total": time.perf_counter() - t},
+        solver={**before.solver, "implied_by": label},
+        message=f"implied by the point {label}: this point only tightens its limits, "
+                f"its plan meets them, and its bound holds here; not re-solved")
+
+
+def _order(instances: list[Instance]) -> list[int]:
+    """The chunk's solving order: loosest first when the points tighten one another in
+    one direction (so that a plan still feasible at the next point settles it), else
+    as given."""
+    k = len(instances)
+    if k > 1 and all(restricts(instances[i], instances[i + 1]) for i in range(k - 1)):
+        return list(range(k - 1, -1, -1))
+    return list(range(k))
+
+
 def _solve_chunk(base: Instance, points: list[dict[str, float]], options: dict[str, Any],
                  reuse: bool = True) -> list[dict[str, Any]]:
     """Solve successive points on one parametric model, each from the previous plan.
 
     Module-level and fed plain data, so that it runs the same in this process, in a local
-    worker process or on a Dask worker."""
+    worker process or on a Dask worker. When the points tighten one another, they are
+    solved loosest first, and a point whose predecessor's optimal plan still meets its
+    limits takes that plan without a solve (see :func:`_implied`)."""
     from optimizer.api import solve
 
     opts = SolveOptions(**options)
     instances = [derive(base, **parameter_changes(p)) for p in points]
-    records = []
+    records: list[dict[str, Any] | None] = [None] * len(points)
     model: ParametricModel | None = None
     start: np.ndarray | None = None
     t = time.perf_counter()
     if reuse:
         model = ParametricModel(instances, opts)
     setup = time.perf_counter() - t
-    for values, point in zip(points, instances, strict=True):
+    previous: tuple[int, Result] | None = None
+    for k in (_order(instances) if reuse else range(len(points))):
+        point = instances[k]
         t = time.perf_counter()
-        if model is not None and model.fits(point):
+        result = None
+        if reuse and previous is not None and restricts(point, instances[previous[0]]):
+            result = _implied(point, previous[1], str(points[previous[0]]))
+        how = "implied"
+        if result is None and model is not None and model.fits(point):
             result = model.solve(point, start)
-            start = model.column_values(result) if result.has_plan else start
-            warm = True
-        else:
+            how = "reused"
+        elif result is None:
             result = solve(point, opts)
-            warm = False
-        records.append({"parameters": values, "result": result.to_dict(),
-                        "units": result.units.to_numpy(dtype=np.int64),
-                        "seconds": time.perf_counter() - t + setup, "reused": warm})
+            how = "cold"
+        if result.has_plan:
+            start = model.column_values(result) if model is not None else None
+        previous = (k, result)
+        records[k] = {"parameters": points[k], "result": result.to_dict(),
+                      "units": result.units.to_numpy(dtype=np.int64),
+                      "seconds": time.perf_counter() - t + setup,
+                      "reused": how != "cold", "how": how}
         setup = 0.0
-    return records
+    return [r for r in records if r is not None]
 
 
 def _chunks(points: list[dict[str, float]], chunk_size: int) -> list[list[dict[str, float]]]:
@@ -376,6 +451,7 @@ def _frame(instance: Instance, parameters: Sequence[str],
             row[f"capital.{sector}"] = res["capital"]["by_sector"].get(sector, 0.0) \
                 if res["capital"]["total"] is not None else None
         row["seconds"] = rec["seconds"]
+        row["how"] = rec["how"]
         row["shared_from"] = rec.get("shared_from")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -476,7 +552,7 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
         _share_plans(instance, records, options)
     seconds = time.perf_counter() - t
     points_json = [{"parameters": r["parameters"], **r["result"],
-                    "reused_model": r["reused"], "shared_from": r.get("shared_from")}
-                   for r in records]
+                    "reused_model": r["reused"], "how": r["how"],
+                    "shared_from": r.get("shared_from")} for r in records]
     return Sweep(instance, tuple(grid), points_json, _frame(instance, list(grid), records),
                  seconds, used, chunk_size)

@@ -182,7 +182,7 @@ def swept_programs(draw):
     return doc, projects, profiles, parameter, sorted(values), draw(st.integers(1, 3))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=swept_programs())
 def test_sweep_matches_brute_force_at_every_point(tmp_path, data):
@@ -462,3 +462,32 @@ def test_a_point_the_model_cannot_hold_is_solved_cold(pilot):
     assert (first["status"], first["reused_model"]) == ("infeasible", False)
     assert "energy" in first["message"]
     assert (second["status"], second["reused_model"]) == ("optimal", True)
+
+
+def test_restricts(pilot):
+    from optimizer.sweep import restricts
+
+    tight = derive(pilot, budget_total=400, sector_min={"energy": 160},
+                   labor_capacity={2029: 600_000}, hurdle_rate=0.1, force_out=["P04"])
+    assert restricts(tight, pilot) and not restricts(pilot, tight)
+    assert restricts(pilot, pilot)
+    for looser in (dict(budget_total=None), dict(sector_min={"energy": 0}),
+                   dict(labor_capacity={2026: None}), dict(release=["P03"]),
+                   dict(budget_per_year={2030: 1e6})):
+        assert not restricts(derive(pilot, **looser), pilot), looser
+    assert not restricts(derive(pilot, return_multiplier={"P01": 0.5}), pilot)
+
+
+def test_points_implied_by_a_looser_point_are_not_resolved(pilot):
+    """Budgets 400..550 on one model: solved from 550 down; 500 and 450 take 550's plan
+    (it spends 435.2 and its bound still holds), 400 is solved."""
+    budgets = [400.0, 450.0, 500.0, 550.0]
+    s = sweep(pilot, {"budget": budgets}, EXACT, chunk_size=4)
+    assert [p["how"] for p in s.points] == ["reused", "implied", "implied", "reused"]
+    assert "implied by the point {'budget': 550.0}" in s.points[2]["message"]
+    assert "implied by the point {'budget': 500.0}" in s.points[1]["message"]
+    for budget, point in zip(budgets, s.points, strict=True):
+        alone = solve_checked(derive(pilot, budget_total=budget))
+        assert point["status"] == "optimal" and point["check"]["valid"]
+        assert point["objective"] == pytest.approx(alone.objective, abs=1e-9)
+        assert point["bound"] >= alone.objective - 1e-9
