@@ -307,6 +307,10 @@ def _sweep(args: argparse.Namespace) -> int:
         sys.stdout.write(result.to_json() + "\n")
     else:
         print(result.summary())
+    if not result.complete:
+        print(f"optimizer: interrupted: {len(result.points)} of {result.grid_size} points "
+              "solved; those are reported", file=sys.stderr)
+        return 130
     invalid = (result.frame["status"] == "invalid").sum()
     if invalid:
         print(f"optimizer: {invalid} point(s) with a plan that breaks a rule; see the output",
@@ -408,8 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"optimizer: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("optimizer: interrupted before the solve started; nothing written",
-              file=sys.stderr)
+        print("optimizer: interrupted; nothing written", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if getattr(args, "debug", False):

@@ -301,6 +301,11 @@ def match_thread_scheduler(threads: int | None) -> None:
     _scheduler_threads[:] = [threads]
 
 
+#: False in the worker processes of a sweep: there a signal ends the process (the parent
+#: decides what to report), instead of stopping the solve and carrying on.
+HANDLE_SIGNALS = True
+
+
 class _StopOnSignal:
     """Turn SIGINT/SIGTERM into a request to stop the solver, keeping its incumbent."""
 
@@ -310,7 +315,7 @@ class _StopOnSignal:
         self.saved: dict[int, Any] = {}
 
     def __enter__(self) -> _StopOnSignal:
-        if threading.current_thread() is threading.main_thread():
+        if HANDLE_SIGNALS and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.saved[sig] = signal.signal(sig, self._handler)
         return self

@@ -35,11 +35,12 @@ rejects is solved cold with :func:`optimizer.api.solve`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -357,6 +358,8 @@ def _solve_chunk(base: Instance, points: list[dict[str, float]], options: dict[s
                       "seconds": time.perf_counter() - t + setup,
                       "reused": how != "cold", "how": how}
         setup = 0.0
+        if result.termination == "interrupted":
+            break  # Ctrl-C or SIGTERM: the rest of the chunk is not run
     return [r for r in records if r is not None]
 
 
@@ -365,6 +368,38 @@ def _chunks(points: list[dict[str, float]], chunk_size: int) -> list[list[dict[s
 
 
 # ------------------------------------------------------------------- the sweep
+def _worker_init() -> None:
+    """A local worker process: Ctrl-C is the parent's to handle (it stops the workers),
+    and SIGTERM ends the worker at once, mid-solve."""
+    import signal
+
+    from optimizer import solver
+
+    solver.HANDLE_SIGNALS = False
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While local worker processes run, SIGTERM in this process raises KeyboardInterrupt
+    (as Ctrl-C does), so that the workers are stopped with it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    saved = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+
+
 @dataclass(frozen=True)
 class Sweep:
     """The points of a sweep: ``points`` as JSON-ready dicts (each a solve's JSON object
@@ -377,10 +412,13 @@ class Sweep:
     seconds: float = 0.0
     workers: int = 1
     chunk_size: int = 1
+    complete: bool = True  # False when Ctrl-C or SIGTERM stopped it: ``points`` are those run
+    grid_size: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"program": self.instance.name, "parameters": list(self.parameters),
-                "points": self.points, "seconds": round(self.seconds, 6),
+                "points": self.points, "complete": self.complete,
+                "grid_size": self.grid_size, "seconds": round(self.seconds, 6),
                 "workers": self.workers, "chunk_size": self.chunk_size}
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -537,17 +575,33 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
         used = len(client.scheduler_info().get("workers", {})) or 1
     elif workers > 1 and len(chunks) > 1:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(min(workers, len(chunks)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = list(pool.map(_solve_chunk, [instance] * len(chunks), chunks,
-                                  [opts] * len(chunks), [reuse] * len(chunks)))
+        tasks = [(instance, chunk, opts, reuse) for chunk in chunks]
+        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(chunks)),
+                                                         initializer=_worker_init)
+        try:
+            with _sigterm_as_interrupt():
+                # a timed wait: Ctrl-C and SIGTERM get through to this thread
+                parts = pool.starmap_async(_solve_chunk, tasks, chunksize=1).get(10**7)
+            pool.close()
+        except BaseException:
+            # Ctrl-C, SIGTERM or a failure: stop the workers now rather than after their
+            # running solves, and report nothing
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
         used = min(workers, len(chunks))
     else:
-        parts = [_solve_chunk(instance, chunk, opts, reuse) for chunk in chunks]
+        parts = []
+        for chunk in chunks:
+            parts.append(_solve_chunk(instance, chunk, opts, reuse))
+            if parts[-1] and parts[-1][-1]["result"]["termination"] == "interrupted":
+                break  # Ctrl-C or SIGTERM: no further chunk starts
         used = 1
     records = [rec for part in parts for rec in part]
+    complete = len(records) == len(points) and not any(
+        r["result"]["termination"] == "interrupted" for r in records)
     if share:
         _share_plans(instance, records, options)
     seconds = time.perf_counter() - t
@@ -555,4 +609,4 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
                     "reused_model": r["reused"], "how": r["how"],
                     "shared_from": r.get("shared_from")} for r in records]
     return Sweep(instance, tuple(grid), points_json, _frame(instance, list(grid), records),
-                 seconds, used, chunk_size)
+                 seconds, used, chunk_size, complete, len(points))

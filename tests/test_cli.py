@@ -194,3 +194,32 @@ def test_progress_callback_reports_during_a_solve(tmp_path):
     last = seen[-1]
     assert last.incumbent is not None and last.bound >= last.incumbent
     assert last.incumbent <= result.objective + 1e-6
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_stops_a_whole_sweep(tmp_path, workers):
+    """SIGTERM during a sweep stops the running solve and starts no further point. In one
+    process, the points run so far are printed; with worker processes, the workers are
+    stopped and nothing is printed. Either way the exit code says it was cut short."""
+    path = hard_knapsack(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", "sweep", str(path), "--json",
+                             "--param", "budget_year:2026=1e6,2e6,3e6,4e6,5e6",
+                             "--workers", str(workers), "--threads", "1"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert time.monotonic() - started < 30
+    assert "Traceback" not in stderr
+    if workers > 1:
+        assert proc.returncode == 130 and stdout == "" and "interrupted" in stderr
+        return
+    data = json.loads(stdout)
+    if data["complete"]:  # every point finished before the signal
+        assert proc.returncode == 0
+        return
+    assert proc.returncode == 130 and "interrupted" in stderr
+    assert 1 <= len(data["points"]) < 5
+    assert data["points"][-1]["termination"] == "interrupted"
