@@ -53,9 +53,12 @@ def main() -> None:
     ap.add_argument("--high", type=float, default=1.1)
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--skip", default="", help="comma list of: inprocess,process,dask")
+    ap.add_argument("--only", default="", help="comma list of: inprocess,process,dask")
     args = ap.parse_args()
     options = SolveOptions(threads=1, gap=1e-4, seed=0, time_limit=args.time_limit)
     skip = set(filter(None, args.skip.split(",")))
+    if args.only:
+        skip |= {"inprocess", "process", "dask"} - set(args.only.split(","))
 
     work = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     path = write(generate(args.projects, years=10, seed=2026), work / "base")
@@ -124,8 +127,7 @@ def main() -> None:
             with distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                           dashboard_address=None) as cluster, \
                     distributed.Client(cluster) as client:
-                client.run(lambda: __import__("optimizer.sweep"))  # warm the imports
-                client.scatter([base], broadcast=True)
+                client.run(lambda: __import__("optimizer.sweeps"))  # warm the imports
                 got, t = _clock(lambda c=client: sweep(base, grid, options,
                                                        chunk_size=args.chunk_size, client=c))
             first = first or t

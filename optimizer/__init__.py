@@ -10,13 +10,13 @@ What-if studies: :func:`derive` a changed program, :func:`compare` two results,
 from optimizer.api import load, solve
 from optimizer.check import CheckReport, Violation, check_plan
 from optimizer.errors import InstanceError, OptimizerError, Problem, UsageError
-from optimizer.frontier import frontier, selection_frequency
+from optimizer.frontiers import frontier, selection_frequency
 from optimizer.instance import Instance
 from optimizer.marginal import marginal_values
 from optimizer.results import Conflict, Result
 from optimizer.scenarios import Comparison, compare, derive
 from optimizer.solver import SolveOptions
-from optimizer.sweep import Sweep, sweep
+from optimizer.sweeps import Sweep, sweep
 
 __all__ = [
     "load",

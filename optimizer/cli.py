@@ -141,8 +141,8 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run the points on this Dask scheduler (e.g. tcp://127.0.0.1:8786)")
     w.add_argument("--chunk-size", type=_positive_int, default=None, metavar="K",
-                   help="successive points that share one model (default: a eighth of "
-                        "the points, at least 1)")
+                   help="successive points that share one model (default: an eighth of "
+                        "the points, at least 4)")
     w.add_argument("--cold", action="store_true",
                    help="solve every point from scratch (no model reuse, no shared plans)")
     w.add_argument("--json", action="store_true",
@@ -224,7 +224,7 @@ def _solve(args: argparse.Namespace) -> int:
 
 def _sweep_grid(args: argparse.Namespace) -> dict[str, list[float]]:
     from optimizer.errors import UsageError
-    from optimizer.sweep import parse_range
+    from optimizer.sweeps import parse_range
 
     grid: dict[str, list[float]] = {}
 
@@ -262,7 +262,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from optimizer.errors import UsageError
     from optimizer.loading import load
     from optimizer.solver import SolveOptions
-    from optimizer.sweep import sweep
+    from optimizer.sweeps import sweep
 
     grid = _sweep_grid(args)
     for flag in ("plot", "frequency_plot"):
@@ -300,7 +300,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.plot is not None:
         result.plot(args.plot)
     if args.frequency_plot is not None:
-        from optimizer.frontier import plot_frequency
+        from optimizer.frontiers import plot_frequency
 
         plot_frequency(result, args.frequency_plot)
     if args.json:

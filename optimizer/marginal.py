@@ -114,7 +114,7 @@ def marginal_values(instance: Instance, result: Result | None = None,
     of that re-solve). ``result`` is the program's solve (solved here when not given)."""
     from optimizer.api import solve
     from optimizer.scenarios import derive
-    from optimizer.sweep import ParametricModel
+    from optimizer.sweeps import ParametricModel
 
     options = dataclasses.replace(options or SolveOptions(), progress=None)
     steps = {**STEPS, **(steps or {})}

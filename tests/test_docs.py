@@ -29,7 +29,7 @@ def test_readme_example_runs(index, monkeypatch, tmp_path):
     exec(compile(_readme_blocks()[index], f"README.md[python {index}]", "exec"), {})
 
 
-@pytest.mark.parametrize("module", ["optimizer.api", "optimizer.scenarios", "optimizer.sweep"])
+@pytest.mark.parametrize("module", ["optimizer.api", "optimizer.scenarios", "optimizer.sweeps"])
 def test_api_docstrings(monkeypatch, module):
     import importlib
 

@@ -27,7 +27,7 @@ from test_brute_force import SECTORS, brute_force, programs
 from optimizer import check_plan, compare, derive, load
 from optimizer.errors import UsageError
 from optimizer.marginal import marginal_values
-from optimizer.sweep import grid_points, parse_range, sweep
+from optimizer.sweeps import grid_points, parse_range, sweep
 
 PILOT = "instances/pilot/program.yaml"
 
@@ -289,7 +289,7 @@ def test_a_better_plan_from_another_point_is_shared_only_where_feasible(pilot):
     """Point 1 (budget 400) stopped with a poor plan; point 0's plan (budget 300) is
     feasible there and better, so it replaces it. Point 2 (budget 250) has a poor plan
     too, but no other point's plan fits under 250: it keeps its own."""
-    from optimizer.sweep import _share_plans
+    from optimizer.sweeps import _share_plans
 
     def record(budget, plan_budget, status):
         own = solve_checked(derive(pilot, budget_total=plan_budget))
@@ -325,7 +325,7 @@ def test_frequency_and_charts(pilot, budget_sweep, tmp_path):
         assert row["chosen"] == count
         assert row["verdict"] == ("robust" if count == n else "never" if count == 0
                                   else "marginal")
-    from optimizer.frontier import plot_frequency
+    from optimizer.frontiers import plot_frequency
 
     for path in (budget_sweep.plot(tmp_path / "f.png"),
                  plot_frequency(budget_sweep, tmp_path / "q.png")):
@@ -465,7 +465,7 @@ def test_a_point_the_model_cannot_hold_is_solved_cold(pilot):
 
 
 def test_restricts(pilot):
-    from optimizer.sweep import restricts
+    from optimizer.sweeps import restricts
 
     tight = derive(pilot, budget_total=400, sector_min={"energy": 160},
                    labor_capacity={2029: 600_000}, hurdle_rate=0.1, force_out=["P04"])

@@ -60,8 +60,10 @@ __all__ = ["ParametricModel", "Sweep", "sweep", "grid_points", "parse_range", "r
 _OPEN = 1e15
 #: At most this many other points' plans are tried, best first, at each point.
 SHARE_TRIES = 8
-#: Default number of chunks a sweep is cut into (each reuses one model).
+#: Default number of chunks a sweep is cut into (each reuses one model), with at least
+#: MIN_CHUNK points in a chunk.
 DEFAULT_CHUNKS = 8
+MIN_CHUNK = 4
 
 
 # ------------------------------------------------------------------- the grid
@@ -451,25 +453,28 @@ class Sweep:
                  f"({self.workers} worker{'s' if self.workers > 1 else ''})"]
         head = "  ".join(f"{p:>14}" for p in self.parameters)
         lines.append(f"{head}  {'status':<11} {'return':>10} {'bound':>10} {'gap':>8} "
-                     f"{'committed':>10} funded")
+                     f"{'committed':>10} {'funded':>6}  how")
         for row in self.frame.itertuples(index=False):
             values = "  ".join(f"{v:>14g}" for v in row[:len(self.parameters)])
             objective, bound, gap, committed = (
                 "-" if v is None or v != v else f"{v:,.4f}" if k < 2 else
                 f"{v:.3%}" if k == 2 else f"{v:,.2f}"
                 for k, v in enumerate((row.objective, row.bound, row.gap, row.committed)))
+            how = row.how + (f", plan of point {int(row.shared_from)}"
+                             if row.shared_from is not None and row.shared_from == row.shared_from
+                             else "")
             lines.append(f"{values}  {row.status:<11} {objective:>10} {bound:>10} {gap:>8} "
-                         f"{committed:>10} {len(row.selected)}")
+                         f"{committed:>10} {len(row.selected):>6}  {how}")
         return "\n".join(lines)
 
     def frequency(self) -> pd.DataFrame:
         """How often each project is chosen across the points with a plan."""
-        from optimizer.frontier import selection_frequency
+        from optimizer.frontiers import selection_frequency
 
         return selection_frequency(self)
 
     def plot(self, path: str | Path) -> Path:
-        from optimizer.frontier import plot_sweep
+        from optimizer.frontiers import plot_sweep
 
         return plot_sweep(self, path)
 
@@ -561,14 +566,14 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     for p in points:  # every point's changes are checked before any solve starts
         derive(instance, **parameter_changes(p))
     if chunk_size is None:
-        chunk_size = max(1, math.ceil(len(points) / DEFAULT_CHUNKS))
+        chunk_size = max(math.ceil(len(points) / DEFAULT_CHUNKS), min(len(points), MIN_CHUNK))
     if chunk_size < 1:
         raise UsageError(f"chunk size must be >= 1, got {chunk_size}")
     chunks = _chunks(points, chunk_size)
     opts = options.as_dict()
     t = time.perf_counter()
     if client is not None:
-        [shared] = client.scatter([instance], broadcast=True)
+        [shared] = client.scatter([instance], broadcast=True, hash=False)
         futures = client.map(_solve_chunk, [shared] * len(chunks), chunks,
                              [opts] * len(chunks), [reuse] * len(chunks), pure=False)
         parts = client.gather(futures)

@@ -25,7 +25,7 @@ from optimizer.errors import UsageError
 if TYPE_CHECKING:
     from optimizer.instance import Instance
     from optimizer.solver import SolveOptions
-    from optimizer.sweep import Sweep
+    from optimizer.sweeps import Sweep
 
 __all__ = ["frontier", "selection_frequency", "plot_sweep", "plot_frequency"]
 
@@ -50,8 +50,8 @@ def _label(parameter: str) -> str:
 def frontier(instance: Instance, parameter: str, values: Sequence[float],
              options: SolveOptions | None = None, **sweep_options: Any) -> Sweep:
     """The efficient frontier of return against ``parameter`` over ``values`` (a sweep of
-    that one parameter; see :func:`optimizer.sweep.sweep` for the options)."""
-    from optimizer.sweep import sweep
+    that one parameter; see :func:`optimizer.sweeps.sweep` for the options)."""
+    from optimizer.sweeps import sweep
 
     return sweep(instance, {parameter: sorted(values)}, options, **sweep_options)
 
