@@ -61,6 +61,29 @@ def _gap(text: str) -> float:
     return value
 
 
+#: The sweep's own parameter flags: (flag, metavar, help).
+_SWEEP_FLAGS = (
+    ("--budget", "START:STOP:STEP", "the total budget cap ($B); also a,b,c"),
+    ("--labor-scale", "START:STOP:STEP", "a factor on every yearly labor capacity"),
+    ("--budget-scale", "START:STOP:STEP", "a factor on the total and every per-year cap"),
+    ("--hurdle", "START:STOP:STEP", "the return hurdle rate"),
+    ("--sector-min", "SECTOR=START:STOP:STEP", "one sector's floor ($B)"),
+    ("--sector-max", "SECTOR=START:STOP:STEP", "one sector's ceiling ($B)"),
+)
+
+
+def _solver_flags(p: argparse.ArgumentParser, per: str) -> None:
+    """--time-limit, --gap, --threads (default 1) and --seed, for commands that solve many
+    times."""
+    p.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S",
+                   help=f"{per} (default: none)")
+    p.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
+                   help="relative gap at which each solve stops (default: 1e-4)")
+    p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                   help=f"HiGHS threads {per} (default: 1)")
+    p.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="optimizer", description="Capital-portfolio optimizer (Pyomo + HiGHS).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -113,29 +136,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     w = sub.add_parser("sweep", help="solve a program over a grid of one or two parameters")
     w.add_argument("path", help="program file (.yaml, .yml or .json)")
-    w.add_argument("--budget", metavar="START:STOP:STEP", default=None,
-                   help="the total budget cap ($B); also a,b,c")
-    w.add_argument("--labor-scale", metavar="START:STOP:STEP", default=None,
-                   help="a factor on every yearly labor capacity")
-    w.add_argument("--budget-scale", metavar="START:STOP:STEP", default=None,
-                   help="a factor on the total and every per-year budget cap")
-    w.add_argument("--hurdle", metavar="START:STOP:STEP", default=None,
-                   help="the return hurdle rate")
-    w.add_argument("--sector-min", metavar="SECTOR=START:STOP:STEP", default=None,
-                   help="one sector's floor ($B)")
-    w.add_argument("--sector-max", metavar="SECTOR=START:STOP:STEP", default=None,
-                   help="one sector's ceiling ($B)")
+    for flag, metavar, what in _SWEEP_FLAGS:
+        w.add_argument(flag, metavar=metavar, default=None, help=what)
     w.add_argument("--param", metavar="NAME=START:STOP:STEP", action="append", default=[],
                    help="any sweep parameter: budget, budget_scale, budget_year:YEAR, "
                         "labor_scale, labor:YEAR, sector_min:SECTOR, sector_max:SECTOR, "
                         "hurdle_rate, return_multiplier:PROJECT_OR_SECTOR")
-    w.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S",
-                   help="per point (default: none)")
-    w.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
-                   help="relative gap at which each point's solve stops (default: 1e-4)")
-    w.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                   help="HiGHS threads per point (default: 1)")
-    w.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
+    _solver_flags(w, "per point")
     w.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: the machine's cores)")
     w.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -156,9 +163,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     m = sub.add_parser("marginal", help="what one more unit of each limit is worth")
     m.add_argument("path", help="program file (.yaml, .yml or .json)")
-    m.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S")
-    m.add_argument("--gap", type=_gap, default=1e-4, metavar="G")
-    m.add_argument("--threads", type=_positive_int, default=1, metavar="N")
+    _solver_flags(m, "per solve")
     m.add_argument("--json", action="store_true", help="print one JSON object")
     m.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     v = sub.add_parser("validate", help="check a program file without solving it")
@@ -335,7 +340,8 @@ def _marginal(args: argparse.Namespace) -> int:
     from optimizer.solver import SolveOptions
 
     instance = load(args.path)
-    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads)
+    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                           seed=args.seed)
     with _quiet_fd1_if(args.json):
         table = marginal_values(instance, options=options)
     if args.json:

@@ -47,18 +47,16 @@ def _limits(instance: Instance, steps: dict[str, float]) -> list[dict[str, Any]]
         out.append({"rule": "budget.total", "row": NAME_TOTAL, "key": "total", "side": "upper",
                     "step": steps["budget"],
                     "change": {"budget_total": instance.budget_total + steps["budget"]}})
-    for k, year in enumerate(instance.years.tolist()):
-        cap = instance.budget_per_year[k]
-        if np.isfinite(cap):
-            out.append({"rule": f"budget.per_year[{year}]", "row": NAME_YEARS, "key": year,
-                        "side": "upper", "step": steps["budget"],
-                        "change": {"budget_per_year": {year: cap + steps["budget"]}}})
-    for k, year in enumerate(instance.years.tolist()):
-        cap = instance.labor_capacity[k]
-        if np.isfinite(cap):
-            out.append({"rule": f"labor.capacity[{year}]", "row": LABOR, "key": year,
-                        "side": "upper", "step": steps["labor"],
-                        "change": {"labor_capacity": {year: cap + steps["labor"]}}})
+    for caps, rule, row, step, field in (
+            (instance.budget_per_year, "budget.per_year", NAME_YEARS, steps["budget"],
+             "budget_per_year"),
+            (instance.labor_capacity, "labor.capacity", LABOR, steps["labor"],
+             "labor_capacity")):
+        for year, cap in zip(instance.years.tolist(), caps.tolist(), strict=True):
+            if np.isfinite(cap):
+                out.append({"rule": f"{rule}[{year}]", "row": row, "key": year,
+                            "side": "upper", "step": step,
+                            "change": {field: {year: cap + step}}})
     for k, sector in enumerate(instance.sectors):
         low, high = instance.sector_min[k], instance.sector_max[k]
         if np.isfinite(low) and low > 0:

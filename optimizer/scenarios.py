@@ -131,20 +131,26 @@ def derive(instance: Instance, *, name: str | None = None,
     changes: dict[str, Any] = {}
     labels: list[str] = []
 
+    def years(array: np.ndarray, limits: Limits | None, scale: float | None,
+              what: str, scale_name: str) -> np.ndarray:
+        """Per-year limits changed, then scaled (the array itself when untouched)."""
+        if limits:
+            array = _set_limits(array, limits,
+                                lambda w, y: _year_position(instance, w, y), what)
+            labels.append(f"{what}={dict(limits)}")
+        if scale is not None:
+            array = array * _number(scale_name, scale, allow_none=False, positive=True)
+            labels.append(f"{scale_name}={scale}")
+        return array
+
     total = instance.budget_total
     if budget_total is not KEEP:
         total = _number("budget_total", budget_total)
         labels.append(f"budget_total={budget_total}")
-    per_year = instance.budget_per_year
-    if budget_per_year:
-        per_year = _set_limits(per_year, budget_per_year,
-                               lambda w, y: _year_position(instance, w, y), "budget_per_year")
-        labels.append(f"budget_per_year={dict(budget_per_year)}")
-    if budget_scale is not None:
-        factor = _number("budget_scale", budget_scale, allow_none=False, positive=True)
-        total = None if total is None else total * factor
-        per_year = per_year * factor
-        labels.append(f"budget_scale={budget_scale}")
+    if budget_scale is not None and total is not None:
+        total = total * _number("budget_scale", budget_scale, allow_none=False, positive=True)
+    per_year = years(instance.budget_per_year, budget_per_year, budget_scale,
+                     "budget_per_year", "budget_scale")
     if total is not instance.budget_total:
         changes["budget_total"] = total
     if per_year is not instance.budget_per_year:
@@ -160,14 +166,8 @@ def derive(instance: Instance, *, name: str | None = None,
         changes["sector_max"] = _set_limits(instance.sector_max, sector_max, sector, "sector_max")
         labels.append(f"sector_max={dict(sector_max)}")
 
-    labor = instance.labor_capacity
-    if labor_capacity:
-        labor = _set_limits(labor, labor_capacity,
-                            lambda w, y: _year_position(instance, w, y), "labor_capacity")
-        labels.append(f"labor_capacity={dict(labor_capacity)}")
-    if labor_scale is not None:
-        labor = labor * _number("labor_scale", labor_scale, allow_none=False, positive=True)
-        labels.append(f"labor_scale={labor_scale}")
+    labor = years(instance.labor_capacity, labor_capacity, labor_scale, "labor_capacity",
+                  "labor_scale")
     if labor is not instance.labor_capacity:
         changes["labor_capacity"] = labor
 
