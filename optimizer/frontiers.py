@@ -74,6 +74,12 @@ def selection_frequency(s: Sweep) -> pd.DataFrame:
     return frame.sort_values(["share", "id"], ascending=[False, True]) if n else frame
 
 
+def _title(s: Sweep, what: str) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(f"{s.instance.name}: {what}", 80))
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -112,8 +118,9 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
                  label="return of the plan")
         top.plot(frame.loc[proven, x], frame.loc[proven, "objective"], "o", color="tab:blue",
                  label="proven within the gap")
-        top.plot(frame.loc[ok & ~proven, x], frame.loc[ok & ~proven, "objective"], "o",
-                 mfc="white", color="tab:blue", label="stopped at a limit")
+        if (ok & ~proven).any():
+            top.plot(frame.loc[ok & ~proven, x], frame.loc[ok & ~proven, "objective"], "o",
+                     mfc="white", color="tab:blue", label="stopped at a limit")
         if (frame.loc[ok, "bound"] > frame.loc[ok, "objective"] * (1 + 1e-6)).any():
             top.plot(frame.loc[ok, x], frame.loc[ok, "bound"], "--", color="tab:gray",
                      label="solver's bound")
@@ -122,7 +129,7 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
             top.plot(frame.loc[bad, x], np.zeros(int(bad.sum())), "x", color="tab:red",
                      label="infeasible / no plan")
         top.set_ylabel("expected return ($B)")
-        top.set_title(f"{s.instance.name}: return against {_label(x)}", fontsize=10)
+        top.set_title(_title(s, f"return against {_label(x)}"), fontsize=10)
         top.grid(alpha=0.3)
         top.legend(fontsize=8)
         sectors = list(s.instance.sectors)
@@ -133,6 +140,7 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
         for k, sec in enumerate(sectors):
             bottom.bar(xs, values[:, k], width=width, bottom=bottom_edge, label=sec)
             bottom_edge += values[:, k]
+        bottom.set_ylim(0, max(float(bottom_edge.max()), 1e-9) * 1.3)  # room for the legend
         bottom.set_ylabel("capital committed ($B)")
         bottom.set_xlabel(_label(x))
         bottom.legend(fontsize=7, ncol=min(5, len(sectors)), loc="upper left")
@@ -146,8 +154,7 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
                      label=f"{_label(y)} = {value:g}")
         top.set_xlabel(_label(x))
         top.set_ylabel("expected return ($B)")
-        top.set_title(f"{s.instance.name}: return against {_label(x)} and {_label(y)}",
-                      fontsize=10)
+        top.set_title(_title(s, f"return against {_label(x)} and {_label(y)}"), fontsize=10)
         top.grid(alpha=0.3)
         top.legend(fontsize=8)
     fig.tight_layout()
@@ -169,8 +176,7 @@ def plot_frequency(s: Sweep, path: str | Path, top_n: int = 40) -> Path:
             color=colors[::-1])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the sweep's plans funding the project")
-    ax.set_title(f"{s.instance.name}: robust (green) and marginal (orange) choices",
-                 fontsize=10)
+    ax.set_title(_title(s, "robust (green) and marginal (orange) choices"), fontsize=10)
     fig.tight_layout()
     try:
         return _save(fig, path)
