@@ -41,6 +41,12 @@ KNOWN_KEYS = {
 _PADDED = re.compile(r"[ \t](?:,|\r|\n|$)|(?:^|\n|,)[ \t]")
 #: Relative tolerance for "capital, if given, must equal the profile's sum".
 PROFILE_SUM_RTOL = 1e-6
+#: Size limits: a program file (YAML or JSON) and each CSV table it names. A table at
+#: the limit holds several million rows; a program file holds limits, not data.
+MAX_DOCUMENT_BYTES = 256 * 2**20
+MAX_TABLE_BYTES = 2 * 2**30
+#: The most values a YAML document may expand to through its aliases.
+MAX_DOCUMENT_VALUES = 20_000_000
 
 
 # --------------------------------------------------------------------------- YAML
@@ -154,6 +160,12 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
 def _read_document(path: Path) -> Any:
     label = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise InstanceError([Problem(label, "(file)", None,
+                                         f"is {size:,} bytes; a program file may be at most "
+                                         f"{MAX_DOCUMENT_BYTES:,} (put the projects in a CSV "
+                                         f"table: tables may be up to {MAX_TABLE_BYTES:,})")])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InstanceError([Problem(label, "(file)", None, "file not found")]) from None
@@ -172,7 +184,10 @@ def _read_document(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+        if "*" in text and "&" in text:  # aliases: refuse a document that expands too far
+            _check_expansion(label, doc)
+        return doc
     except json.JSONDecodeError as exc:
         raise InstanceError([Problem(label, "(file)", f"line {exc.lineno}",
                                      f"is not valid JSON: {exc.msg}")]) from None
@@ -182,6 +197,35 @@ def _read_document(path: Path) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InstanceError([Problem(label, "(file)", row,
                                      f"is not valid YAML: {problem}")]) from None
+
+
+def _check_expansion(label: str, doc: Any) -> None:
+    """Count the values a document holds once its YAML aliases are expanded (each alias
+    costs what it points at, as it does for every reader of the document) and refuse it
+    above :data:`MAX_DOCUMENT_VALUES`: a few lines of nested aliases ("billion laughs")
+    would otherwise make billions."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key not in memo:
+            memo[key] = 0  # a self-referencing alias counts once
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            total = 1
+            for _k, child in items:
+                total += size(child)
+                if total > MAX_DOCUMENT_VALUES:
+                    break
+            memo[key] = total
+        return memo[key]
+
+    if size(doc) > MAX_DOCUMENT_VALUES:
+        raise InstanceError([Problem(label, "(file)", None,
+                                     f"expands to more than {MAX_DOCUMENT_VALUES:,} values "
+                                     "through its YAML aliases (&anchor / *alias); write the "
+                                     "values out or use CSV tables")])
 
 
 def _cell_text(value: Any) -> str:
@@ -199,6 +243,11 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
         path = base / spec
         label = str(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_TABLE_BYTES:
+                ctx.add("(file)", f"is {size:,} bytes; a table may be at most "
+                                  f"{MAX_TABLE_BYTES:,}", file=label)
+                return None
             raw = path.read_bytes()
         except FileNotFoundError:
             ctx.add(field_name, f"file {spec!r} not found (looked for {label})")

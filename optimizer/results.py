@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,6 +236,7 @@ class Result:
             "binding": self.binding(),
             "conflicts": [c.as_dict() for c in self.conflicts],
             "message": self.message,
+            "manifest": manifest(inst.digest(), self.solver),
         }
         if inst.known_optimum is not None:
             out["known_optimum"] = inst.known_optimum
@@ -270,6 +272,36 @@ class Result:
         from optimizer.report import render_summary
 
         return render_summary(self)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for dist in ("capital-portfolio-optimizer", "highspy", "pyomo", "numpy", "pandas",
+                 "scipy", "pyyaml"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+_VERSIONS: dict[str, str] = {}
+
+
+def manifest(sha256: str, solver: dict[str, Any]) -> dict[str, Any]:
+    """What produced a result: the program's hash, the solver and its options (seed
+    included), the versions of Python and every library in the chain, and the machine.
+    Two runs with equal manifests and one thread give the same plan."""
+    if not _VERSIONS:
+        _VERSIONS.update(_versions())
+    return {"instance_sha256": sha256, "solver": solver.get("name"),
+            "solver_version": solver.get("version"), "options": solver.get("options", {}),
+            "seed": solver.get("seed"), "threads": solver.get("threads"),
+            "versions": dict(_VERSIONS),
+            "machine": {"system": platform.system(), "release": platform.release(),
+                        "machine": platform.machine(), "cpus": os.cpu_count()}}
 
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
