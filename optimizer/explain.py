@@ -9,6 +9,7 @@ what the best plan achieves.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -124,30 +125,56 @@ def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Co
             h.changeCoeff(int(r), n + j, -1.0)
         for j, r in enumerate(lo_rows):
             h.changeCoeff(int(r), n + k_up + j, 1.0)
-        match_thread_scheduler(0)  # this solve runs with HiGHS's default thread count
-        h.run()
-        if h.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
+        match_thread_scheduler(0)  # these solves run with HiGHS's default thread count
+        slack_cols = np.arange(n, n + k_up + k_lo)
+        slack_rows = np.concatenate([up_rows, lo_rows])
+        slack_sides = ["upper"] * k_up + ["lower"] * k_lo
+
+        def relax() -> list[tuple[float, int, Conflict]] | None:
+            """(weight, slack column, conflict) of every row the cheapest relaxation
+            loosens; None when the relaxation does not finish."""
+            h.run()
+            if h.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
+                return None
+            x = np.asarray(h.getSolution().col_value)
+            activity = np.asarray(h.getSolution().row_value)
+            out = []
+            for col, r, side in zip(slack_cols, slack_rows, slack_sides, strict=True):
+                limit = upper[r] if side == "upper" else lower[r]
+                slack = x[col]
+                if slack <= 1e-7 * max(1.0, abs(limit)):
+                    continue
+                block, key = names[r]
+                # the row's activity includes its slack column: undo it for the plan's own
+                reached = activity[r] + (slack if side == "upper" else -slack)
+                out.append((slack * scale(limit), int(col), _describe(
+                    block, key, side, float(limit), float(reached), forced,
+                    inst.hurdle_rate)))
+            out.sort(key=lambda item: -item[0])
+            return out
+
+        found = relax()
+        if found is None:
             return (Conflict("program", "all", None, None,
                              "no plan meets all rules together; the relaxation that would name "
                              "them did not finish in time"),)
-        x = np.asarray(h.getSolution().col_value)
-        activity = np.asarray(h.getSolution().row_value)
-    slack_up, slack_lo = x[n:n + k_up], x[n + k_up:]
-    found: list[tuple[float, Conflict]] = []
-    for rows, slack, side, limits in ((up_rows, slack_up, "upper", upper),
-                                      (lo_rows, slack_lo, "lower", lower)):
-        for r, s in zip(rows, slack, strict=True):
-            if s <= 1e-7 * max(1.0, abs(limits[r])):
-                continue
-            block, key = names[r]
-            reached = activity[r] + (s if side == "upper" else -s)
-            # activity includes the slack column; undo it to get the plan's own value
-            found.append((s * scale(limits[r]), _describe(block, key, side, float(limits[r]),
-                                                            float(reached), forced,
-                                                            inst.hurdle_rate)))
+        # the other side of each conflict: with a blamed rule held hard, the rules the
+        # cheapest relaxation loosens instead (a floor against the budget, the hurdle
+        # against a floor or a forced project)
+        named = {c.message for _, _, c in found}
+        partners: list[Conflict] = []
+        for _, col, blamed in found[:3]:
+            h.changeColBounds(col, 0.0, 0.0)
+            others = relax()
+            h.changeColBounds(col, 0.0, highspy.kHighsInf)
+            for _, _, other in others or []:
+                if other.message not in named:
+                    named.add(other.message)
+                    partners.append(dataclasses.replace(
+                        other, message=f"{other.message} (in conflict with {blamed.rule} "
+                                       f"{blamed.key})"))
     if not found:
         return (Conflict("program", "all", None, None,
                          "no plan meets all rules together (the solver proved it), but no "
                          "single rule could be singled out"),)
-    found.sort(key=lambda item: -item[0])
-    return tuple(c for _, c in found)
+    return tuple(c for _, _, c in found) + tuple(partners)

@@ -84,3 +84,36 @@ def test_two_single_thread_runs_agree_and_carry_a_manifest(tmp_path):
     assert manifest["options"]["random_seed"] == 3
     assert {"python", "highspy", "pyomo", "numpy", "pandas"} <= set(manifest["versions"])
     assert manifest["machine"]["cpus"] >= 1
+
+
+@pytest.mark.parametrize("case, rules", [
+    # a sector floor above the whole budget (enough energy projects, too little money)
+    ({"budget": {"total": 50}, "sectors": {"energy": {"min": 80}}, "projects": [
+        {"id": "E1", "capital": 30, "return": 3}, {"id": "E2", "capital": 40, "return": 5},
+        {"id": "E3", "capital": 50, "return": 4}]},
+     {("sectors.min", "energy"), ("budget.total", "total")}),
+    # forced projects needing more specialists than a year has
+    ({"labor": {"capacity": {2027: 50000}}, "projects": [
+        {"id": "P03", "capital": 30, "return": 3, "start": 2027, "labor": 40000,
+         "force": "in"},
+        {"id": "P09", "capital": 40, "return": 5, "start": 2027, "labor": 45000,
+         "force": "in"}]},
+     {("labor.capacity", "2027")}),
+    # a hurdle above what any plan reaches, with a floor that needs some plan
+    ({"hurdle_rate": 0.5, "sectors": {"energy": {"min": 10}}, "projects": [
+        {"id": "A", "capital": 30, "return": 3}, {"id": "B", "capital": 40, "return": 5}]},
+     {("hurdle_rate", "hurdle"), ("sectors.min", "energy")}),
+])
+def test_infeasible_programs_name_their_conflict(tmp_path, case, rules):
+    case = dict(case)
+    doc = program(case.pop("projects"), **case)
+    path = write(tmp_path, doc)
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path), "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["status"] == "infeasible"
+    named = {(c["rule"], c["key"]) for c in data["conflicts"]}
+    assert rules <= named, named
+    for rule, key in rules:
+        assert key.split(".")[0] in proc.stderr or rule.split(".")[0] in proc.stderr
