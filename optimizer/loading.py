@@ -724,7 +724,43 @@ def load(path: str | Path) -> Instance:
         known_optimum_proven=proven,
         warnings=tuple(ctx.warnings),
     )
-    return prepare(instance)
+    prepared = prepare(instance)
+    numerics = _numerics_warnings(prepared, ctx.file)
+    if numerics:
+        import dataclasses
+
+        prepared = dataclasses.replace(prepared, warnings=prepared.warnings + tuple(numerics))
+    return prepared
+
+
+#: Above this ratio of largest to smallest nonzero magnitude, a warning says the solver's
+#: tolerances may not hold (HiGHS itself flags matrix ranges beyond about 1e9).
+COEFFICIENT_RANGE_WARN = 1e9
+
+
+def _numerics_warnings(instance: Instance, file: str) -> list[str]:
+    """Warnings for magnitudes that will hurt the solver's numerics: per-unit capital and
+    labor (the rows' coefficients), returns (the objective), and the limits."""
+    out = []
+    groups = (
+        ("capital and labor per unit (capital, labor, profiles)",
+         np.concatenate([instance.capital_by_year.data, instance.labor_by_year.data,
+                         instance.total_capital])),
+        ("returns (return)", instance.returns),
+        ("limits (budget, sectors, labor capacity)",
+         np.concatenate([np.atleast_1d(instance.budget_total or np.nan),
+                         instance.budget_per_year, instance.sector_min, instance.sector_max,
+                         instance.labor_capacity])),
+    )
+    for what, values in groups:
+        values = np.abs(values[np.isfinite(values)])
+        values = values[values > 0]
+        if len(values) and values.max() / values.min() > COEFFICIENT_RANGE_WARN:
+            out.append(f"{file}: {what} range from {values.min():.3g} to {values.max():.3g} "
+                       f"(a ratio above {COEFFICIENT_RANGE_WARN:.0e}); the solver's "
+                       "tolerances may not hold: consider other units (e.g. $B, thousands "
+                       "of specialists)")
+    return out
 
 
 # -------------------------------------------------------------------- prepare

@@ -117,3 +117,17 @@ def test_infeasible_programs_name_their_conflict(tmp_path, case, rules):
     assert rules <= named, named
     for rule, key in rules:
         assert key.split(".")[0] in proc.stderr or rule.split(".")[0] in proc.stderr
+
+
+def test_extreme_magnitudes_are_warned_about(tmp_path):
+    doc = program([{"id": "A", "capital": 1e-7, "return": 1}, {"id": "B", "capital": 5e4,
+                                                               "return": 2}])
+    path = write(tmp_path, doc)
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path), "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning:" in proc.stderr and "capital and labor per unit" in proc.stderr
+    assert "tolerances may not hold" in proc.stderr
+    assert json.loads(proc.stdout)["warnings"]
+    assert not load(write(tmp_path, program([{"id": "A", "capital": 2, "return": 1}]),
+                          name="plain.yaml")).warnings
