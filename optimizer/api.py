@@ -62,9 +62,7 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
     pm = build(instance)
     timings["build"] = time.perf_counter() - t
 
-    solver_info: dict[str, Any] = {"name": "highs", "interface": "pyomo-standard-form+highspy",
-                   "threads": options.threads, "gap_tolerance": options.gap,
-                   "time_limit": options.time_limit, "seed": options.seed}
+    info = solver_info(options, "pyomo-standard-form+highspy")
     if pm.trivially_infeasible:
         from optimizer.explain import explain_infeasible
 
@@ -72,7 +70,7 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
         timings["total"] = time.perf_counter() - start
         return build_result(instance, status="infeasible", termination="infeasible",
                             objective=None, bound=None, gap=None, units=None, check=None,
-                            timings=timings, solver=solver_info, conflicts=impossible,
+                            timings=timings, solver=info, conflicts=impossible,
                             message="; ".join(c.message for c in impossible))
 
     outcome = run_highs(pm, options)
@@ -82,8 +80,15 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
 
         return explain_infeasible(pm)
 
-    return finish(instance, outcome, options, timings, start, solver_info,
+    return finish(instance, outcome, options, timings, start, info,
                   resolve=lambda tight: run_highs(pm, tight), explain=explain)
+
+
+def solver_info(options: SolveOptions, interface: str) -> dict[str, Any]:
+    """The result's ``solver`` entry before the solve: what was asked for."""
+    return {"name": "highs", "interface": interface, "threads": options.threads,
+            "gap_tolerance": options.gap, "time_limit": options.time_limit,
+            "seed": options.seed}
 
 
 def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,

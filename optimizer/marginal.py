@@ -36,7 +36,7 @@ STEPS = {"budget": 1.0, "labor": 1000.0, "sector": 1.0, "hurdle": 0.001}
 
 
 def _limits(instance: Instance, steps: dict[str, float]) -> list[dict[str, Any]]:
-    """(row name, key, which side, step, parameter change) for every limit the program sets."""
+    """(rule, row name, key, step, parameter change) for every limit the program sets."""
     from formulations.budget import NAME_TOTAL, NAME_YEARS
     from formulations.hurdle import NAME as HURDLE
     from formulations.labor import NAME as LABOR
@@ -44,7 +44,7 @@ def _limits(instance: Instance, steps: dict[str, float]) -> list[dict[str, Any]]
 
     out: list[dict[str, Any]] = []
     if instance.budget_total is not None:
-        out.append({"rule": "budget.total", "row": NAME_TOTAL, "key": "total", "side": "upper",
+        out.append({"rule": "budget.total", "row": NAME_TOTAL, "key": "total",
                     "step": steps["budget"],
                     "change": {"budget_total": instance.budget_total + steps["budget"]}})
     for caps, rule, row, step, field in (
@@ -55,22 +55,22 @@ def _limits(instance: Instance, steps: dict[str, float]) -> list[dict[str, Any]]
         for year, cap in zip(instance.years.tolist(), caps.tolist(), strict=True):
             if np.isfinite(cap):
                 out.append({"rule": f"{rule}[{year}]", "row": row, "key": year,
-                            "side": "upper", "step": step,
+                            "step": step,
                             "change": {field: {year: cap + step}}})
     for k, sector in enumerate(instance.sectors):
         low, high = instance.sector_min[k], instance.sector_max[k]
         if np.isfinite(low) and low > 0:
             out.append({"rule": f"sectors.{sector}.min", "row": SECTORS, "key": sector,
-                        "side": "lower", "step": -min(steps["sector"], float(low)),
+                        "step": -min(steps["sector"], float(low)),
                         "change": {"sector_min": {sector: max(0.0, low - steps["sector"])}}})
         if np.isfinite(high):
             out.append({"rule": f"sectors.{sector}.max", "row": SECTORS, "key": sector,
-                        "side": "upper", "step": steps["sector"],
+                        "step": steps["sector"],
                         "change": {"sector_max": {sector: high + steps["sector"]}}})
     if instance.hurdle_rate is not None:
         step = min(steps["hurdle"], instance.hurdle_rate)
         # the row is sum (r_i - h C_i) u_i >= 0: lowering h by d moves the row by d * C(plan)
-        out.append({"rule": "hurdle_rate", "row": HURDLE, "key": "hurdle", "side": "lower",
+        out.append({"rule": "hurdle_rate", "row": HURDLE, "key": "hurdle",
                     "step": -step, "change": {"hurdle_rate": instance.hurdle_rate - step}})
     return out
 
@@ -129,16 +129,10 @@ def marginal_values(instance: Instance, result: Result | None = None,
     start = model.column_values(result)
     relaxed = _duals(model, None)
     fixed = _duals(model, start) if start is not None else None
-    rows_of = {name: dict(zip(keys.tolist(), rows.tolist(), strict=True))
-               for name, (rows, keys) in model.rows.items()}
-    from formulations import row_limits
-
-    key_index = {name: list(keys) for name, (keys, _lo, _hi) in row_limits(instance).items()}
     binding = set(result.binding())
     out = []
     for item, point in zip(limits, points, strict=True):
-        k = key_index[item["row"]].index(item["key"])
-        row = rows_of.get(item["row"], {}).get(k)
+        row = model.row_of.get((item["row"], item["key"]))
         step = item["step"]
         if item["rule"] == "hurdle_rate" and result.check is not None:
             step = step * result.check.total_capital  # the row's right-hand side moves

@@ -199,6 +199,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of section 5 of the format, with extra fields after it."""
         inst = self.instance
+        digest = inst.digest()
         plan = self.has_plan and self.check is not None
         years = [str(int(y)) for y in inst.years]
         if plan:
@@ -227,7 +228,7 @@ class Result:
             "labor": labor,
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "solver": self.solver,
-            "instance": {"name": inst.name, "source": inst.source, "sha256": inst.digest(),
+            "instance": {"name": inst.name, "source": inst.source, "sha256": digest,
                          "projects": inst.n_projects},
             "check": {
                 "valid": self.valid,
@@ -236,7 +237,7 @@ class Result:
             "binding": self.binding(),
             "conflicts": [c.as_dict() for c in self.conflicts],
             "message": self.message,
-            "manifest": manifest(inst.digest(), self.solver),
+            "manifest": manifest(digest, self.solver),
         }
         if inst.known_optimum is not None:
             out["known_optimum"] = inst.known_optimum

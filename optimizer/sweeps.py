@@ -143,9 +143,7 @@ class ParametricModel:
         from optimizer.solver import open_highs
 
         self.options = options
-        t = time.perf_counter()
         self.pm = build(_superset(points))
-        self.build_seconds = time.perf_counter() - t
         self.session = open_highs(self.pm, options)
         owner = {}
         for block in self.pm.blocks:
@@ -154,11 +152,13 @@ class ParametricModel:
                     owner[id(block.component[k])] = (block.name, key)
         limits = row_limits(points[0])
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (HiGHS rows, keys)
+        self.row_of: dict[tuple[str, Any], int] = {}  # (row name, key) -> HiGHS row
         found: dict[str, list[tuple[int, int]]] = {}
         for r, con in enumerate(self.session.rows):
             name_key = owner.get(id(con))
             if name_key is not None and name_key[0] in limits:
                 name, key = name_key
+                self.row_of[name_key] = r
                 found.setdefault(name, []).append((r, limits[name][0].index(key)))
         for name, pairs in found.items():
             rows, keys = zip(*pairs, strict=True)
@@ -232,7 +232,7 @@ class ParametricModel:
     def solve(self, point: Instance, start: np.ndarray | None = None) -> Result:
         """Move to ``point``, solve from ``start`` (column values), check and explain."""
         from formulations import build
-        from optimizer.api import finish
+        from optimizer.api import finish, solver_info
         from optimizer.explain import explain_infeasible
         from optimizer.solver import run_highs, solve_session
 
@@ -241,9 +241,7 @@ class ParametricModel:
         outcome = solve_session(self.session, self.options, start=start)
         outcome = dataclasses.replace(outcome, translate_seconds=0.0)
         timings = {"load": 0.0, "build": time.perf_counter() - t0 - outcome.solve_seconds}
-        info = {"name": "highs", "interface": "pyomo-standard-form+highspy (parametric)",
-                "threads": self.options.threads, "gap_tolerance": self.options.gap,
-                "time_limit": self.options.time_limit, "seed": self.options.seed,
+        info = {**solver_info(self.options, "pyomo-standard-form+highspy (parametric)"),
                 "warm_start": start is not None}
         return finish(point, outcome, self.options, timings, t0, info,
                       resolve=lambda tight: run_highs(build(point), tight),
@@ -283,30 +281,41 @@ def restricts(b: Instance, a: Instance) -> bool:
             and bool(np.all(b.force_out | ~a.force_out)))
 
 
-def _implied(point: Instance, before: Result, label: str) -> Result | None:
-    """``before``'s plan as ``point``'s answer, when ``point`` only tightens the program
-    ``before`` answered, ``before`` is optimal (within its gap) and its plan passes the
-    checker at ``point``: no plan of ``point`` can beat ``before``'s bound."""
+def _adopt(point: Instance, units: pd.Series, *, status: str, termination: str,
+           bound: float | None, solver: dict[str, Any], timings: dict[str, float] | None,
+           message: str) -> Result | None:
+    """Another point's plan as ``point``'s answer, if the checker finds it feasible at
+    ``point`` (None otherwise), with ``point``'s valid ``bound``."""
     from optimizer.check import check_plan
     from optimizer.results import build_result
     from optimizer.solver import relative_gap
 
     t = time.perf_counter()
-    if before.status != "optimal" or before.bound is None:
-        return None
-    report = check_plan(point, before.units)
+    report = check_plan(point, units)
     if not report.valid:
         return None
-    bound = max(before.bound, report.total_return)
+    if bound is not None:
+        bound = max(bound, report.total_return)
+    if timings is None:
+        timings = {"check": time.perf_counter() - t, "total": time.perf_counter() - t}
     return build_result(
-        point, status="optimal", termination=before.termination,
-        objective=report.total_return, bound=bound,
-        gap=relative_gap(report.total_return, bound), units=before.units.to_numpy(),
-        check=report, timings={"check": time.perf_counter() - t,
-                               "total": time.perf_counter() - t},
-        solver={**before.solver, "implied_by": label},
-        message=f"implied by the point {label}: this point only tightens its limits, "
-                f"its plan meets them, and its bound holds here; not re-solved")
+        point, status=status, termination=termination, objective=report.total_return,
+        bound=bound, gap=relative_gap(report.total_return, bound), units=units.to_numpy(),
+        check=report, timings=timings, solver=solver, message=message)
+
+
+def _implied(point: Instance, before: Result, label: str) -> Result | None:
+    """``before``'s plan as ``point``'s answer, when ``point`` only tightens the program
+    ``before`` answered, ``before`` is optimal (within its gap) and its plan passes the
+    checker at ``point``: no plan of ``point`` can beat ``before``'s bound."""
+    if before.status != "optimal" or before.bound is None:
+        return None
+    return _adopt(point, before.units, status="optimal", termination=before.termination,
+                  bound=before.bound, solver={**before.solver, "implied_by": label},
+                  timings=None,
+                  message=f"implied by the point {label}: this point only tightens its "
+                          f"limits, its plan meets them, and its bound holds here; not "
+                          f"re-solved")
 
 
 def _order(instances: list[Instance]) -> list[int]:
@@ -461,8 +470,7 @@ class Sweep:
                 f"{v:.3%}" if k == 2 else f"{v:,.2f}"
                 for k, v in enumerate((row.objective, row.bound, row.gap, row.committed)))
             how = row.how + (f", plan of point {int(row.shared_from)}"
-                             if row.shared_from is not None and row.shared_from == row.shared_from
-                             else "")
+                             if pd.notna(row.shared_from) else "")
             lines.append(f"{values}  {row.status:<11} {objective:>10} {bound:>10} {gap:>8} "
                          f"{committed:>10} {len(row.selected):>6}  {how}")
         return "\n".join(lines)
@@ -479,8 +487,7 @@ class Sweep:
         return plot_sweep(self, path)
 
 
-def _frame(instance: Instance, parameters: Sequence[str],
-           records: list[dict[str, Any]]) -> pd.DataFrame:
+def _frame(instance: Instance, records: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for rec in records:
         res = rec["result"]
@@ -500,13 +507,9 @@ def _frame(instance: Instance, parameters: Sequence[str],
     return pd.DataFrame(rows)
 
 
-def _share_plans(base: Instance, records: list[dict[str, Any]], options: SolveOptions) -> None:
+def _share_plans(base: Instance, records: list[dict[str, Any]]) -> None:
     """Give each point the best plan found anywhere in the sweep that the checker finds
     feasible at that point, if it has more return than the point's own."""
-    from optimizer.check import check_plan
-    from optimizer.results import build_result
-    from optimizer.solver import relative_gap
-
     found = [(r["result"]["objective"], k) for k, r in enumerate(records)
              if r["result"]["status"] in ("optimal", "feasible") and r["result"]["check"]["valid"]]
     found.sort(key=lambda t: (-t[0], t[1]))
@@ -524,22 +527,16 @@ def _share_plans(base: Instance, records: list[dict[str, Any]], options: SolveOp
                 continue
             tries += 1
             point = point or derive(base, **parameter_changes(rec["parameters"]))
-            units = pd.Series(records[j]["units"], index=point.ids)
-            report = check_plan(point, units)
-            if not report.valid:
-                continue
-            bound = res["bound"]
-            if bound is not None:
-                bound = max(bound, report.total_return)
-            status = "optimal" if res["status"] == "optimal" else "feasible"
-            shared = build_result(
-                point, status=status, termination=res["termination"],
-                objective=report.total_return, bound=bound,
-                gap=relative_gap(report.total_return, bound), units=units.to_numpy(),
-                check=report, timings=res["timings"], solver=res["solver"],
+            shared = _adopt(
+                point, pd.Series(records[j]["units"], index=point.ids),
+                status="optimal" if res["status"] == "optimal" else "feasible",
+                termination=res["termination"], bound=res["bound"], solver=res["solver"],
+                timings=res["timings"],
                 message=f"the plan found at point {j} {records[j]['parameters']} is feasible "
                         f"here and returns more than this point's own "
                         f"({'none' if own == -math.inf else f'{own:g}'})")
+            if shared is None:
+                continue
             rec["result"] = shared.to_dict()
             rec["units"] = records[j]["units"]
             rec["shared_from"] = j
@@ -608,10 +605,10 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     complete = len(records) == len(points) and not any(
         r["result"]["termination"] == "interrupted" for r in records)
     if share:
-        _share_plans(instance, records, options)
+        _share_plans(instance, records)
     seconds = time.perf_counter() - t
     points_json = [{"parameters": r["parameters"], **r["result"],
                     "reused_model": r["reused"], "how": r["how"],
                     "shared_from": r.get("shared_from")} for r in records]
-    return Sweep(instance, tuple(grid), points_json, _frame(instance, list(grid), records),
+    return Sweep(instance, tuple(grid), points_json, _frame(instance, records),
                  seconds, used, chunk_size, complete, len(points))

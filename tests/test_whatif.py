@@ -302,7 +302,7 @@ def test_a_better_plan_from_another_point_is_shared_only_where_feasible(pilot):
     records = [record(300, 300, "optimal"), record(400, 200, "feasible"),
                record(250, 150, "feasible")]
     poor_250 = records[2]["result"]["objective"]
-    _share_plans(pilot, records, EXACT)
+    _share_plans(pilot, records)
     best_300 = records[0]["result"]["objective"]
     shared = records[1]
     assert shared["shared_from"] == 0
