@@ -420,6 +420,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("optimizer: interrupted; nothing written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of standard output went away (`optimizer solve ... | head`): not an
+        # error of ours; point stdout at the null device so the exit flush stays quiet
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as the shell reports it
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if getattr(args, "debug", False):
             traceback.print_exc()

@@ -223,3 +223,15 @@ def test_sigterm_stops_a_whole_sweep(tmp_path, workers):
     assert proc.returncode == 130 and "interrupted" in stderr
     assert 1 <= len(data["points"]) < 5
     assert data["points"][-1]["termination"] == "interrupted"
+
+
+def test_a_closed_pipe_is_not_an_internal_error():
+    """`optimizer solve ... | head -3`: the reader leaves early; no 'internal error'."""
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", "solve",
+                             "instances/pilot/program.yaml"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away before the summary is written
+    _, stderr = proc.communicate(timeout=120)
+    assert b"internal error" not in stderr and b"Traceback" not in stderr
+    assert proc.returncode in (0, 141)
