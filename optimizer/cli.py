@@ -82,6 +82,23 @@ def _solver_flags(p: argparse.ArgumentParser, per: str) -> None:
     p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
                    help=f"HiGHS threads {per} (default: 1)")
     p.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
+    _limit_flags(p, f" ({per})")
+
+
+def _limit_flags(p: argparse.ArgumentParser, per: str) -> None:
+    p.add_argument("--node-limit", type=_whole(0), default=None, metavar="N",
+                   help=f"stop after N branch-and-bound nodes{per} with the best plan found")
+    p.add_argument("--solution-limit", type=_whole(0), default=None, metavar="N",
+                   help=f"stop after N improving plans{per} with the best plan found")
+
+
+def _options(args: argparse.Namespace):  # noqa: ANN202 - SolveOptions, imported lazily
+    """SolveOptions from the flags of :func:`_solver_flags`."""
+    from optimizer.solver import SolveOptions
+
+    return SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                        seed=args.seed, node_limit=args.node_limit,
+                        solution_limit=args.solution_limit)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="HiGHS threads (default: HiGHS decides)")
     s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
+    _limit_flags(s, "")
     s.add_argument("--presolve", choices=("auto", "on", "off"), default="auto",
                    help="HiGHS presolve (default: auto, off from 1,000 projects)")
     s.add_argument("--json", action="store_true",
@@ -166,6 +184,12 @@ def parser() -> argparse.ArgumentParser:
     _solver_flags(m, "per solve")
     m.add_argument("--json", action="store_true", help="print one JSON object")
     m.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    e = sub.add_parser("explain", help="the longer story: arithmetic checks, the checked "
+                       "solve, and why an infeasible program is infeasible")
+    e.add_argument("path", help="program file (.yaml, .yml or .json)")
+    _solver_flags(e, "for the solve")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -199,16 +223,105 @@ class _LiveProgress:
             sys.stderr.flush()
 
 
+def _emit(text: str) -> None:
+    """Write all of ``text`` to standard output.
+
+    A signal that arrives while a large write is blocked on a full pipe makes the kernel
+    return a partial write, and Python's text layer then drops the rest silently (measured:
+    64 KiB of a 2.3 MB JSON object, exit 0). Writing the bytes to the descriptor in a loop
+    keeps every byte.
+    """
+    import io
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # a captured stream
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    view = memoryview(text.encode())
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class _Signals:
+    """SIGINT and SIGTERM in ``optimizer solve`` outside the solver's own run (where they
+    stop HiGHS and keep its incumbent). Before any solver run has finished they end the
+    run with no plan (exit 4); after, they are noted and the checked result is still
+    reported and written in full."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.saved: dict[int, object] = {}
+
+    def __enter__(self) -> _Signals:
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.saved[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _handler(self, signum: int, _frame: object) -> None:
+        self.received = signum
+        solver = sys.modules.get("optimizer.solver")
+        if solver is None or not solver.runs_finished():
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+
+
+def _no_plan(args: argparse.Namespace, seconds: float) -> int:
+    """Report a solve stopped by a signal before the solver ran: no plan, exit 4."""
+    import json
+
+    from optimizer.results import atomic_write
+
+    message = ("interrupted before the solver ran (while reading the program or building "
+               "the model): no plan")
+    data = {"status": "no_solution", "termination": "interrupted", "objective": None,
+            "bound": None, "gap": None, "selected": [],
+            "capital": {"total": None, "by_year": {}, "by_sector": {}},
+            "labor": {"by_year": {}}, "timings": {"total": round(seconds, 6)},
+            "solver": {"name": "highs", "threads": args.threads, "gap_tolerance": args.gap,
+                       "time_limit": args.time_limit, "seed": args.seed},
+            "instance": {"source": args.path}, "check": {"valid": False, "violations": []},
+            "binding": [], "conflicts": [], "message": message}
+    text = json.dumps(data, indent=2)
+    if args.out is not None:
+        atomic_write(args.out, text + "\n" if args.out.lower().endswith(".json") else
+                     "id,name,sector,units,capital,return\n")
+    if args.json:
+        _emit(text + "\n")
+    print(f"optimizer: no_solution: {message}", file=sys.stderr)
+    return 4
+
+
 def _solve(args: argparse.Namespace) -> int:
-    from optimizer.api import solve
     from optimizer.errors import UsageError
-    from optimizer.solver import SolveOptions
 
     if args.out is not None and not args.out.lower().endswith((".json", ".csv")):
         raise UsageError(f"--out {args.out}: the file must end in .json or .csv")
+    started = time.perf_counter()
+    with _Signals():
+        try:
+            return _solve_and_report(args)
+        except KeyboardInterrupt:
+            return _no_plan(args, time.perf_counter() - started)
+
+
+def _solve_and_report(args: argparse.Namespace) -> int:
+    from optimizer.api import solve
+    from optimizer.solver import SolveOptions
+
     live = _LiveProgress() if (not args.json and sys.stderr.isatty()) else None
     options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed, presolve=args.presolve, progress=live)
+                           seed=args.seed, presolve=args.presolve, progress=live,
+                           node_limit=args.node_limit, solution_limit=args.solution_limit)
     try:
         result = solve(args.path, options)
     finally:
@@ -219,9 +332,9 @@ def _solve(args: argparse.Namespace) -> int:
     if args.out is not None:
         result.write(args.out)
     if args.json:
-        sys.stdout.write(result.to_json() + "\n")
+        _emit(result.to_json() + "\n")
     else:
-        print(result.summary())
+        _emit(result.summary() + "\n")
     if result.status in ("infeasible", "no_solution", "invalid"):
         print(f"optimizer: {result.status}: {result.message}", file=sys.stderr)
     return result.exit_code
@@ -266,7 +379,6 @@ def _sweep(args: argparse.Namespace) -> int:
 
     from optimizer.errors import UsageError
     from optimizer.loading import load
-    from optimizer.solver import SolveOptions
     from optimizer.sweeps import sweep
 
     grid = _sweep_grid(args)
@@ -279,8 +391,7 @@ def _sweep(args: argparse.Namespace) -> int:
     instance = load(args.path)
     for warning in instance.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed)
+    options = _options(args)
     client = None
     if args.scheduler is not None:
         try:
@@ -309,9 +420,9 @@ def _sweep(args: argparse.Namespace) -> int:
 
         plot_frequency(result, args.frequency_plot)
     if args.json:
-        sys.stdout.write(result.to_json() + "\n")
+        _emit(result.to_json() + "\n")
     else:
-        print(result.summary())
+        _emit(result.summary() + "\n")
     if not result.complete:
         print(f"optimizer: interrupted: {len(result.points)} of {result.grid_size} points "
               "solved; those are reported", file=sys.stderr)
@@ -337,23 +448,33 @@ def _marginal(args: argparse.Namespace) -> int:
 
     from optimizer.loading import load
     from optimizer.marginal import marginal_values
-    from optimizer.solver import SolveOptions
 
     instance = load(args.path)
-    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed)
+    options = _options(args)
     with _quiet_fd1_if(args.json):
         table = marginal_values(instance, options=options)
     if args.json:
         records = json.loads(table.to_json(orient="records"))
-        sys.stdout.write(json.dumps({"program": instance.name, "limits": records},
-                                    indent=2) + "\n")
+        _emit(json.dumps({"program": instance.name, "limits": records},
+                         indent=2) + "\n")
     else:
         import pandas as pd
 
         with pd.option_context("display.width", 140, "display.max_columns", 20):
-            print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+            _emit(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}") + "\n")
     return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from optimizer.diagnosis import diagnose
+
+    options = _options(args)
+    with _quiet_fd1_if(args.json):
+        story = diagnose(args.path, options)
+    for warning in story.instance.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    _emit((story.to_json() if args.json else story.text()) + "\n")
+    return story.exit_code
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -409,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"solve": _solve, "validate": _validate, "generate": _generate,
                     "convert": _convert, "bench": _bench, "sweep": _sweep,
-                    "marginal": _marginal}
+                    "marginal": _marginal, "explain": _explain}
         return commands[args.command](args)
     except InstanceError as exc:
         print(f"optimizer: {exc}", file=sys.stderr)
@@ -418,6 +539,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"optimizer: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        if args.command == "solve":  # before the solve's own handlers were in place
+            return _no_plan(args, 0.0)
         print("optimizer: interrupted; nothing written", file=sys.stderr)
         return 130
     except BrokenPipeError:

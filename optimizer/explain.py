@@ -17,10 +17,17 @@ import numpy as np
 from formulations import PortfolioModel
 from optimizer.results import Conflict
 
-__all__ = ["explain_infeasible"]
+__all__ = ["explain_infeasible", "IisMember", "LpIis", "lp_iis"]
 
 _UNITS = {"budget_total": "$B", "budget_year": "$B", "sector_limits": "$B",
           "labor_year": "specialists", "hurdle": "$B"}
+
+
+#: The program's rule behind each row block of the model (sector rows hold both sides).
+_RULES = {"budget_total": "budget.total", "budget_year": "budget.per_year",
+          "labor_year": "labor.capacity", "hurdle": "hurdle_rate",
+          "requires": "dependencies.requires", "excludes": "dependencies.excludes",
+          "link_units": "max_units", "link_funded": "funded"}
 
 
 def _row_names(pm: PortfolioModel, owners: list[Any]) -> list[tuple[str, Any]]:
@@ -74,7 +81,19 @@ def _describe(block: str, key: Any, side: str, limit: float, reached: float,
 
 
 def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Conflict, ...]:
-    """Conflicting rules of an infeasible model, from a minimum elastic relaxation."""
+    """Conflicting rules of an infeasible model: those a minimum elastic relaxation
+    loosens, then any rule a failed arithmetic condition names that they do not
+    (:func:`optimizer.diagnosis.arithmetic_checks`: exact, and cheap)."""
+    from optimizer.diagnosis import arithmetic_checks
+
+    found = _relaxation_conflicts(pm, time_limit)
+    named = {(c.rule, c.key) for c in found}
+    return found + tuple(Conflict(f.rule, f.key, None, None, f.message)
+                         for f in arithmetic_checks(pm.instance)
+                         if f.kind == "conflict" and (f.rule, f.key) not in named)
+
+
+def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Conflict, ...]:
     import highspy
 
     from optimizer.solver import match_thread_scheduler, quiet_stdout, translate_with_rows
@@ -178,3 +197,138 @@ def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Co
                          "no plan meets all rules together (the solver proved it), but no "
                          "single rule could be singled out"),)
     return tuple(c for _, _, c in found) + tuple(partners)
+
+
+# ------------------------------------------------------------------ the LP's IIS
+@dataclasses.dataclass(frozen=True)
+class IisMember:
+    """One rule or bound of an irreducible infeasible subset, in the program's terms."""
+
+    rule: str  # budget.total, budget.per_year, sectors.min, ..., force_in, max_units
+    key: str  # the year, sector, project or pair
+    side: str  # lower | upper | both
+    limit: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        limit = "" if self.limit is None else f" ({self.side} limit {self.limit:,.6g})"
+        return f"{self.rule}[{self.key}]{limit}"
+
+
+@dataclasses.dataclass(frozen=True)
+class LpIis:
+    """HiGHS's irreducible infeasible subset of the LP relaxation (whole units relaxed).
+
+    ``status`` is ``found`` (``members`` lists it), ``lp_feasible`` (the LP relaxation has
+    a solution, so the conflict comes from whole units alone and no LP IIS exists) or
+    ``not_found`` (HiGHS did not produce one in time).
+    """
+
+    status: str
+    members: tuple[IisMember, ...] = ()
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "members": [m.as_dict() for m in self.members],
+                "seconds": round(self.seconds, 4)}
+
+
+def _column_member(pm: PortfolioModel, col: int, bound: int) -> IisMember:
+    """A column bound of the IIS: a forced choice, a unit limit or a unit's own floor."""
+    import highspy
+
+    inst = pm.instance
+    n = inst.n_projects
+    project = int(col) if col < n else int(pm.variables.indicator_of[col - n])
+    pid = str(inst.ids[project])
+    lower, upper = float(pm.variables.lower[col]), float(pm.variables.upper[col])
+    status = highspy.IisBoundStatus
+    side = {int(status.kIisBoundStatusLower): "lower", int(status.kIisBoundStatusUpper): "upper"
+            }.get(int(bound), "both")
+    if side in ("lower", "both") and lower > 0:
+        return IisMember("force_in", pid, side, lower)
+    if side in ("upper", "both") and upper == 0 and inst.force_out[project]:
+        return IisMember("force_out", pid, side, upper)
+    if side == "upper":
+        return IisMember("max_units", pid, side, upper)
+    return IisMember("units", pid, side, lower)
+
+
+def lp_iis(pm: PortfolioModel, time_limit: float = 20.0) -> LpIis:
+    """HiGHS's irreducible infeasible subset of the model's LP relaxation, named in the
+    program's terms: a second opinion beside :func:`explain_infeasible`.
+
+    Rows of the model's internal links (units and the funded indicator) are left out of
+    the named list; they hold for every plan.
+    """
+    import time
+
+    import highspy
+
+    from optimizer.solver import match_thread_scheduler, quiet_stdout, translate_with_rows
+
+    started = time.perf_counter()
+    if pm.trivially_infeasible:  # a row with no variable (a floor on an empty sector) is an
+        # IIS on its own; the compiled LP leaves such rows out
+        inst = pm.instance
+        members = []
+        for block, key in pm.trivially_infeasible:
+            if block == "sector_limits":
+                s = inst.sectors.index(key)
+                members.append(IisMember("sectors.min", str(key), "lower",
+                                         float(inst.sector_min[s])))
+            else:
+                members.append(IisMember(_RULES.get(block, block), str(key), "both", None))
+        return LpIis("found", tuple(members), time.perf_counter() - started)
+    with quiet_stdout():
+        lp, owners = translate_with_rows(pm)
+        names = _row_names(pm, owners)
+        lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp)
+                         | int(highspy.IisStrategy.kIisStrategyIrreducible))
+        h.passModel(lp)
+        match_thread_scheduler(0)
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            return LpIis("lp_feasible", seconds=time.perf_counter() - started)
+        status, iis = h.getIis()
+    seconds = time.perf_counter() - started
+    if status != highspy.HighsStatus.kOk or not iis.valid_ or not (
+            len(iis.row_index_) or len(iis.col_index_)):
+        return LpIis("not_found", seconds=seconds)
+    members: list[IisMember] = []
+    bounds = highspy.IisBoundStatus
+    sides = {int(bounds.kIisBoundStatusLower): "lower", int(bounds.kIisBoundStatusUpper): "upper"}
+    lower = np.asarray(lp.row_lower_, dtype=float)
+    upper = np.asarray(lp.row_upper_, dtype=float)
+    for r, bound in zip(iis.row_index_, iis.row_bound_, strict=True):
+        block, key = names[r]
+        side = sides.get(int(bound), "both")
+        if block == "sector_limits":
+            rule = "sectors.min" if side == "lower" else "sectors.max"
+        else:
+            rule = _RULES.get(block, block)
+        if block.startswith("link_"):
+            continue
+        limit = lower[r] if side == "lower" else upper[r]
+        if block == "hurdle":  # the row is return - rate x capital >= 0: report the rate
+            limit = pm.instance.hurdle_rate
+        elif block == "excludes":
+            key = ", ".join(key)
+        elif block == "requires":
+            key = f"{key[0]}->{key[1]}"
+        members.append(IisMember(rule, str(key), side,
+                                 float(limit) if np.isfinite(limit) else None))
+    for col, bound in zip(iis.col_index_, iis.col_bound_, strict=True):
+        if int(bound) in (int(bounds.kIisBoundStatusFree), int(bounds.kIisBoundStatusDropped),
+                          int(bounds.kIisBoundStatusNull)):
+            continue
+        member = _column_member(pm, int(col), int(bound))
+        if member.rule != "units" or member.limit:  # a unit's own floor of 0 says nothing
+            members.append(member)
+    return LpIis("found", tuple(dict.fromkeys(members)), seconds)

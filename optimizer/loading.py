@@ -60,6 +60,44 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     """
 
 
+class _Tagged:
+    """A value carrying a YAML tag the safe loader has no constructor for (``!!python/...``,
+    ``!custom``): kept as a marker so the problem can name its field, never constructed."""
+
+    def __init__(self, tag: str, line: int) -> None:
+        self.tag, self.line = tag, line
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int) -> None:
+        super().__init__(f"the key {key!r} appears twice in one mapping")
+        self.key, self.line = key, line
+
+
+def _construct_tagged(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> _Tagged:
+    return _Tagged(node.tag, node.start_mark.line + 1)
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping that refuses a repeated key (YAML itself would keep the last silently)."""
+    loader.flatten_mapping(node)
+    out: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            seen = key in out
+        except TypeError:  # an unhashable key (a list or mapping): the validator names it
+            seen = False
+            key = str(key)
+        if seen:
+            raise _DuplicateKey(key, key_node.start_mark.line + 1)
+        out[key] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+_SafeLoader.add_multi_constructor("", _construct_tagged)
+_SafeLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
 _SafeLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -157,6 +195,11 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
 
 
 # -------------------------------------------------------------------- documents
+def _line_of(raw: bytes, offset: int) -> str:
+    newlines = raw.count(b"\n", 0, offset)
+    return f"line {newlines + 1}"
+
+
 def _read_document(path: Path) -> Any:
     label = str(path)
     try:
@@ -178,25 +221,72 @@ def _read_document(path: Path) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InstanceError([Problem(label, "(file)", None,
+        raise InstanceError([Problem(label, "(file)", _line_of(raw, exc.start),
                                      f"is not UTF-8 text (bad byte at offset {exc.start})")]
                             ) from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_json_object)
         doc = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
         if "*" in text and "&" in text:  # aliases: refuse a document that expands too far
             _check_expansion(label, doc)
+        if "!" in text:
+            _refuse_tags(label, doc)
         return doc
     except json.JSONDecodeError as exc:
         raise InstanceError([Problem(label, "(file)", f"line {exc.lineno}",
                                      f"is not valid JSON: {exc.msg}")]) from None
+    except _DuplicateKey as exc:
+        raise InstanceError([Problem(label, str(exc.key), f"line {exc.line}",
+                                     "appears twice in one mapping; give each key once "
+                                     "(YAML would silently keep the last)")]) from None
+    except _JsonDuplicateKey as exc:
+        raise InstanceError([Problem(label, str(exc.args[0]), None,
+                                     "appears twice in one object; give each key once "
+                                     "(JSON readers would silently keep the last)")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = f"line {mark.line + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InstanceError([Problem(label, "(file)", row,
                                      f"is not valid YAML: {problem}")]) from None
+
+
+class _JsonDuplicateKey(ValueError):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JsonDuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _refuse_tags(label: str, doc: Any) -> None:
+    """Name every field whose value carries a YAML tag the safe loader does not know."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any]] = [("", doc)]
+    seen: set[int] = set()
+    while stack and len(problems) < 20:
+        where, node = stack.pop()
+        if isinstance(node, _Tagged):
+            problems.append(Problem(label, where or "(document)", f"line {node.line}",
+                                    f"carries the YAML tag {node.tag!r}, which is not "
+                                    "allowed: write a plain value"))
+        elif isinstance(node, (dict, list)) and id(node) not in seen:
+            seen.add(id(node))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                if isinstance(key, _Tagged):
+                    stack.append((where, key))
+                sub = f"{where}[{key}]" if isinstance(node, list) else \
+                    (f"{where}.{key}" if where else str(key))
+                stack.append((sub, child))
+    if problems:
+        raise InstanceError(sorted(problems, key=lambda p: int(str(p.row).split()[-1])))
 
 
 def _check_expansion(label: str, doc: Any) -> None:
@@ -258,7 +348,8 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            ctx.add("(file)", f"is not UTF-8 text (bad byte at offset {exc.start})", file=label)
+            ctx.add("(file)", f"is not UTF-8 text (bad byte at offset {exc.start})",
+                    row=_line_of(raw, exc.start), file=label)
             return None
         if not text.strip():
             ctx.add("(file)", "is empty: a header row and at least one data row are needed",
@@ -288,7 +379,11 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
                         row=f"{field_name}[{i}]")
                 return None
             records.append({str(k): _cell_text(v) for k, v in item.items()})
-        frame = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
+        if not records:
+            ctx.add(field_name, f"is an empty list: the {field_name} table has no rows")
+            return None
+        frame = pd.DataFrame.from_records(records).fillna("")
+
         def inline_row(i: int, name: str = field_name) -> str:
             return f"{name}[{i}]"
 

@@ -40,6 +40,9 @@ class SolveOptions:
     random seed; ``presolve`` ``"on"``, ``"off"`` or ``"auto"`` (off from
     :data:`PRESOLVE_OFF_FROM` projects up, where it was measured to cost more than it
     saves); ``progress`` a callable receiving :class:`Progress` updates (None: silent).
+    ``node_limit`` stops after that many branch-and-bound nodes and ``solution_limit``
+    after that many improving plans (None: no limit); like the time limit, either keeps
+    the best plan found so far, checked, with status ``feasible`` and its gap.
     """
 
     time_limit: float | None = None
@@ -49,6 +52,8 @@ class SolveOptions:
     presolve: str = "auto"
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
     feasibility_tolerance: float | None = None
+    node_limit: int | None = None
+    solution_limit: int | None = None
 
     def __post_init__(self) -> None:
         from optimizer.errors import UsageError
@@ -63,6 +68,12 @@ class SolveOptions:
             raise UsageError(f"presolve must be 'on', 'off' or 'auto', got {self.presolve!r}")
         if not (0 <= self.seed <= 2**31 - 1):
             raise UsageError(f"seed must be in [0, 2147483647], got {self.seed}")
+        for name in ("node_limit", "solution_limit"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
+                raise UsageError(f"{name.replace('_', ' ')} must be a whole number >= 0, "
+                                 f"got {value!r}")
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -272,6 +283,10 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
         chosen["time_limit"] = float(options.time_limit)
     if options.threads is not None:
         chosen["threads"] = int(options.threads)
+    if options.node_limit is not None:
+        chosen["mip_max_nodes"] = int(options.node_limit)
+    if options.solution_limit is not None:
+        chosen["mip_max_improving_sols"] = int(options.solution_limit)
     if options.feasibility_tolerance is not None:
         for name in ("primal_feasibility_tolerance", "mip_feasibility_tolerance"):
             chosen[name] = float(options.feasibility_tolerance)
@@ -327,6 +342,15 @@ class _StopOnSignal:
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)
+        _RUNS_FINISHED[0] += 1
+
+
+_RUNS_FINISHED = [0]
+
+
+def runs_finished() -> int:
+    """How many solver runs this process has finished (interrupted ones included)."""
+    return _RUNS_FINISHED[0]
 
 
 @dataclass
@@ -406,13 +430,19 @@ def solve_session(session: HighsSession, options: SolveOptions,
             bound = max(bound, objective)
         gap = relative_gap(objective, bound)
         status, termination = _classify(model_status, has_solution, gap)
-        if stop.received is not None and termination not in ("optimal", "infeasible"):
+        if stop.received is not None and termination not in ("optimal", "gap_limit",
+                                                              "infeasible"):
             termination = "interrupted"
+        elif termination == "solution_limit" and options.node_limit is not None and \
+                info.mip_node_count >= options.node_limit:
+            termination = "node_limit"  # HiGHS reports both limits as one status
         values = np.asarray(h.getSolution().col_value) if has_solution else None
         if status == "infeasible":
             objective = bound = gap = None
         version = f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}." \
                   f"{highspy.HIGHS_VERSION_PATCH}"
         message = h.modelStatusToString(model_status)
+        if termination == "node_limit":
+            message = f"Node limit reached ({info.mip_node_count} nodes)"
     return SolverOutcome(status, termination, objective, bound, gap, values,
                          translate_seconds, solve_seconds, version, chosen, message)

@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pytest
 from helpers import write
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolveOptions, check_plan, load, solve
@@ -187,3 +187,35 @@ def test_solver_matches_brute_force(tmp_path, data):
         report = check_plan(instance, result.units)
         assert report.valid, report.violations
         assert report.total_return == pytest.approx(expected, abs=1e-6)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=programs())
+def test_explain_is_sound_against_brute_force(tmp_path, data):
+    """An arithmetic conflict is a proof of infeasibility (of the LP relaxation too), and
+    HiGHS's LP IIS exists only
+    where the enumeration finds no plan; every infeasible program gets an IIS or the word
+    that its LP relaxation is feasible (the conflict is one of whole units)."""
+    from formulations import build
+    from optimizer.diagnosis import arithmetic_checks
+    from optimizer.explain import lp_iis
+
+    doc, projects, profiles = data
+    path = write(tmp_path, {**doc, "projects": projects}, csv=True,
+                 profiles=profiles or None)
+    expected = brute_force(doc, projects, profiles)
+    instance = load(path)
+    conflicts = [f for f in arithmetic_checks(instance) if f.kind == "conflict"]
+    iis = lp_iis(build(instance))
+    if conflicts:  # each arithmetic condition holds for fractional units too
+        assert expected is None, conflicts
+        assert iis.status == "found", conflicts
+    event(f"{'feasible' if expected is not None else 'infeasible'}, IIS {iis.status}, "
+          f"arithmetic {'conflict' if conflicts else 'silent'}")
+    if expected is not None:
+        assert iis.status == "lp_feasible"
+    else:
+        assert iis.status in ("found", "lp_feasible")
+        if iis.status == "found":
+            assert iis.members

@@ -235,3 +235,67 @@ def test_a_closed_pipe_is_not_an_internal_error():
     _, stderr = proc.communicate(timeout=120)
     assert b"internal error" not in stderr and b"Traceback" not in stderr
     assert proc.returncode in (0, 141)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals and named pipes")
+def test_interrupt_before_the_solver_reports_no_plan(tmp_path):
+    """SIGINT while the program is still being read (its projects table is a named pipe
+    nobody writes yet): exit 4 with one JSON object saying no plan, and --out complete."""
+    doc = program([{"id": "A", "capital": 2, "return": 1}])
+    path = write(tmp_path, doc, csv=True)
+    table = tmp_path / "projects.csv"
+    table.unlink()
+    os.mkfifo(table)
+    out = tmp_path / "plan.json"
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", "solve", str(path), "--json",
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:  # opening the pipe's writing end succeeds once the reader waits on it
+        try:
+            fd = os.open(table, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+    # the reader's open() has returned; let it block in read() (a signal landing between
+    # the two system calls would wait for the read to end, as in any program)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    try:
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        os.close(fd)
+        proc.kill()
+    assert proc.returncode == 4, stderr
+    assert "Traceback" not in stderr
+    data = json.loads(stdout)
+    assert data["status"] == "no_solution" and data["termination"] == "interrupted"
+    assert data["selected"] == [] and data["objective"] is None
+    assert json.loads(out.read_text()) == data
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_a_signal_during_a_large_write_loses_no_output(tmp_path):
+    """The result is written to --out, then to standard output; a signal while that write
+    is blocked on a full pipe must not cut the JSON short (Python's text layer drops the
+    rest of a partial write)."""
+    from optimizer.generate import generate
+    from optimizer.generate import write as write_program
+
+    path = write_program(generate(6000, seed=4), tmp_path / "p")
+    out = tmp_path / "plan.json"
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", "solve", str(path), "--json",
+                             "--threads", "1", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not out.exists():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.0)  # nobody reads: the child is blocked on the full pipe
+    written = json.loads(out.read_text())
+    assert len(json.dumps(written, indent=2)) > 100_000  # beyond a pipe's 64 KiB
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert json.loads(stdout) == written
