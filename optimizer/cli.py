@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -253,7 +253,7 @@ class _Signals:
 
     def __init__(self) -> None:
         self.received: int | None = None
-        self.saved: dict[int, object] = {}
+        self.saved: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
         import signal
@@ -283,14 +283,15 @@ def _no_plan(args: argparse.Namespace, seconds: float) -> int:
 
     message = ("interrupted before the solver ran (while reading the program or building "
                "the model): no plan")
-    data = {"status": "no_solution", "termination": "interrupted", "objective": None,
-            "bound": None, "gap": None, "selected": [],
-            "capital": {"total": None, "by_year": {}, "by_sector": {}},
-            "labor": {"by_year": {}}, "timings": {"total": round(seconds, 6)},
-            "solver": {"name": "highs", "threads": args.threads, "gap_tolerance": args.gap,
-                       "time_limit": args.time_limit, "seed": args.seed},
-            "instance": {"source": args.path}, "check": {"valid": False, "violations": []},
-            "binding": [], "conflicts": [], "message": message}
+    data: dict[str, Any] = {
+        "status": "no_solution", "termination": "interrupted", "objective": None,
+        "bound": None, "gap": None, "selected": [],
+        "capital": {"total": None, "by_year": {}, "by_sector": {}},
+        "labor": {"by_year": {}}, "timings": {"total": round(seconds, 6)},
+        "solver": {"name": "highs", "threads": args.threads, "gap_tolerance": args.gap,
+                   "time_limit": args.time_limit, "seed": args.seed},
+        "instance": {"source": args.path}, "check": {"valid": False, "violations": []},
+        "binding": [], "conflicts": [], "message": message}
     text = json.dumps(data, indent=2)
     if args.out is not None:
         atomic_write(args.out, text + "\n" if args.out.lower().endswith(".json") else

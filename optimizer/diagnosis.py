@@ -227,7 +227,7 @@ class Diagnosis:
             lines.append("   infeasible: HiGHS proved that no plan meets every rule. The "
                          "smallest relaxation that would make it feasible loosens:")
             lines += [f"   - {c.message}" for c in r.conflicts]
-        elif r.has_plan:
+        elif r.has_plan and r.check is not None:
             gap = "" if r.gap is None else f", gap {r.gap:.4%}"
             lines.append(f"   {r.status} ({r.termination}): return {r.objective:,.6g} $B on "
                          f"{r.check.total_capital:,.6g} $B of capital{gap}; the plan passes "

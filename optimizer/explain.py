@@ -273,15 +273,15 @@ def lp_iis(pm: PortfolioModel, time_limit: float = 20.0) -> LpIis:
     if pm.trivially_infeasible:  # a row with no variable (a floor on an empty sector) is an
         # IIS on its own; the compiled LP leaves such rows out
         inst = pm.instance
-        members = []
+        empty: list[IisMember] = []
         for block, key in pm.trivially_infeasible:
             if block == "sector_limits":
                 s = inst.sectors.index(key)
-                members.append(IisMember("sectors.min", str(key), "lower",
-                                         float(inst.sector_min[s])))
+                empty.append(IisMember("sectors.min", str(key), "lower",
+                                       float(inst.sector_min[s])))
             else:
-                members.append(IisMember(_RULES.get(block, block), str(key), "both", None))
-        return LpIis("found", tuple(members), time.perf_counter() - started)
+                empty.append(IisMember(_RULES.get(block, block), str(key), "both", None))
+        return LpIis("found", tuple(empty), time.perf_counter() - started)
     with quiet_stdout():
         lp, owners = translate_with_rows(pm)
         names = _row_names(pm, owners)
