@@ -54,6 +54,13 @@ _positive_int = _whole(1)
 _seed = _whole(0, 2**31 - 1)
 
 
+def _unit_interval(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
+    return value
+
+
 def _gap(text: str) -> float:
     value = _non_negative_float(text)
     if value >= 1:
@@ -114,6 +121,12 @@ def parser() -> argparse.ArgumentParser:
                    help="HiGHS threads (default: HiGHS decides)")
     s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     _limit_flags(s, "")
+    s.add_argument("--heuristic", choices=("off", "core", "core+fixing"), default="off",
+                   help="before branch and bound: core search from the LP relaxation, its "
+                        "plan handed to HiGHS, and optionally reduced-cost fixing "
+                        "(default: off; see the README's measurements)")
+    s.add_argument("--heuristic-effort", type=_unit_interval, default=None, metavar="E",
+                   help="HiGHS's mip_heuristic_effort, in [0, 1] (default: HiGHS's 0.05)")
     s.add_argument("--presolve", choices=("auto", "on", "off"), default="auto",
                    help="HiGHS presolve (default: auto, off from 1,000 projects)")
     s.add_argument("--json", action="store_true",
@@ -322,7 +335,8 @@ def _solve_and_report(args: argparse.Namespace) -> int:
     live = _LiveProgress() if (not args.json and sys.stderr.isatty()) else None
     options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
                            seed=args.seed, presolve=args.presolve, progress=live,
-                           node_limit=args.node_limit, solution_limit=args.solution_limit)
+                           node_limit=args.node_limit, solution_limit=args.solution_limit,
+                           heuristic=args.heuristic, heuristic_effort=args.heuristic_effort)
     try:
         result = solve(args.path, options)
     finally:

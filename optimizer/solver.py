@@ -40,6 +40,10 @@ class SolveOptions:
     random seed; ``presolve`` ``"on"``, ``"off"`` or ``"auto"`` (off from
     :data:`PRESOLVE_OFF_FROM` projects up, where it was measured to cost more than it
     saves); ``progress`` a callable receiving :class:`Progress` updates (None: silent).
+    ``heuristic`` runs :mod:`optimizer.heuristics` before the branch and bound: ``core``
+    (core search, its best plan handed to HiGHS as a start) or ``core+fixing`` (and
+    reduced-cost fixing from it); ``off`` by default, as measured (see the README).
+    ``heuristic_effort`` is HiGHS's own ``mip_heuristic_effort`` (None: HiGHS's 0.05).
     ``node_limit`` stops after that many branch-and-bound nodes and ``solution_limit``
     after that many improving plans (None: no limit); like the time limit, either keeps
     the best plan found so far, checked, with status ``feasible`` and its gap.
@@ -54,6 +58,8 @@ class SolveOptions:
     feasibility_tolerance: float | None = None
     node_limit: int | None = None
     solution_limit: int | None = None
+    heuristic: str = "off"
+    heuristic_effort: float | None = None
 
     def __post_init__(self) -> None:
         from optimizer.errors import UsageError
@@ -68,6 +74,11 @@ class SolveOptions:
             raise UsageError(f"presolve must be 'on', 'off' or 'auto', got {self.presolve!r}")
         if not (0 <= self.seed <= 2**31 - 1):
             raise UsageError(f"seed must be in [0, 2147483647], got {self.seed}")
+        if self.heuristic not in HEURISTICS:
+            raise UsageError(f"heuristic must be one of {', '.join(HEURISTICS)}, got "
+                             f"{self.heuristic!r}")
+        if self.heuristic_effort is not None and not (0 <= self.heuristic_effort <= 1):
+            raise UsageError(f"heuristic effort must be in [0, 1], got {self.heuristic_effort}")
         for name in ("node_limit", "solution_limit"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
@@ -80,6 +91,11 @@ class SolveOptions:
         out.pop("progress")
         return out
 
+
+#: The choices of ``SolveOptions.heuristic``.
+HEURISTICS = ("off", "core", "core+fixing")
+#: The share of the time limit the heuristic may use (of 10 s without a limit).
+HEURISTIC_SHARE = 0.3
 
 #: From this many projects up, ``presolve="auto"`` turns HiGHS's presolve off. Measured on
 #: generated programs (one thread, gap 1e-4, seeds 2026 and 7): solve time with presolve
@@ -287,6 +303,8 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
         chosen["mip_max_nodes"] = int(options.node_limit)
     if options.solution_limit is not None:
         chosen["mip_max_improving_sols"] = int(options.solution_limit)
+    if options.heuristic_effort is not None:
+        chosen["mip_heuristic_effort"] = float(options.heuristic_effort)
     if options.feasibility_tolerance is not None:
         for name in ("primal_feasibility_tolerance", "mip_feasibility_tolerance"):
             chosen[name] = float(options.feasibility_tolerance)
@@ -380,7 +398,52 @@ def open_highs(pm: PortfolioModel, options: SolveOptions) -> HighsSession:
 
 def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
     """Translate and solve; never raises for infeasible, limits or interruptions."""
-    return solve_session(open_highs(pm, options), options)
+    session = open_highs(pm, options)
+    if options.heuristic == "off":
+        return solve_session(session, options)
+    return _solve_with_heuristic(session, options)
+
+
+def _solve_with_heuristic(session: HighsSession, options: SolveOptions) -> SolverOutcome:
+    """Core search (and reduced-cost fixing) within a share of the time limit, then HiGHS
+    on the whole program from the best core plan for the rest of the time. Fixing only
+    removes plans worse than that plan, which HiGHS holds as its incumbent, so the
+    optimum and the bound HiGHS reports hold for the whole program."""
+    import dataclasses
+
+    from optimizer.heuristics import core_search, reduced_cost_fixing
+
+    h = session.highs
+    started = time.perf_counter()
+    total = options.time_limit
+    budget = HEURISTIC_SHARE * (total if total is not None else 10.0)
+    with quiet_stdout():
+        lp = h.getLp()
+        match_thread_scheduler(session.options.get("threads"))
+        found = core_search(lp, session.options, budget)
+    start = None
+    notes: dict[str, Any] = {"heuristic": options.heuristic}
+    if found is not None and found.values is not None and found.objective is not None:
+        start = found.values
+        notes.update(heuristic_objective=found.objective, heuristic_lp_bound=found.lp_objective,
+                     heuristic_seconds=round(found.seconds, 3))
+        if options.heuristic == "core+fixing":
+            cols, low, high = reduced_cost_fixing(
+                found, np.asarray(lp.col_lower_, dtype=float),
+                np.asarray(lp.col_upper_, dtype=float), found.objective)
+            if len(cols):
+                h.changeColsBounds(len(cols), cols, low, high)
+            notes["reduced_cost_fixed"] = int(len(cols))
+    used = time.perf_counter() - started
+    if total is not None:
+        h.setOptionValue("time_limit", max(0.0, total - used))
+    rest = dataclasses.replace(options, time_limit=None if total is None else
+                               max(0.0, total - used))
+    outcome = solve_session(session, rest, start)
+    return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
+                               options={**outcome.options, **notes,
+                                        **({"time_limit": total} if total is not None
+                                           else {})})
 
 
 def solve_session(session: HighsSession, options: SolveOptions,

@@ -219,3 +219,66 @@ def test_explain_is_sound_against_brute_force(tmp_path, data):
         assert iis.status in ("found", "lp_feasible")
         if iis.status == "found":
             assert iis.members
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=programs())
+def test_core_search_and_reduced_cost_fixing_keep_the_optimum(tmp_path, data):
+    """The heuristic only hands HiGHS a start and fixes columns no better plan can move:
+    the proven optimum is the enumeration's, on every rule family."""
+    doc, projects, profiles = data
+    path = write(tmp_path, {**doc, "projects": projects}, csv=True,
+                 profiles=profiles or None)
+    expected = brute_force(doc, projects, profiles)
+    instance = load(path)
+    result = solve(instance, SolveOptions(gap=0.0, threads=1, heuristic="core+fixing"))
+    options = result.solver.get("options", {})
+    event(f"core plan {'found' if 'heuristic_objective' in options else 'none'}, "
+          f"{'some' if options.get('reduced_cost_fixed') else 'no'} columns fixed")
+    if expected is None:
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal", result.message
+        assert result.objective == pytest.approx(expected, abs=1e-6)
+        assert check_plan(instance, result.units).valid
+        assert result.bound == pytest.approx(expected, abs=1e-6)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=programs())
+def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
+    """Fixing with the incumbent at the true optimum (the most it can ever fix) leaves a
+    model whose optimum is still the enumeration's."""
+    import highspy
+
+    from formulations import build
+    from optimizer.heuristics import core_search, reduced_cost_fixing
+    from optimizer.solver import quiet_stdout, translate
+
+    doc, projects, profiles = data
+    path = write(tmp_path, {**doc, "projects": projects}, csv=True,
+                 profiles=profiles or None)
+    expected = brute_force(doc, projects, profiles)
+    instance = load(path)
+    pm = build(instance)
+    if expected is None or pm.trivially_infeasible:
+        return
+    options = {"output_flag": False, "threads": 1, "mip_rel_gap": 0.0, "random_seed": 0}
+    with quiet_stdout():
+        lp = translate(pm)
+        found = core_search(lp, options, budget=0.0)  # the LP relaxation only
+        assert found is not None and found.values is None
+        cols, low, high = reduced_cost_fixing(found, np.asarray(lp.col_lower_),
+                                              np.asarray(lp.col_upper_), expected)
+        event("some columns fixed" if len(cols) else "none fixed")
+        h = highspy.Highs()
+        for name, value in options.items():
+            h.setOptionValue(name, value)
+        h.passModel(lp)
+        if len(cols):
+            h.changeColsBounds(len(cols), cols, low, high)
+        h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert h.getInfo().objective_function_value == pytest.approx(expected, abs=1e-6)
