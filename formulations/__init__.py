@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 # isort: off
 import formulations._imports  # noqa: F401  (before Pyomo: keeps its import lean)
 # isort: on
-import pyomo.environ as pyo
+# the modelling core only: pyomo.environ would load three times the modules (solver
+# interfaces, DAE, GDP, ...) for nothing this package uses
+import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from formulations import budget, dependencies, hurdle, labor, sectors

@@ -38,7 +38,17 @@ KNOWN_KEYS = {
     "source", "notes",
 }
 #: A blank or tab next to a comma or at either end of a line: some cell needs stripping.
-_PADDED = re.compile(r"[ \t](?:,|\r|\n|$)|(?:^|\n|,)[ \t]")
+_PADDING = (" ,", ", ", " \n", "\n ", " \r")
+
+
+def _padded(text: str) -> bool:
+    """Whether some cell of a CSV text has blanks around it (substring searches: a
+    regular expression took a quarter of a second on a 100,000-row table)."""
+    if text[:1] in (" ", "\t") or text[-1:] in (" ", "\t"):
+        return True
+    if "\t" in text and any(p in text for p in ("\t,", ",\t", "\t\r", "\t\n", "\n\t")):
+        return True
+    return any(pair in text for pair in _PADDING)
 #: Relative tolerance for "capital, if given, must equal the profile's sum".
 PROFILE_SUM_RTOL = 1e-6
 #: Size limits: a program file (YAML or JSON) and each CSV table it names. A table at
@@ -367,7 +377,7 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
         if len(set(frame.columns)) != len(frame.columns):
             ctx.add("(header)", "a column name appears twice", file=label)
             return None
-        if _PADDED.search(text):  # blanks around a cell: strip (a scan of the text is cheap,
+        if text and _padded(text):  # blanks around a cell: strip (a scan of the text is cheap,
             frame = frame.apply(lambda col: col.str.strip())  # stripping 10^6 cells is not)
         table = _Table(frame, label, lambda i: f"row {i + 1} (line {i + 2})")
     elif isinstance(spec, list):
@@ -415,14 +425,31 @@ def _report_rows(ctx: _Context, table: _Table, col: str, mask: np.ndarray,
         ctx.add(col, message(int(i)), row=table.row_label(int(i)), file=table.file)
 
 
+def _to_float(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return math.nan
+
+
+def _floats(cells: np.ndarray) -> np.ndarray:
+    """Cells to floats as Python's ``float`` reads them; NaN where one is not a number.
+    numpy converts a clean column at once, four times faster than ``pd.to_numeric``;
+    a column with a bad cell is read cell by cell, with the same rules."""
+    try:
+        return cells.astype(np.float64)
+    except (ValueError, TypeError):
+        return np.fromiter((_to_float(c) for c in cells), dtype=np.float64, count=len(cells))
+
+
 def _numeric(ctx: _Context, table: _Table, col: str, *, required: np.ndarray | bool,
              integer: bool = False, minimum: float | None = None,
              strict_minimum: bool = False) -> np.ndarray:
     """Parse one column to floats (NaN where blank), recording every bad cell."""
     text = _column(table, col)
     blank = (text == "").to_numpy()
-    values = pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(dtype=float, copy=True)
-    raw = text.to_numpy()
+    raw = text.to_numpy(dtype=object)
+    values = _floats(np.where(blank, "nan", raw))
     invalid = ~blank & ~np.isfinite(values)
     _report_rows(ctx, table, col, invalid & np.isnan(values),
                  lambda i: f"{raw[i]!r} is not a number")
