@@ -68,14 +68,14 @@ def usage_by_year(instance: Instance, units: pd.Series) -> pd.DataFrame:
     # even spread over the build years
     spread = p[~p.index.isin(profiled)]
     if len(spread):
-        frame = spread.reset_index()[["id", "start", "build_years", "capital", "labor"]]
-        frame["offset"] = frame["build_years"].map(lambda b: list(range(int(b))))
-        frame = frame.explode("offset")
+        years = spread["build_years"].to_numpy(dtype=np.int64)
+        at = np.repeat(np.arange(len(spread)), years)  # one row per project and build year
+        offset = np.arange(len(at)) - np.repeat(np.cumsum(years) - years, years)
         rows.append(pd.DataFrame({
-            "project": frame["id"],
-            "year": frame["start"] + frame["offset"].astype(int),
-            "capital": frame["capital"] / frame["build_years"],
-            "labor": frame["labor"],
+            "project": spread.index.to_numpy()[at],
+            "year": spread["start"].to_numpy(dtype=np.int64)[at] + offset,
+            "capital": (spread["capital"].to_numpy(dtype=float) / years)[at],
+            "labor": spread["labor"].to_numpy(dtype=float)[at],
         }))
     # profiles replace the spread
     prof = instance.profiles[instance.profiles["project"].isin(funded.index)]
@@ -189,13 +189,15 @@ def check_plan(instance: Instance, units: pd.Series | np.ndarray,
                                  need - total_return))
 
     is_funded = units > 0
+    funded_flags = is_funded.to_numpy()
     id_array = ids.to_numpy()
-    for a, b in instance.requires:
-        if is_funded.iloc[a] and not is_funded.iloc[b]:
-            bad.append(Violation("requires", f"{id_array[a]} requires {id_array[b]}", 1.0, 0.0,
-                                 1.0))
+    pairs = np.asarray(instance.requires, dtype=np.int64).reshape(-1, 2)
+    broken = funded_flags[pairs[:, 0]] & ~funded_flags[pairs[:, 1]]
+    for a, b in pairs[broken]:
+        bad.append(Violation("requires", f"{id_array[a]} requires {id_array[b]}", 1.0, 0.0,
+                             1.0))
     for group in instance.excludes:
-        count = int(is_funded.iloc[group].sum())
+        count = int(funded_flags[group].sum())
         if count > 1:
             bad.append(Violation("excludes", ", ".join(map(str, id_array[group])), count, 1.0,
                                  count - 1.0))

@@ -538,6 +538,32 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Commands whose process may end without the interpreter's teardown (see :func:`run`).
+_QUICK_EXIT = {"solve", "explain", "validate", "marginal"}
+
+
+def run() -> None:
+    """The ``optimizer`` command: :func:`main`, then exit.
+
+    After a solve, the interpreter's own teardown frees the model's millions of objects
+    one by one (0.3 s of a 2.5 s process at 20,000 projects). Once everything is written
+    and flushed, a command that started no child processes and holds no open files ends
+    the process at once instead.
+    """
+    import os
+
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv and argv[0] in _QUICK_EXIT:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed pipe: exit as main decided
+            pass
+        os._exit(code)
+    raise SystemExit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from optimizer.errors import InstanceError, UsageError
