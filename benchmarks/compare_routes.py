@@ -43,6 +43,23 @@ def _count_projects(path: Path) -> int:
     return int(out.split("valid (")[1].split()[0])
 
 
+def _cold_start(repeat: int) -> None:
+    """The pilot solved as a whole process against importing highspy alone."""
+    pilot = [sys.executable, "-m", "optimizer", "solve",
+             str(ROOT / "instances" / "pilot" / "program.yaml"), "--json"]
+    bare = [sys.executable, "-c", "import highspy"]
+    seen: dict[str, list[tuple[float, float]]] = {"pilot": [], "import highspy": []}
+    for _ in range(repeat):
+        for name, cmd in (("pilot", pilot), ("import highspy", bare)):
+            wall, peak, code, _ = run(cmd)
+            if code != 0:
+                raise SystemExit(f"{name} failed with exit {code}")
+            seen[name].append((wall, peak))
+    for name, runs in seen.items():
+        print(f"cold start, {name:<15} median {statistics.median(w for w, _ in runs):.2f} s, "
+              f"peak {max(p for _, p in runs):.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="20000,100000")
@@ -51,7 +68,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--gap", type=float, default=1e-4)
     ap.add_argument("--presolve", default="auto", choices=("auto", "on", "off"))
+    ap.add_argument("--cold-start", action="store_true",
+                    help="also time `optimizer solve` on the pilot against "
+                         "`python -c 'import highspy'`, alternating")
     args = ap.parse_args()
+    if args.cold_start:
+        _cold_start(args.repeat)
 
     # this process stays small (no pandas, no Pyomo): a child's peak memory as the kernel
     # reports it includes what it inherited from here before it started its program

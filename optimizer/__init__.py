@@ -7,16 +7,54 @@ What-if studies: :func:`derive` a changed program, :func:`compare` two results,
 :func:`marginal_values` of every limit.
 """
 
-from optimizer.api import load, solve
-from optimizer.check import CheckReport, Violation, check_plan
-from optimizer.errors import InstanceError, OptimizerError, Problem, UsageError
-from optimizer.frontiers import frontier, selection_frequency
-from optimizer.instance import Instance
-from optimizer.marginal import marginal_values
-from optimizer.results import Conflict, Result
-from optimizer.scenarios import Comparison, compare, derive
-from optimizer.solver import SolveOptions
-from optimizer.sweeps import Sweep, sweep
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Where each public name lives. They are imported on first use (PEP 562), so a command
+#: loads only what it needs: ``optimizer generate`` never imports Pyomo, and a solve never
+#: imports the what-if modules.
+_HOME = {
+    "load": "optimizer.api", "solve": "optimizer.api",
+    "CheckReport": "optimizer.check", "Violation": "optimizer.check",
+    "check_plan": "optimizer.check",
+    "InstanceError": "optimizer.errors", "OptimizerError": "optimizer.errors",
+    "Problem": "optimizer.errors", "UsageError": "optimizer.errors",
+    "frontier": "optimizer.frontiers", "selection_frequency": "optimizer.frontiers",
+    "Instance": "optimizer.instance",
+    "marginal_values": "optimizer.marginal",
+    "Conflict": "optimizer.results", "Result": "optimizer.results",
+    "Comparison": "optimizer.scenarios", "compare": "optimizer.scenarios",
+    "derive": "optimizer.scenarios",
+    "SolveOptions": "optimizer.solver",
+    "Sweep": "optimizer.sweeps", "sweep": "optimizer.sweeps",
+}
+
+if TYPE_CHECKING:
+    from optimizer.api import load, solve
+    from optimizer.check import CheckReport, Violation, check_plan
+    from optimizer.errors import InstanceError, OptimizerError, Problem, UsageError
+    from optimizer.frontiers import frontier, selection_frequency
+    from optimizer.instance import Instance
+    from optimizer.marginal import marginal_values
+    from optimizer.results import Conflict, Result
+    from optimizer.scenarios import Comparison, compare, derive
+    from optimizer.solver import SolveOptions
+    from optimizer.sweeps import Sweep, sweep
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "load",
