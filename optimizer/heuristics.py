@@ -99,7 +99,6 @@ def core_search(lp: Any, options: dict[str, Any], budget: float,
     result = CoreResult(None, None, z_lp, x_lp, rc, 0.0)
     free_cols = int((upper > lower).sum())
     k = max(int(first_core * n), int((~at_bound).sum()) * 2, 1)
-    core = None
     while k < free_cols:
         remaining = budget - (time.perf_counter() - started)
         if remaining <= 0.05:
@@ -116,7 +115,6 @@ def core_search(lp: Any, options: dict[str, Any], budget: float,
         t = time.perf_counter()
         h.run()
         value = _objective(h)
-        core = k
         result.log.append(f"core {k} of {n} columns: "
                           f"{'no plan' if value is None else f'{value:.6g}'} "
                           f"({h.getModelStatus().name}, {time.perf_counter() - t:.2f} s)")
@@ -127,7 +125,6 @@ def core_search(lp: Any, options: dict[str, Any], budget: float,
                 h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
             break  # out of time in this core: a bigger one would not finish either
         k = int(k * growth)
-    del core
     result.seconds = time.perf_counter() - started
     return result
 
