@@ -161,19 +161,12 @@ def arithmetic_checks(inst: Instance) -> list[Finding]:
 
 
 def _cycles(inst: Instance) -> list[Finding]:
-    pairs = np.asarray(inst.requires).reshape(-1, 2)
-    if len(pairs) == 0:
-        return []
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
+    from optimizer.loading import requires_cycles
 
-    n = inst.n_projects
-    graph = sp.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=True, connection="strong")
-    sizes = np.bincount(labels)
     out = []
-    for label in np.flatnonzero(sizes > 1):
-        members = labels == label
+    for group in requires_cycles(inst.requires, inst.n_projects):
+        members = np.zeros(inst.n_projects, dtype=bool)
+        members[group] = True
         out.append(Finding("note", "dependencies.requires", _names(inst.ids, members),
                            f"projects {_names(inst.ids, members)} require each other in a "
                            "cycle: they are funded all together or not at all"))

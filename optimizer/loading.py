@@ -607,18 +607,24 @@ def _has_cycle(pairs: np.ndarray) -> bool:
     return removed < len(nodes)
 
 
-def _requires_cycles(ctx: _Context, pairs: np.ndarray, ids: np.ndarray) -> None:
-    """Cycles of `requires` are legal (all or nothing); say so, as a warning."""
+def requires_cycles(pairs: np.ndarray, n: int) -> list[np.ndarray]:
+    """The groups of projects (positions, out of ``n``) whose ``requires`` pairs form a
+    cycle: each group is funded all together or not at all."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0 or not _has_cycle(pairs):
-        return
+        return []
     from scipy.sparse.csgraph import connected_components  # 0.1 s to import: only here
 
-    n = len(ids)
     graph = sp.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=True, connection="strong")
     sizes = np.bincount(labels)
-    for label in np.flatnonzero(sizes > 1)[:20]:
-        members = ", ".join(map(str, ids[labels == label][:10]))
+    return [np.flatnonzero(labels == label) for label in np.flatnonzero(sizes > 1)]
+
+
+def _requires_cycles(ctx: _Context, pairs: np.ndarray, ids: np.ndarray) -> None:
+    """Cycles of `requires` are legal (all or nothing); say so, as a warning."""
+    for group in requires_cycles(pairs, len(ids))[:20]:
+        members = ", ".join(map(str, ids[group[:10]]))
         ctx.warnings.append(f"{ctx.file}: dependencies: projects {members} require each other "
                             "in a cycle: they are funded all together or not at all")
 
