@@ -19,15 +19,22 @@ from optimizer.results import Conflict
 
 __all__ = ["explain_infeasible", "IisMember", "LpIis", "lp_iis"]
 
-_UNITS = {"budget_total": "$B", "budget_year": "$B", "sector_limits": "$B",
-          "labor_year": "specialists", "hurdle": "$B"}
-
-
 #: The program's rule behind each row block of the model (sector rows hold both sides).
 _RULES = {"budget_total": "budget.total", "budget_year": "budget.per_year",
           "labor_year": "labor.capacity", "hurdle": "hurdle_rate",
-          "requires": "dependencies.requires", "excludes": "dependencies.excludes",
-          "link_units": "max_units", "link_funded": "funded"}
+          "requires": "dependencies.requires", "excludes": "dependencies.excludes"}
+
+
+def _in_program_terms(block: str, key: Any, side: str) -> tuple[str, str]:
+    """The program's rule and key behind a row of ``block`` (``side`` tells a sector's
+    floor from its ceiling): ("sectors.min", "energy"), ("dependencies.requires", "A->B")."""
+    if block == "sector_limits":
+        return ("sectors.min" if side == "lower" else "sectors.max"), str(key)
+    if block == "requires":
+        return _RULES[block], f"{key[0]}->{key[1]}"
+    if block == "excludes":
+        return _RULES[block], ", ".join(key)
+    return _RULES.get(block, block), str(key)
 
 
 def _row_names(pm: PortfolioModel, owners: list[Any]) -> list[tuple[str, Any]]:
@@ -44,40 +51,41 @@ def _describe(block: str, key: Any, side: str, limit: float, reached: float,
     fmt = (lambda x: f"{x:,.0f}") if block == "labor_year" else (lambda x: f"{x:,.4g}")
     with_forced = f" with the forced projects {', '.join(forced)}" if forced else ""
     short = abs(limit - reached)
+    rule, where = _in_program_terms(block, key, side)
     if block == "budget_total":
         msg = (f"the total budget of {fmt(limit)} $B cannot cover the program's other rules"
                f"{with_forced}: they need at least {fmt(reached)} $B ({fmt(short)} over)")
-        return Conflict("budget.total", "total", limit, reached, msg)
+        return Conflict(rule, where, limit, reached, msg)
     if block == "budget_year":
         msg = (f"the {key} disbursement cap of {fmt(limit)} $B is {fmt(short)} $B short"
                f"{with_forced}: the plan needs {fmt(reached)} $B in {key}")
-        return Conflict("budget.per_year", str(key), limit, reached, msg)
+        return Conflict(rule, where, limit, reached, msg)
     if block == "labor_year":
         msg = (f"labor in {key} is {fmt(short)} specialists short{with_forced}: the plan needs "
                f"{fmt(reached)} against a capacity of {fmt(limit)}")
-        return Conflict("labor.capacity", str(key), limit, reached, msg)
+        return Conflict(rule, where, limit, reached, msg)
     if block == "sector_limits":
         if side == "lower":
             msg = (f"the {key} floor of {fmt(limit)} $B cannot be met{with_forced} under the "
                    f"other rules: the best plan reaches {fmt(reached)} ({fmt(short)} short)")
-            return Conflict("sectors.min", str(key), limit, reached, msg)
+            return Conflict(rule, where, limit, reached, msg)
         msg = (f"the {key} ceiling of {fmt(limit)} $B cannot be kept{with_forced}: the plan "
                f"needs {fmt(reached)} ({fmt(short)} over)")
-        return Conflict("sectors.max", str(key), limit, reached, msg)
+        return Conflict(rule, where, limit, reached, msg)
     if block == "hurdle":
         msg = (f"the hurdle rate of {hurdle:g} cannot be met{with_forced}: the best plan's "
                f"return falls {fmt(short)} $B short of hurdle_rate x capital")
-        return Conflict("hurdle_rate", "hurdle", limit, reached, msg)
+        return Conflict(rule, where, limit, reached, msg)
     if block == "requires":
         a, b = key
         msg = f"project {a} requires {b}, which the other rules rule out{with_forced}"
-        return Conflict("dependencies.requires", f"{a}->{b}", 0.0, reached, msg)
+        return Conflict(rule, where, 0.0, reached, msg)
     if block == "excludes":
         msg = (f"at most one of {', '.join(key)} may be funded, but the other rules need "
                f"{fmt(reached + 1 if side == 'upper' else reached)}{with_forced}")
-        return Conflict("dependencies.excludes", ", ".join(key), 1.0, reached, msg)
+        return Conflict(rule, where, 1.0, reached, msg)
     msg = f"rule {block}[{key}] cannot be met ({fmt(reached)} against {fmt(limit)})"
-    return Conflict(block, str(key), limit, reached, msg)
+    return Conflict(rule, where, limit, reached, msg)
 
 
 def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Conflict, ...]:
@@ -308,21 +316,14 @@ def lp_iis(pm: PortfolioModel, time_limit: float = 20.0) -> LpIis:
     upper = np.asarray(lp.row_upper_, dtype=float)
     for r, bound in zip(iis.row_index_, iis.row_bound_, strict=True):
         block, key = names[r]
-        side = sides.get(int(bound), "both")
-        if block == "sector_limits":
-            rule = "sectors.min" if side == "lower" else "sectors.max"
-        else:
-            rule = _RULES.get(block, block)
         if block.startswith("link_"):
             continue
+        side = sides.get(int(bound), "both")
+        rule, where = _in_program_terms(block, key, side)
         limit = lower[r] if side == "lower" else upper[r]
         if block == "hurdle":  # the row is return - rate x capital >= 0: report the rate
             limit = pm.instance.hurdle_rate
-        elif block == "excludes":
-            key = ", ".join(key)
-        elif block == "requires":
-            key = f"{key[0]}->{key[1]}"
-        members.append(IisMember(rule, str(key), side,
+        members.append(IisMember(rule, where, side,
                                  float(limit) if np.isfinite(limit) else None))
     for col, bound in zip(iis.col_index_, iis.col_bound_, strict=True):
         if int(bound) in (int(bounds.kIisBoundStatusFree), int(bounds.kIisBoundStatusDropped),
