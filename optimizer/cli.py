@@ -99,13 +99,13 @@ def _limit_flags(p: argparse.ArgumentParser, per: str) -> None:
                    help=f"stop after N improving plans{per} with the best plan found")
 
 
-def _options(args: argparse.Namespace):  # noqa: ANN202 - SolveOptions, imported lazily
-    """SolveOptions from the flags of :func:`_solver_flags`."""
+def _options(args: argparse.Namespace, **more: Any):  # noqa: ANN202 - SolveOptions (lazy)
+    """SolveOptions from the flags of :func:`_solver_flags`, and ``more``."""
     from optimizer.solver import SolveOptions
 
     return SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
                         seed=args.seed, node_limit=args.node_limit,
-                        solution_limit=args.solution_limit)
+                        solution_limit=args.solution_limit, **more)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -265,7 +265,6 @@ class _Signals:
     reported and written in full."""
 
     def __init__(self) -> None:
-        self.received: int | None = None
         self.saved: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
@@ -275,8 +274,7 @@ class _Signals:
             self.saved[sig] = signal.signal(sig, self._handler)
         return self
 
-    def _handler(self, signum: int, _frame: object) -> None:
-        self.received = signum
+    def _handler(self, _signum: int, _frame: object) -> None:
         solver = sys.modules.get("optimizer.solver")
         if solver is None or not solver.runs_finished():
             raise KeyboardInterrupt
@@ -330,13 +328,10 @@ def _solve(args: argparse.Namespace) -> int:
 
 def _solve_and_report(args: argparse.Namespace) -> int:
     from optimizer.api import solve
-    from optimizer.solver import SolveOptions
 
     live = _LiveProgress() if (not args.json and sys.stderr.isatty()) else None
-    options = SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                           seed=args.seed, presolve=args.presolve, progress=live,
-                           node_limit=args.node_limit, solution_limit=args.solution_limit,
-                           heuristic=args.heuristic, heuristic_effort=args.heuristic_effort)
+    options = _options(args, presolve=args.presolve, progress=live, heuristic=args.heuristic,
+                       heuristic_effort=args.heuristic_effort)
     try:
         result = solve(args.path, options)
     finally:

@@ -435,15 +435,11 @@ def _solve_with_heuristic(session: HighsSession, options: SolveOptions) -> Solve
                 h.changeColsBounds(len(cols), cols, low, high)
             notes["reduced_cost_fixed"] = int(len(cols))
     used = time.perf_counter() - started
-    if total is not None:
+    if total is not None:  # the rest of the time; the reported options keep the whole limit
         h.setOptionValue("time_limit", max(0.0, total - used))
-    rest = dataclasses.replace(options, time_limit=None if total is None else
-                               max(0.0, total - used))
-    outcome = solve_session(session, rest, start)
+    outcome = solve_session(session, options, start)
     return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
-                               options={**outcome.options, **notes,
-                                        **({"time_limit": total} if total is not None
-                                           else {})})
+                               options={**outcome.options, **notes})
 
 
 def solve_session(session: HighsSession, options: SolveOptions,
