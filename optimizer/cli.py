@@ -290,7 +290,7 @@ def _no_plan(args: argparse.Namespace, seconds: float) -> int:
     """Report a solve stopped by a signal before the solver ran: no plan, exit 4."""
     import json
 
-    from optimizer.results import atomic_write
+    from optimizer.results import SELECTED_COLUMNS, atomic_write
 
     message = ("interrupted before the solver ran (while reading the program or building "
                "the model): no plan")
@@ -306,7 +306,7 @@ def _no_plan(args: argparse.Namespace, seconds: float) -> int:
     text = json.dumps(data, indent=2)
     if args.out is not None:
         atomic_write(args.out, text + "\n" if args.out.lower().endswith(".json") else
-                     "id,name,sector,units,capital,return\n")
+                     ",".join(SELECTED_COLUMNS) + "\n")
     if args.json:
         _emit(text + "\n")
     print(f"optimizer: no_solution: {message}", file=sys.stderr)

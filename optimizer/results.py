@@ -42,6 +42,8 @@ class Conflict:
                 "achievable": self.achievable, "message": self.message}
 
 
+#: The columns of :meth:`Result.selected`, and of ``--out FILE.csv``.
+SELECTED_COLUMNS = ("id", "name", "sector", "units", "capital", "return")
 _SELECTED = "\u0000selected\u0000"  # a placeholder no program's text can hold
 
 
@@ -101,14 +103,14 @@ class Result:
         p = self.instance.projects
         units = self.units.to_numpy()
         mask = units > 0
-        frame = pd.DataFrame({
-            "id": p["id"].to_numpy()[mask],
-            "name": p["name"].to_numpy()[mask],
-            "sector": p["sector"].to_numpy()[mask],
-            "units": units[mask].astype(int),
-            "capital": (self.instance.total_capital * units)[mask],
-            "return": (p["return"].to_numpy() * units)[mask],
-        })
+        frame = pd.DataFrame(dict(zip(SELECTED_COLUMNS, (
+            p["id"].to_numpy()[mask],
+            p["name"].to_numpy()[mask],
+            p["sector"].to_numpy()[mask],
+            units[mask].astype(int),
+            (self.instance.total_capital * units)[mask],
+            (p["return"].to_numpy() * units)[mask],
+        ), strict=True)))
         return frame.reset_index(drop=True)
 
     def capital_by_year(self) -> pd.DataFrame:
