@@ -26,7 +26,7 @@ and HiGHS starts from the incumbent.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ __all__ = ["CoreResult", "core_search", "reduced_cost_fixing"]
 @dataclass
 class CoreResult:
     """What the heuristic found: the best plan (column values) and its objective, the LP
-    relaxation's value, solution and reduced costs, and a line per core solved."""
+    relaxation's value, solution and reduced costs, and how many cores were solved."""
 
     values: np.ndarray | None
     objective: float | None
@@ -45,7 +45,7 @@ class CoreResult:
     lp_values: np.ndarray
     reduced_costs: np.ndarray
     seconds: float
-    log: list[str] = field(default_factory=list)
+    cores: int = 0
 
 
 def _highs(lp: Any, options: dict[str, Any]) -> Any:
@@ -112,12 +112,9 @@ def core_search(lp: Any, options: dict[str, Any], budget: float,
             start.col_value = result.values
             start.value_valid = True
             h.setSolution(start)
-        t = time.perf_counter()
         h.run()
+        result.cores += 1
         value = _objective(h)
-        result.log.append(f"core {k} of {n} columns: "
-                          f"{'no plan' if value is None else f'{value:.6g}'} "
-                          f"({h.getModelStatus().name}, {time.perf_counter() - t:.2f} s)")
         if value is not None and (result.objective is None or value > result.objective):
             result.values = np.asarray(h.getSolution().col_value, dtype=float)
             result.objective = value

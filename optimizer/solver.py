@@ -426,7 +426,7 @@ def _solve_with_heuristic(session: HighsSession, options: SolveOptions) -> Solve
     if found is not None and found.values is not None and found.objective is not None:
         start = found.values
         notes.update(heuristic_objective=found.objective, heuristic_lp_bound=found.lp_objective,
-                     heuristic_seconds=round(found.seconds, 3))
+                     heuristic_seconds=round(found.seconds, 3), heuristic_cores=found.cores)
         if options.heuristic == "core+fixing":
             cols, low, high = reduced_cost_fixing(
                 found, np.asarray(lp.col_lower_, dtype=float),
