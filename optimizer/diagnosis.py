@@ -219,7 +219,9 @@ class Diagnosis:
         if r.status == "infeasible":
             lines.append("   infeasible: HiGHS proved that no plan meets every rule. The "
                          "smallest relaxation that would make it feasible loosens:")
-            lines += [f"   - {c.message}" for c in r.conflicts]
+            # the solve's conflicts end with the arithmetic's own, already shown above
+            shown = {f.message for f in conflicts}
+            lines += [f"   - {c.message}" for c in r.conflicts if c.message not in shown]
         elif r.has_plan and r.check is not None:
             gap = "" if r.gap is None else f", gap {r.gap:.4%}"
             lines.append(f"   {r.status} ({r.termination}): return {r.objective:,.6g} $B on "
@@ -229,7 +231,7 @@ class Diagnosis:
             binding = r.binding()
             lines.append("   Rules at their limit in this plan: "
                          + (", ".join(binding) if binding else "none") + ".")
-            if self.findings and conflicts:
+            if conflicts:
                 lines.append("   (The arithmetic above found a conflict the solve did not: "
                              "please report this program.)")
         else:
