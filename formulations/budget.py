@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.core as pyo
 import scipy.sparse as sp
 
-from formulations.rows import RowBlock, add_rows
+from formulations.rows import RowBlock, row_block
 from formulations.variables import Variables
 
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
@@ -34,17 +33,17 @@ def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]
     }
 
 
-def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+def add(instance: Instance, v: Variables) -> list[RowBlock]:
     blocks = []
     rows = limits(instance)
     keys, lower, upper = rows[NAME_TOTAL]
     if np.isfinite(upper[0]):
         row = sp.csr_array(instance.total_capital.reshape(1, -1))
-        blocks.append(add_rows(model, NAME_TOTAL, row, v.units, lower, upper, keys))
+        blocks.append(row_block(NAME_TOTAL, row, v.n_units, v.n_columns, lower, upper, keys))
     keys, lower, upper = rows[NAME_YEARS]
     capped = np.flatnonzero(np.isfinite(upper))
     if len(capped):
         matrix = instance.capital_by_year[:, capped].T.tocsr()
-        blocks.append(add_rows(model, NAME_YEARS, matrix, v.units, lower[capped],
+        blocks.append(row_block(NAME_YEARS, matrix, v.n_units, v.n_columns, lower[capped],
                                upper[capped], tuple(keys[k] for k in capped)))
     return blocks

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.core as pyo
 import scipy.sparse as sp
 
-from formulations.rows import RowBlock, add_rows
+from formulations.rows import RowBlock, row_block
 from formulations.variables import Variables
 
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
@@ -22,27 +21,27 @@ NAME_REQUIRES = "requires"
 NAME_EXCLUDES = "excludes"
 
 
-def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+def add(instance: Instance, v: Variables) -> list[RowBlock]:
     n = instance.n_projects
     ids = instance.ids
     blocks = []
     pairs = instance.requires[instance.requires[:, 0] != instance.requires[:, 1]]
     if len(pairs):
         k = len(pairs)
-        rows = np.repeat(np.arange(k), 2)
+        row_of = np.repeat(np.arange(k), 2)
         cols = pairs.reshape(-1)
         coefs = np.tile([1.0, -1.0], k)
-        matrix = sp.csr_array((coefs, (rows, cols)), shape=(k, n))
+        matrix = sp.csr_array((coefs, (row_of, cols)), shape=(k, n))
         keys = tuple(zip(ids[pairs[:, 0]].tolist(), ids[pairs[:, 1]].tolist(), strict=True))
-        blocks.append(add_rows(model, NAME_REQUIRES, matrix, v.funded, np.full(k, -np.inf),
-                               np.zeros(k), keys))
+        blocks.append(row_block(NAME_REQUIRES, matrix, v.funded_column, v.n_columns,
+                           np.full(k, -np.inf), np.zeros(k), keys))
     if instance.excludes:
         groups = instance.excludes
         sizes = np.array([len(g) for g in groups])
-        rows = np.repeat(np.arange(len(groups)), sizes)
+        row_of = np.repeat(np.arange(len(groups)), sizes)
         cols = np.concatenate(groups)
-        matrix = sp.csr_array((np.ones(len(cols)), (rows, cols)), shape=(len(groups), n))
+        matrix = sp.csr_array((np.ones(len(cols)), (row_of, cols)), shape=(len(groups), n))
         keys = tuple(tuple(ids[g].tolist()) for g in groups)
-        blocks.append(add_rows(model, NAME_EXCLUDES, matrix, v.funded,
-                               np.full(len(groups), -np.inf), np.ones(len(groups)), keys))
+        blocks.append(row_block(NAME_EXCLUDES, matrix, v.funded_column, v.n_columns,
+                           np.full(len(groups), -np.inf), np.ones(len(groups)), keys))
     return blocks

@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.core as pyo
 import scipy.sparse as sp
 
-from formulations.rows import RowBlock, add_rows
+from formulations.rows import RowBlock, row_block
 from formulations.variables import Variables
 
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
@@ -32,9 +31,9 @@ def coefficients(instance: Instance) -> np.ndarray:
     return instance.returns - rate * instance.total_capital
 
 
-def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+def add(instance: Instance, v: Variables) -> list[RowBlock]:
     if instance.hurdle_rate is None:
         return []
     row = sp.csr_array(coefficients(instance).reshape(1, -1))
     keys, lower, upper = limits(instance)[NAME]
-    return [add_rows(model, NAME, row, v.units, lower, upper, keys)]
+    return [row_block(NAME, row, v.n_units, v.n_columns, lower, upper, keys)]

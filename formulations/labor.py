@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.core as pyo
 
-from formulations.rows import RowBlock, add_rows
+from formulations.rows import RowBlock, row_block
 from formulations.variables import Variables
 
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
@@ -25,11 +24,11 @@ def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]
     return {NAME: (tuple(int(y) for y in instance.years), np.full(len(cap), -np.inf), cap)}
 
 
-def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+def add(instance: Instance, v: Variables) -> list[RowBlock]:
     keys, lower, upper = limits(instance)[NAME]
     capped = np.flatnonzero(np.isfinite(upper))
     if not len(capped):
         return []
-    rows = instance.labor_by_year[:, capped].T.tocsr()
-    return [add_rows(model, NAME, rows, v.units, lower[capped], upper[capped],
+    matrix = instance.labor_by_year[:, capped].T.tocsr()
+    return [row_block(NAME, matrix, v.n_units, v.n_columns, lower[capped], upper[capped],
                      tuple(keys[k] for k in capped))]

@@ -1,44 +1,84 @@
-"""Turning prepared coefficient arrays into Pyomo constraint rows.
+"""Row blocks: one rule family's constraint rows, as sparse arrays over the model's columns.
 
-Every rule family hands this module a sparse matrix (one row per constraint, one column
-per variable of a given list) with lower and upper limits; it returns an indexed Pyomo
-``Constraint`` whose bodies are ``LinearExpression`` objects built straight from the
-matrix's arrays. Nothing here loops over projects per row: each row is sliced from the
-CSR arrays once.
+Every rule family hands :func:`row_block` a sparse matrix (one row per constraint, one column
+per entry of a list of model columns) with lower and upper limits; it returns a
+:class:`RowBlock` over all the model's columns. The same block then becomes either a
+Pyomo ``Constraint`` whose bodies are ``LinearExpression`` objects sliced from its CSR
+arrays (:func:`to_constraint`), or rows of the HiGHS matrix directly
+(``optimizer.solver.translate``). Nothing here loops over projects per row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyomo.core as pyo
 import scipy.sparse as sp
-from pyomo.core.expr.numeric_expr import LinearExpression
 
-__all__ = ["RowBlock", "add_rows", "linear"]
+if TYPE_CHECKING:
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+__all__ = ["RowBlock", "row_block", "to_constraint", "linear"]
 
 
 @dataclass(frozen=True)
 class RowBlock:
-    """One rule family's rows, as added to the model.
+    """One rule family's rows: ``lower <= matrix @ x <= upper``, x the model's columns.
 
-    ``keys`` names each row in the program's own terms (a year, a sector, a project pair);
-    ``empty_violations`` lists rows no plan can meet, found before any solve: a limit that
-    excludes 0 on a row with no variable (a sector floor with no project in the sector),
-    or a lower limit above the upper one. They are not added as rows; the model is
-    infeasible, and the explanation names them.
+    ``keys`` names each row in the program's own terms (a year, a sector, a project pair).
+    Rows with no limit at all are left out. ``empty_violations`` lists rows no plan can
+    meet, found before any solve: a limit that excludes 0 on a row with no variable (a
+    sector floor with no project in the sector), or a lower limit above the upper one.
+    They are not rows of the block; the model is infeasible, and the explanation names
+    them.
     """
 
     name: str
     keys: tuple
-    component: pyo.Constraint | None
+    matrix: sp.csr_array
+    lower: np.ndarray
+    upper: np.ndarray
     empty_violations: tuple
 
 
-def linear(coefs: np.ndarray, variables: Sequence[pyo.Var]) -> LinearExpression:
+def row_block(name: str, matrix: sp.csr_array | sp.csr_matrix, columns: np.ndarray | int,
+         n_columns: int, lower: np.ndarray, upper: np.ndarray, keys: Sequence) -> RowBlock:
+    """The block ``lower <= matrix @ x[columns] <= upper`` over ``n_columns`` columns.
+
+    ``columns`` gives the model column of each column of ``matrix``; an int k stands for
+    the first k columns. ``lower`` and ``upper`` hold ``-inf``/``inf`` (or NaN) where a
+    row has no such limit.
+    """
+    matrix = sp.csr_array(matrix)
+    matrix.sum_duplicates()
+    lower = np.asarray(lower, dtype=float)
+    upper = np.asarray(upper, dtype=float)
+    lower = np.where(np.isnan(lower), -np.inf, lower)
+    upper = np.where(np.isnan(upper), np.inf, upper)
+    if isinstance(columns, (int, np.integer)):
+        placed = sp.csr_array((matrix.data, matrix.indices, matrix.indptr),
+                              shape=(matrix.shape[0], n_columns))
+    else:
+        columns = np.asarray(columns, dtype=np.int64)
+        placed = sp.csr_array((matrix.data, columns[matrix.indices], matrix.indptr),
+                              shape=(matrix.shape[0], n_columns))
+    has_limit = np.isfinite(lower) | np.isfinite(upper)
+    has_var = np.diff(matrix.indptr) > 0
+    crossed = np.isfinite(lower) & np.isfinite(upper) & (lower > upper)
+    # a row without variables whose limits exclude 0, or a floor above its own ceiling
+    unmeetable = crossed | (~has_var & ((lower > 0) | (upper < 0)))
+    keep = has_limit & has_var & ~crossed
+    kept = np.flatnonzero(keep)
+    return RowBlock(name, tuple(keys[r] for r in kept.tolist()), placed[kept], lower[kept],
+                    upper[kept], tuple(keys[r] for r in np.flatnonzero(unmeetable).tolist()))
+
+
+def linear(coefs: np.ndarray, variables: Sequence[Any] | np.ndarray) -> LinearExpression:
     """sum_k coefs[k] * variables[k], built without operator overloading."""
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
     return LinearExpression(constant=0, linear_coefs=coefs.tolist(), linear_vars=list(variables))
 
 
@@ -46,43 +86,19 @@ def _limit(value: float) -> float | None:
     return None if not np.isfinite(value) else float(value)
 
 
-def add_rows(model: pyo.Block, name: str, matrix: sp.csr_array | sp.csr_matrix,
-             variables: Sequence[pyo.Var], lower: np.ndarray, upper: np.ndarray,
-             keys: Sequence) -> RowBlock:
-    """Add ``lower <= matrix @ variables <= upper`` as the indexed constraint ``name``.
+def to_constraint(block: RowBlock, columns: np.ndarray) -> Any:
+    """The block as an indexed Pyomo ``Constraint`` over the variables ``columns`` (an
+    object array in model column order), or None when it has no row."""
+    import pyomo.core as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
 
-    ``lower`` and ``upper`` hold ``-inf``/``inf`` (or NaN) where a row has no such limit.
-    Rows without any variable are not added; those whose limits exclude 0 are reported in
-    :attr:`RowBlock.empty_violations`.
-    """
-    matrix = sp.csr_array(matrix)
-    matrix.sum_duplicates()
-    lower = np.asarray(lower, dtype=float)
-    upper = np.asarray(upper, dtype=float)
-    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    var_array = np.empty(len(variables), dtype=object)
-    var_array[:] = list(variables)
+    indptr, indices, data = block.matrix.indptr, block.matrix.indices, block.matrix.data
     bodies: dict[int, tuple] = {}
-    empty: list = []
-    kept_keys: list = []
-    for r in range(matrix.shape[0]):
-        lo, hi = _limit(lower[r]), _limit(upper[r])
-        if lo is None and hi is None:
-            continue
+    for r in range(block.matrix.shape[0]):
         a, b = indptr[r], indptr[r + 1]
-        if lo is not None and hi is not None and lo > hi:
-            empty.append(keys[r])  # a floor above its own ceiling: no plan can meet it
-            continue
-        if a == b:
-            if (lo is not None and lo > 0) or (hi is not None and hi < 0):
-                empty.append(keys[r])
-            continue
         body = LinearExpression(constant=0, linear_coefs=data[a:b].tolist(),
-                                linear_vars=var_array[indices[a:b]].tolist())
-        bodies[len(kept_keys)] = (lo, body, hi)
-        kept_keys.append(keys[r])
-    component = None
-    if bodies:
-        component = pyo.Constraint(range(len(bodies)), rule=lambda _m, i: bodies[i])
-        model.add_component(name, component)
-    return RowBlock(name, tuple(kept_keys), component, tuple(empty))
+                                linear_vars=columns[indices[a:b]].tolist())
+        bodies[r] = (_limit(block.lower[r]), body, _limit(block.upper[r]))
+    if not bodies:
+        return None
+    return pyo.Constraint(range(len(bodies)), rule=lambda _m, i: bodies[i])

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.core as pyo
 import scipy.sparse as sp
 
-from formulations.rows import RowBlock, add_rows
+from formulations.rows import RowBlock, row_block
 from formulations.variables import Variables
 
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
@@ -29,11 +28,11 @@ def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]
     return {NAME: (instance.sectors, lower, upper)}
 
 
-def add(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+def add(instance: Instance, v: Variables) -> list[RowBlock]:
     n, n_sectors = instance.n_projects, len(instance.sectors)
     _keys, lower, upper = limits(instance)[NAME]
     if not (np.isfinite(lower).any() or np.isfinite(upper).any()):
         return []
     membership = sp.csr_array((instance.total_capital, (instance.sector_index, np.arange(n))),
                               shape=(n_sectors, n))
-    return [add_rows(model, NAME, membership, v.units, lower, upper, instance.sectors)]
+    return [row_block(NAME, membership, v.n_units, v.n_columns, lower, upper, instance.sectors)]

@@ -15,79 +15,85 @@ that meaning with fewer columns and rows:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyomo.core as pyo
 import scipy.sparse as sp
 
-from formulations.rows import RowBlock, add_rows
+from formulations.rows import RowBlock, row_block
 
 if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
     from optimizer.instance import Instance
 
-__all__ = ["Variables", "add_variables", "add_linking", "column_bounds"]
+__all__ = ["Variables", "variables", "add_variables", "add_linking", "column_bounds"]
 
 
 @dataclass(frozen=True)
 class Variables:
-    """The model's variables: ``units[i]`` is u_i and ``funded[i]`` z_i, in project order.
+    """The model's columns: u_i for every project, in project order, then a separate
+    indicator z_i for each modular project in ``indicator_of`` (the positions of modular
+    projects a dependency refers to).
 
-    ``funded[i]`` is None for a modular project no dependency refers to. ``columns`` is
-    the column order handed to the solver: the units in project order, then the separate
-    indicators.
+    ``funded_column[i]`` is the column holding z_i: i itself for a single-unit project,
+    the indicator's column for a linked modular one, -1 where z_i appears in no rule.
+    ``lower`` and ``upper`` are the column bounds; ``integer`` marks the binary columns
+    (``True``) against the general-integer unit counts.
     """
 
-    units: list
-    funded: list
-    indicator_of: np.ndarray  # positions of projects with a separate indicator column
-    lower: np.ndarray  # column bounds, in ``columns`` order, as set on the variables
+    n_units: int
+    indicator_of: np.ndarray
+    funded_column: np.ndarray
+    lower: np.ndarray
     upper: np.ndarray
+    binary: np.ndarray
 
     @property
-    def columns(self) -> list:
-        return self.units + [self.funded[i] for i in self.indicator_of]
+    def n_columns(self) -> int:
+        return self.n_units + len(self.indicator_of)
 
 
-def add_variables(model: pyo.Block, instance: Instance) -> Variables:
+def variables(instance: Instance) -> Variables:
+    """The columns of the model of ``instance`` and their bounds."""
     n = instance.n_projects
     max_units = instance.max_units
-    single = np.flatnonzero(max_units == 1)
     modular = np.flatnonzero(max_units > 1)
     referenced = np.zeros(n, dtype=bool)
     referenced[instance.requires.reshape(-1)] = True
     for group in instance.excludes:
         referenced[group] = True
     linked = modular[referenced[modular]]
+    funded_column = np.arange(n, dtype=np.int64)
+    funded_column[modular] = -1
+    funded_column[linked] = n + np.arange(len(linked))
+    lower, upper = column_bounds(instance, linked)
+    binary = np.concatenate([max_units == 1, np.ones(len(linked), dtype=bool)])
+    return Variables(n, linked, funded_column, lower, upper, binary)
 
+
+def add_variables(model: Any, v: Variables) -> np.ndarray:
+    """Add the columns to the Pyomo ``model`` as ``pick`` (single-unit projects' binaries),
+    ``units`` (modular projects' unit counts) and ``funded`` (their separate indicators),
+    with their bounds; returns the Pyomo variables in column order (an object array)."""
+    import pyomo.core as pyo
+
+    n = v.n_units
+    single = np.flatnonzero(v.binary[:n])
+    modular = np.flatnonzero(~v.binary[:n])
     model.pick = pyo.Var(range(len(single)), domain=pyo.Binary)
     model.units = pyo.Var(range(len(modular)), domain=pyo.NonNegativeIntegers,
                           bounds=(0, None))
-    model.funded = pyo.Var(range(len(linked)), domain=pyo.Binary)
-    units: list = [None] * n
-    for k, i in enumerate(single.tolist()):
-        units[i] = model.pick[k]
-    for k, i in enumerate(modular.tolist()):
-        var = model.units[k]
-        var.setub(int(max_units[i]))
-        units[i] = var
-    funded = list(units)
-    for i in modular.tolist():
-        funded[i] = None
-    for k, i in enumerate(linked.tolist()):
-        funded[i] = model.funded[k]
-
-    force_in, force_out = instance.force_in, instance.force_out
-    lower, upper = column_bounds(instance, linked)
-    for i in np.flatnonzero(force_in).tolist():
-        units[i].setlb(1)
-        if funded[i] is not units[i] and funded[i] is not None:
-            funded[i].setlb(1)
-    for i in np.flatnonzero(force_out).tolist():
-        units[i].setub(0)
-        if funded[i] is not units[i] and funded[i] is not None:
-            funded[i].setub(0)
-    return Variables(units, funded, linked, lower, upper)
+    model.funded = pyo.Var(range(len(v.indicator_of)), domain=pyo.Binary)
+    columns = np.empty(v.n_columns, dtype=object)
+    columns[single] = list(model.pick.values())
+    columns[modular] = list(model.units.values())
+    columns[n:] = list(model.funded.values())
+    default_lower = np.zeros(v.n_columns)
+    default_upper = np.where(v.binary, 1.0, np.inf)
+    for k in np.flatnonzero(v.lower != default_lower).tolist():
+        columns[k].setlb(float(v.lower[k]))
+    for k in np.flatnonzero(v.upper != default_upper).tolist():
+        columns[k].setub(float(v.upper[k]))
+    return columns
 
 
 def column_bounds(instance: Instance, linked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,25 +106,24 @@ def column_bounds(instance: Instance, linked: np.ndarray) -> tuple[np.ndarray, n
     return lower, upper
 
 
-def add_linking(model: pyo.Block, instance: Instance, v: Variables) -> list[RowBlock]:
+def add_linking(instance: Instance, v: Variables) -> list[RowBlock]:
     """u_i - max_units_i z_i <= 0 and z_i - u_i <= 0 where z_i is a separate column."""
     linked = v.indicator_of
     k = len(linked)
     if k == 0:
         return []
     n = instance.n_projects
-    rows = np.arange(k)
-    cols_u, cols_z = linked, n + rows  # column order: units, then the indicators
+    idx = np.arange(k)
+    cols_u, cols_z = linked, n + idx  # column order: units, then the indicators
     cap = sp.csr_array((np.concatenate([np.ones(k), -instance.max_units[linked]]),
-                        (np.concatenate([rows, rows]), np.concatenate([cols_u, cols_z]))),
+                        (np.concatenate([idx, idx]), np.concatenate([cols_u, cols_z]))),
                        shape=(k, n + k))
     floor = sp.csr_array((np.concatenate([np.ones(k), -np.ones(k)]),
-                          (np.concatenate([rows, rows]), np.concatenate([cols_z, cols_u]))),
+                          (np.concatenate([idx, idx]), np.concatenate([cols_z, cols_u]))),
                          shape=(k, n + k))
     inf = np.full(k, np.inf)
     keys = tuple(instance.ids[linked].tolist())
-    columns = v.columns
     return [
-        add_rows(model, "link_units", cap, columns, -inf, np.zeros(k), keys),
-        add_rows(model, "link_funded", floor, columns, -inf, np.zeros(k), keys),
+        row_block("link_units", cap, n + k, n + k, -inf, np.zeros(k), keys),
+        row_block("link_funded", floor, n + k, n + k, -inf, np.zeros(k), keys),
     ]

@@ -62,7 +62,7 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
     pm = build(instance)
     timings["build"] = time.perf_counter() - t
 
-    info = solver_info(options, "pyomo-standard-form+highspy")
+    info = solver_info(options, "row-blocks+highspy")
     if pm.trivially_infeasible:
         from optimizer.explain import explain_infeasible
 

@@ -37,15 +37,6 @@ def _in_program_terms(block: str, key: Any, side: str) -> tuple[str, str]:
     return _RULES.get(block, block), str(key)
 
 
-def _row_names(pm: PortfolioModel, owners: list[Any]) -> list[tuple[str, Any]]:
-    keys = {b.name: b.keys for b in pm.blocks}
-    out = []
-    for con in owners:
-        comp = con.parent_component()
-        out.append((comp.local_name, keys[comp.local_name][con.index()]))
-    return out
-
-
 def _describe(block: str, key: Any, side: str, limit: float, reached: float,
               forced: list[str], hurdle: float | None) -> Conflict:
     fmt = (lambda x: f"{x:,.0f}") if block == "labor_year" else (lambda x: f"{x:,.4g}")
@@ -128,11 +119,10 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
     if conflicts:
         return tuple(conflicts)
     with quiet_stdout():
-        lp, owners = translate_with_rows(pm)
+        lp, names = translate_with_rows(pm)
         n = lp.num_col_
         lower = np.asarray(lp.row_lower_, dtype=float)
         upper = np.asarray(lp.row_upper_, dtype=float)
-        names = _row_names(pm, owners)
         soft = np.array([not block.startswith("link_") for block, _ in names], dtype=bool)
         up_rows = np.flatnonzero(np.isfinite(upper) & soft)
         lo_rows = np.flatnonzero(np.isfinite(lower) & soft)
@@ -291,8 +281,7 @@ def lp_iis(pm: PortfolioModel, time_limit: float = 20.0) -> LpIis:
                 empty.append(IisMember(_RULES.get(block, block), str(key), "both", None))
         return LpIis("found", tuple(empty), time.perf_counter() - started)
     with quiet_stdout():
-        lp, owners = translate_with_rows(pm)
-        names = _row_names(pm, owners)
+        lp, names = translate_with_rows(pm)
         lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)

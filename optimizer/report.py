@@ -68,7 +68,8 @@ def render_summary(result: Result) -> str:
     lines.append("timings (s): " + "  ".join(f"{k} {v:.3f}" for k, v in t.items()))
     s = result.solver
     if "version" in s:
-        lines.append(f"solver: HiGHS {s['version']} via Pyomo; options {s.get('options', {})}")
+        lines.append(f"solver: HiGHS {s['version']} ({s.get('interface', 'highspy')}); "
+                     f"options {s.get('options', {})}")
     for w in inst.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines)

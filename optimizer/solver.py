@@ -1,7 +1,8 @@
 """The solver boundary: Pyomo model -> HiGHS, and HiGHS's answer -> our statuses.
 
-Translation goes through Pyomo's standard-form compiler (``compile_standard_form``),
-whose sparse matrix is handed to highspy in one ``passModel`` call. HiGHS's outcome is
+Translation stacks the model's row blocks into one sparse matrix, or, once the model's
+Pyomo form exists, compiles that with Pyomo's standard-form compiler; either is handed to
+highspy in one ``passModel`` call. HiGHS's outcome is
 mapped through one table, :data:`CONDITION_MAP`, into *why it stopped* (termination)
 and *what it found* (status) kept apart, with the incumbent, the best bound and the gap.
 
@@ -206,33 +207,84 @@ def quiet_stdout() -> Iterator[None]:
 
 
 # ------------------------------------------------------------------ translation
-def translate(pm: PortfolioModel) -> Any:
-    """Compile the Pyomo model to a ``highspy.HighsLp`` via Pyomo's standard-form compiler."""
-    return translate_with_rows(pm)[0]
+#: How :func:`translate` reaches HiGHS: ``arrays`` stacks the row blocks' sparse arrays
+#: into the matrix directly; ``pyomo`` compiles the Pyomo model with Pyomo's standard-form
+#: compiler; ``auto`` takes ``pyomo`` once the model's Pyomo form exists (a caller may
+#: have added rules to it), ``arrays`` otherwise.
+ROUTES = ("auto", "arrays", "pyomo")
 
 
-def translate_with_rows(pm: PortfolioModel) -> tuple[Any, list[Any]]:
-    """Like :func:`translate`, also returning the Pyomo constraint behind each HiGHS row."""
+def translate(pm: PortfolioModel, route: str = "auto") -> Any:
+    """The model as a ``highspy.HighsLp`` (see :data:`ROUTES`)."""
+    return translate_with_rows(pm, route)[0]
+
+
+def translate_with_rows(pm: PortfolioModel, route: str = "auto"
+                        ) -> tuple[Any, list[tuple[str, Any]]]:
+    """Like :func:`translate`, also returning the (block name, key) of each HiGHS row; a
+    row a caller added to the Pyomo model is named (component name, index)."""
     import highspy
+
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
+    if route == "auto":
+        route = "pyomo" if pm.has_pyomo_form else "arrays"
+    n_cols = pm.variables.n_columns
+    if route == "arrays":
+        cost, offset = pm.cost, 0.0
+        matrix = pm.matrix()
+        lower = np.concatenate([b.lower for b in pm.blocks]) if pm.blocks else np.zeros(0)
+        upper = np.concatenate([b.upper for b in pm.blocks]) if pm.blocks else np.zeros(0)
+        names = pm.row_names()
+    else:
+        cost, offset, matrix, lower, upper, names = _compile(pm)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.offset_ = offset
+    lp.col_cost_ = cost
+    lp.col_lower_ = pm.variables.lower
+    lp.col_upper_ = pm.variables.upper
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+    matrix = matrix.tocsc()
+    lp.num_row_ = matrix.shape[0]
+    lp.row_lower_ = lower
+    lp.row_upper_ = upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = matrix.shape[0]
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    return lp, names
+
+
+def _compile(pm: PortfolioModel) -> tuple[np.ndarray, float, sp.csr_array, np.ndarray,
+                                          np.ndarray, list[tuple[str, Any]]]:
+    """(cost, offset, matrix, row lower, row upper, row names) of the Pyomo model, through
+    Pyomo's standard-form compiler."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    columns = pm.variables.columns
-    n_cols = len(columns)
+    form = pm.pyomo
+    n_cols = pm.variables.n_columns
     # compiled in the compiler's own column order (passing ours costs it a third more),
     # then placed in ours; a variable in no row and not in the objective stays an empty
     # column with its bounds
-    info = LinearStandardFormCompiler().write(pm.model, mixed_form=True, set_sense=None)
-    position = {id(v): k for k, v in enumerate(columns)}
+    info = LinearStandardFormCompiler().write(form.model, mixed_form=True, set_sense=None)
+    position = {id(v): k for k, v in enumerate(form.columns)}
+    unknown = [v.name for v in info.columns if id(v) not in position]
+    if unknown:
+        raise ValueError(f"the Pyomo model has variables the program does not: "
+                         f"{', '.join(unknown[:5])}")
     order = np.fromiter((position[id(v)] for v in info.columns), dtype=np.int64,
                         count=len(info.columns))
     cost = np.zeros(n_cols)
     if info.c.shape[0]:
         cost[order] = np.asarray(info.c.toarray()).reshape(-1)
-    matrix = None
-    if info.A.shape[0]:
-        compiled = sp.coo_array(info.A)
-        matrix = sp.csr_array((compiled.data, (compiled.row, order[compiled.col])),
-                              shape=(info.A.shape[0], n_cols))
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    compiled = sp.coo_array(info.A)
+    matrix = sp.csr_array((compiled.data, (compiled.row, order[compiled.col])),
+                          shape=(info.A.shape[0], n_cols))
     rhs = np.asarray(info.rhs, dtype=float)
     kinds = np.array([entry.bound_type for entry in info.rows], dtype=np.int64)
     owners = [entry.constraint for entry in info.rows]
@@ -244,31 +296,13 @@ def translate_with_rows(pm: PortfolioModel) -> tuple[Any, list[Any]]:
         if owners[r] is owners[r - 1] and kinds[r] == -1 and kinds[r - 1] == 1:
             lower[r - 1] = rhs[r]
             keep[r] = False
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    lp.col_cost_ = cost
-    # bounds from the arrays the variables were given (reading 100,000 Pyomo bounds one by
-    # one costs a third of a second); tests check the two agree
-    lp.col_lower_ = pm.variables.lower
-    lp.col_upper_ = pm.variables.upper
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
-    if matrix is not None:
-        matrix = matrix[keep].tocsc()
-        lp.num_row_ = matrix.shape[0]
-        lp.row_lower_ = lower[keep]
-        lp.row_upper_ = upper[keep]
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_ = n_cols
-        lp.a_matrix_.num_row_ = matrix.shape[0]
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
-    else:
-        lp.num_row_ = 0
-        lp.a_matrix_.start_ = np.zeros(n_cols + 1, dtype=np.int32)
-    return lp, [owner for owner, k in zip(owners, keep, strict=True) if k]
+    keys = {b.name: b.keys for b in pm.blocks}
+    names = []
+    for con, k in zip(owners, keep, strict=True):
+        if k:
+            name, index = con.parent_component().local_name, con.index()
+            names.append((name, keys[name][index]) if name in keys else (name, index))
+    return cost, offset, matrix[keep], lower[keep], upper[keep], names
 
 
 # ------------------------------------------------------------------------- run
@@ -374,10 +408,10 @@ def runs_finished() -> int:
 @dataclass
 class HighsSession:
     """A model loaded into HiGHS, kept for more solves after its bounds or costs change
-    (sweeps). ``rows[k]`` is the Pyomo constraint behind HiGHS row k."""
+    (sweeps). ``rows[k]`` names HiGHS row k: (block name, key)."""
 
     highs: Any
-    rows: list[Any]
+    rows: list[tuple[str, Any]]
     options: dict[str, Any]
     translate_seconds: float
 

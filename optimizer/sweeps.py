@@ -145,18 +145,12 @@ class ParametricModel:
         self.options = options
         self.pm = build(_superset(points))
         self.session = open_highs(self.pm, options)
-        owner = {}
-        for block in self.pm.blocks:
-            if block.component is not None:
-                for k, key in enumerate(block.keys):
-                    owner[id(block.component[k])] = (block.name, key)
         limits = row_limits(points[0])
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (HiGHS rows, keys)
         self.row_of: dict[tuple[str, Any], int] = {}  # (row name, key) -> HiGHS row
         found: dict[str, list[tuple[int, int]]] = {}
-        for r, con in enumerate(self.session.rows):
-            name_key = owner.get(id(con))
-            if name_key is not None and name_key[0] in limits:
+        for r, name_key in enumerate(self.session.rows):
+            if name_key[0] in limits:
                 name, key = name_key
                 self.row_of[name_key] = r
                 found.setdefault(name, []).append((r, limits[name][0].index(key)))
@@ -241,7 +235,7 @@ class ParametricModel:
         outcome = solve_session(self.session, self.options, start=start)
         outcome = dataclasses.replace(outcome, translate_seconds=0.0)
         timings = {"load": 0.0, "build": time.perf_counter() - t0 - outcome.solve_seconds}
-        info = {**solver_info(self.options, "pyomo-standard-form+highspy (parametric)"),
+        info = {**solver_info(self.options, "row-blocks+highspy (parametric)"),
                 "warm_start": start is not None}
         return finish(point, outcome, self.options, timings, t0, info,
                       resolve=lambda tight: run_highs(build(point), tight),

@@ -154,6 +154,6 @@ def test_column_bounds_match_the_variables(tmp_path):
                                                                          force="in")],
                   dependencies=[{"type": "requires", "project": "A", "on": "C"}])
     pm = build(load(write(tmp_path, doc)))
-    cols = pm.variables.columns
+    cols = pm.pyomo.columns
     assert np.array_equal(pm.variables.lower, [c.lb for c in cols])
     assert np.array_equal(pm.variables.upper, [c.ub for c in cols])
