@@ -126,7 +126,8 @@ def parser() -> argparse.ArgumentParser:
                         "plan handed to HiGHS, and optionally reduced-cost fixing "
                         "(default: off; see the README's measurements)")
     s.add_argument("--heuristic-effort", type=_unit_interval, default=None, metavar="E",
-                   help="HiGHS's mip_heuristic_effort, in [0, 1] (default: HiGHS's 0.05)")
+                   help="HiGHS's mip_heuristic_effort, in [0, 1] (default: 0.3 with a time "
+                        "limit of at most 20 s, HiGHS's 0.05 otherwise)")
     s.add_argument("--presolve", choices=("auto", "on", "off"), default="auto",
                    help="HiGHS presolve (default: auto, off from 1,000 projects)")
     s.add_argument("--json", action="store_true",

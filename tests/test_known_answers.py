@@ -157,3 +157,29 @@ def test_column_bounds_match_the_variables(tmp_path):
     cols = pm.pyomo.columns
     assert np.array_equal(pm.variables.lower, [c.lb for c in cols])
     assert np.array_equal(pm.variables.upper, [c.ub for c in cols])
+
+
+def test_heuristic_effort_follows_the_time_limit():
+    """A short time limit raises HiGHS's heuristic effort (as measured, see
+    ``solver.SHORT_LIMIT``); a long one or none leaves HiGHS's own; an explicit effort
+    always wins. The plan is the same proven optimum either way."""
+    from pathlib import Path
+
+    from optimizer import SolveOptions, solve
+    from optimizer.solver import SHORT_LIMIT, SHORT_LIMIT_EFFORT
+
+    pilot = Path(__file__).resolve().parents[1] / "instances" / "pilot" / "program.yaml"
+    seen = {}
+    for name, options in {
+        "short": SolveOptions(threads=1, gap=0.0, time_limit=SHORT_LIMIT),
+        "long": SolveOptions(threads=1, gap=0.0, time_limit=SHORT_LIMIT + 1),
+        "none": SolveOptions(threads=1, gap=0.0),
+        "explicit": SolveOptions(threads=1, gap=0.0, time_limit=5, heuristic_effort=0.1),
+    }.items():
+        result = solve(pilot, options)
+        assert result.status == "optimal" and result.valid
+        seen[name] = (result.solver["options"].get("mip_heuristic_effort"), result.objective)
+    assert seen["short"][0] == SHORT_LIMIT_EFFORT
+    assert seen["long"][0] is None and seen["none"][0] is None
+    assert seen["explicit"][0] == 0.1
+    assert len({objective for _, objective in seen.values()}) == 1
