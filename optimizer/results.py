@@ -264,7 +264,8 @@ class Result:
             return json.dumps(data, indent=indent, allow_nan=False)
         selected, data["selected"] = data["selected"], _SELECTED
         pad = " " * (2 * indent)
-        rows = f",\n{pad}".join(json.dumps(item, allow_nan=False) for item in selected)
+        encode = json.JSONEncoder(allow_nan=False).encode  # one encoder: dumps makes one a row
+        rows = f",\n{pad}".join(map(encode, selected))
         text = json.dumps(data, indent=indent, allow_nan=False)
         # the first occurrence: "selected" precedes every field that holds program text
         return text.replace(json.dumps(_SELECTED), f"[\n{pad}{rows}\n{' ' * indent}]", 1)
