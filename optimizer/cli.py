@@ -128,6 +128,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--heuristic-effort", type=_unit_interval, default=None, metavar="E",
                    help="HiGHS's mip_heuristic_effort, in [0, 1] (default: 0.3 with a time "
                         "limit of at most 20 s, HiGHS's 0.05 otherwise)")
+    s.add_argument("--local-search", choices=("on", "off"), default="off",
+                   help="improve every plan HiGHS finds by funding, dropping and exchanging "
+                        "projects, and hand the better plan back (default: off, as "
+                        "measured; models of up to a million rows x columns)")
     s.add_argument("--presolve", choices=("auto", "on", "off"), default="auto",
                    help="HiGHS presolve (default: auto, off from 1,000 projects)")
     s.add_argument("--json", action="store_true",
@@ -332,7 +336,8 @@ def _solve_and_report(args: argparse.Namespace) -> int:
 
     live = _LiveProgress() if (not args.json and sys.stderr.isatty()) else None
     options = _options(args, presolve=args.presolve, progress=live, heuristic=args.heuristic,
-                       heuristic_effort=args.heuristic_effort)
+                       heuristic_effort=args.heuristic_effort,
+                       local_search=args.local_search)
     try:
         result = solve(args.path, options)
     finally:

@@ -1,6 +1,6 @@
-"""A primal heuristic and reduced-cost fixing, run before HiGHS's own branch and bound.
+"""Primal heuristics and reduced-cost fixing around HiGHS's own branch and bound.
 
-Both work on the model as HiGHS receives it (a ``HighsLp`` with every column integer),
+All three work on the model as HiGHS receives it (a ``HighsLp``, every column integer),
 so they serve every program, the pilot's rules and the OR-Library knapsacks alike.
 
 **Core search.** The LP relaxation is solved once. Its reduced costs rank the columns:
@@ -21,6 +21,13 @@ its bound is fixed for the final solve. No plan better than the incumbent is los
 the optimum, and a proof of it, are those of the whole program; the bound HiGHS reports
 on the reduced model is a bound for the whole program once the incumbent is counted,
 and HiGHS starts from the incumbent.
+
+**Local search.** Run inside HiGHS's branch and bound, through its callbacks: each plan
+HiGHS finds is climbed by funding the best project that fits and by the best exchange of
+one funded project for one unfunded one (the add and one-for-one exchange moves of local
+search for the multidimensional knapsack), and the better plan goes back to HiGHS as a
+user solution. HiGHS's bound is untouched, and every plan handed back fits
+every row.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CoreResult", "core_search", "reduced_cost_fixing"]
+__all__ = ["CoreResult", "SwapSearch", "core_search", "reduced_cost_fixing"]
 
 
 @dataclass
@@ -50,6 +57,10 @@ class CoreResult:
 
 def _highs(lp: Any, options: dict[str, Any]) -> Any:
     import highspy
+
+    from optimizer.solver import match_thread_scheduler
+
+    match_thread_scheduler(options.get("threads"))  # else HiGHS refuses another count
 
     h = highspy.Highs()
     for name, value in options.items():
@@ -138,3 +149,189 @@ def reduced_cost_fixing(found: CoreResult, lower: np.ndarray, upper: np.ndarray,
     cols = np.flatnonzero((at_upper | at_lower) & (upper > lower))
     value = np.where(at_upper[cols], upper[cols], lower[cols])
     return cols.astype(np.int32), value, value
+
+
+#: The exchanges of one round are weighed in chunks of at most this many (out, in) pairs.
+SWAP_CHUNK = 1_000_000
+
+
+class SwapSearch:
+    """Local search from HiGHS's own plans, run inside its branch and bound.
+
+    Each time HiGHS finds a better plan, this search takes it and climbs: fund the best
+    unfunded project that fits every row, else drop the funded project that loses most
+    (where the rows allow it), else make the best exchange of one funded project for one
+    unfunded one, until no move raises the return or its time is spent.
+    The result goes back to HiGHS as a user solution at its next opportunity, so its
+    search goes on from the better plan, without a restart. Only binary columns (free
+    between 0 and 1) move; every other column keeps the value HiGHS gave it. A move must
+    keep every row within both its limits, so every plan it hands back is a plan of the
+    whole program; HiGHS checks it again before it takes it, and its bound, and so any
+    proof of optimality, is untouched.
+
+    ``budget`` is the time (seconds) the search may take over the whole solve.
+    """
+
+    def __init__(self, lp: Any, budget: float = 1.0) -> None:
+        import scipy.sparse as sp
+
+        m = lp.a_matrix_
+        shape = (lp.num_row_, lp.num_col_)
+        self.a = sp.csc_array((np.asarray(m.value_), np.asarray(m.index_),
+                               np.asarray(m.start_)), shape=shape).toarray()
+        lower = np.asarray(lp.row_lower_, dtype=float)
+        upper = np.asarray(lp.row_upper_, dtype=float)
+        # a row's limits, loosened by a relative 1e-9; an infinite limit is no limit
+        # (HiGHS writes it as +-inf or beyond +-1e30)
+        self.has_upper = np.isfinite(upper) & (upper < 1e30)
+        self.has_lower = np.isfinite(lower) & (lower > -1e30)
+        self.upper = np.where(self.has_upper, upper, 0.0)
+        self.lower = np.where(self.has_lower, lower, 0.0)
+        self.upper = self.upper + 1e-9 * np.maximum(1.0, np.abs(self.upper))
+        self.lower = self.lower - 1e-9 * np.maximum(1.0, np.abs(self.lower))
+        sense = -1.0 if int(lp.sense_) == int(_minimize()) else 1.0
+        self.cost = sense * np.asarray(lp.col_cost_, dtype=float)
+        col_lower = np.asarray(lp.col_lower_, dtype=float)
+        col_upper = np.asarray(lp.col_upper_, dtype=float)
+        self.movable = (col_lower == 0) & (col_upper == 1)
+        self.budget = float(budget)
+        self.seconds = 0.0  # time spent climbing
+        self.plans = 0  # better plans handed back to HiGHS
+        self.gain = 0.0  # what they added, in all
+        self.failure: BaseException | None = None
+
+    def _slack(self, activity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How far each row may still rise and fall (inf where it has no such limit)."""
+        up = np.where(self.has_upper, self.upper - activity, np.inf)
+        down = np.where(self.has_lower, activity - self.lower, np.inf)
+        return up, down
+
+    def feasible(self, x: np.ndarray) -> bool:
+        """Whether column values ``x`` keep every row within its (loosened) limits."""
+        up, down = self._slack(self.a @ x)
+        return bool(np.all(up >= 0) and np.all(down >= 0))
+
+    def improve(self, x: np.ndarray, deadline: float = np.inf) -> tuple[np.ndarray, float]:
+        """The plan the climb reaches from ``x`` (column values) by ``deadline`` (a
+        ``time.perf_counter`` reading), and the return it adds over ``x``."""
+        x = np.round(np.asarray(x, dtype=float))
+        if x.shape != (self.a.shape[1],) or not self.feasible(x):
+            return x, 0.0  # not a plan at these tolerances: leave it to HiGHS
+        activity = self.a @ x
+        scale = 1e-9 * max(1.0, float(np.abs(self.cost).max(initial=0.0)))
+        gained = 0.0
+        while time.perf_counter() < deadline:
+            up, down = self._slack(activity)
+            zeros = np.flatnonzero(self.movable & (x < 0.5))
+            gainful = zeros[self.cost[zeros] > scale]
+            cols = self.a[:, gainful]
+            fits = np.all((cols <= up[:, None]) & (-cols <= down[:, None]), axis=0)
+            if fits.any():  # fund the best project that fits
+                j = gainful[fits][np.argmax(self.cost[gainful[fits]])]
+                x[j] = 1.0
+                activity += self.a[:, j]
+                gained += self.cost[j]
+                continue
+            losing = np.flatnonzero(self.movable & (x > 0.5) & (self.cost < -scale))
+            cols = self.a[:, losing]
+            fits = np.all((-cols <= up[:, None]) & (cols <= down[:, None]), axis=0)
+            if fits.any():  # drop the project that loses most, where the rows allow it
+                i = losing[fits][np.argmin(self.cost[losing[fits]])]
+                x[i] = 0.0
+                activity -= self.a[:, i]
+                gained -= self.cost[i]
+                continue
+            move = self._best_swap(x, zeros, up, down, scale)
+            if move is None:
+                break
+            i, j, gain = move
+            x[i], x[j] = 0.0, 1.0
+            activity += self.a[:, j] - self.a[:, i]
+            gained += gain
+        return x, gained
+
+    def _best_swap(self, x: np.ndarray, zeros: np.ndarray, up: np.ndarray,
+                   down: np.ndarray, scale: float) -> tuple[int, int, float] | None:
+        """The exchange (out, in, gain) that raises the return most and keeps every row
+        within its limits, or None. Candidates come in by falling return, in chunks, and
+        the weighing stops once no later one could beat the best found."""
+        ones = np.flatnonzero(self.movable & (x > 0.5))
+        if not len(ones):
+            return None
+        ones = ones[np.argsort(self.cost[ones], kind="stable")]
+        cheapest = self.cost[ones[0]]
+        zeros = zeros[self.cost[zeros] > cheapest + scale]
+        zeros = zeros[np.argsort(-self.cost[zeros], kind="stable")]
+        if not len(zeros):
+            return None
+        # only a row that some exchange could take past a limit needs weighing
+        into, out = self.a[:, zeros], self.a[:, ones]
+        rows_up = np.flatnonzero(into.max(axis=1) - out.min(axis=1) > up)
+        rows_down = np.flatnonzero(out.max(axis=1) - into.min(axis=1) > down)
+        # exchange (out i, in j) keeps row r within its limits when
+        # a[r, i] >= a[r, j] - up[r] and a[r, i] <= a[r, j] + down[r]
+        need = [(out[r], into[r] - up[r], True) for r in rows_up]
+        need += [(out[r], into[r] + down[r], False) for r in rows_down]
+        cost_out, cost_in = self.cost[ones], self.cost[zeros]
+        most = max(8, SWAP_CHUNK // max(1, len(ones)))
+        best: tuple[int, int, float] | None = None
+        at, step = 0, min(8, most)  # chunks grow, so the weighing can stop early
+        while at < len(zeros):
+            span = slice(at, at + step)
+            at, step = at + step, min(2 * step, most)
+            if best is not None and cost_in[span.start] - cheapest <= best[2]:
+                break
+            gain = cost_in[span][None, :] - cost_out[:, None]
+            ok = gain > (scale if best is None else best[2])
+            for column, limit, is_upper in need:
+                if is_upper:
+                    ok &= column[:, None] >= limit[None, span]
+                else:
+                    ok &= column[:, None] <= limit[None, span]
+            if not ok.any():
+                continue
+            k = int(np.argmax(np.where(ok, gain, -np.inf)))
+            a, b = divmod(k, gain.shape[1])
+            best = (int(ones[a]), int(zeros[span.start + b]), float(gain[a, b]))
+        return best
+
+    def attach(self, h: Any) -> None:
+        """Subscribe to ``h``'s improving-solution and user-solution callbacks. A failure
+        inside the search stops the search (kept in ``failure``), never the solve."""
+        pending: list[np.ndarray] = []
+
+        def on_improving(event: Any) -> None:
+            if self.failure is not None or self.seconds >= self.budget:
+                return
+            started = time.perf_counter()
+            try:
+                x, gained = self.improve(np.asarray(event.data_out.mip_solution),
+                                         started + self.budget - self.seconds)
+            except Exception as exc:  # noqa: BLE001
+                self.failure = exc
+                return
+            finally:
+                self.seconds += time.perf_counter() - started
+            if gained > 0:
+                pending[:] = [x]
+                self.gain += gained
+
+        def on_user(event: Any) -> None:
+            if not pending or self.failure is not None:
+                return
+            x = pending.pop()
+            try:
+                event.data_in.setSolution(np.ascontiguousarray(x, dtype=np.float64))
+            except Exception as exc:  # noqa: BLE001
+                self.failure = exc
+                return
+            self.plans += 1
+
+        h.cbMipImprovingSolution.subscribe(on_improving)
+        h.cbMipUserSolution.subscribe(on_user)
+
+
+def _minimize() -> Any:
+    import highspy
+
+    return highspy.ObjSense.kMinimize

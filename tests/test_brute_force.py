@@ -246,6 +246,32 @@ def test_core_search_and_reduced_cost_fixing_keep_the_optimum(tmp_path, data):
         assert result.bound == pytest.approx(expected, abs=1e-6)
 
 
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=programs())
+def test_local_search_keeps_the_optimum(tmp_path, data):
+    """Local search hands HiGHS plans of the whole program and nothing else: the proven
+    optimum is the enumeration's, on every rule family."""
+    doc, projects, profiles = data
+    path = write(tmp_path, {**doc, "projects": projects}, csv=True,
+                 profiles=profiles or None)
+    expected = brute_force(doc, projects, profiles)
+    instance = load(path)
+    result = solve(instance, SolveOptions(gap=0.0, threads=1, local_search="on"))
+    report = result.solver.get("options", {}).get("local_search")
+    event(f"local search {'ran' if report else 'not attached'}, "
+          f"{'some' if report and report['plans'] else 'no'} plans handed back")
+    if report:
+        assert report["failure"] is None
+    if expected is None:
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal", result.message
+        assert result.objective == pytest.approx(expected, abs=1e-6)
+        assert check_plan(instance, result.units).valid
+        assert result.bound == pytest.approx(expected, abs=1e-6)
+
+
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=programs())
@@ -256,7 +282,7 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
 
     from formulations import build
     from optimizer.heuristics import core_search, reduced_cost_fixing
-    from optimizer.solver import quiet_stdout, translate
+    from optimizer.solver import match_thread_scheduler, quiet_stdout, translate
 
     doc, projects, profiles = data
     path = write(tmp_path, {**doc, "projects": projects}, csv=True,
@@ -274,6 +300,7 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
         cols, low, high = reduced_cost_fixing(found, np.asarray(lp.col_lower_),
                                               np.asarray(lp.col_upper_), expected)
         event("some columns fixed" if len(cols) else "none fixed")
+        match_thread_scheduler(options["threads"])  # the solve before may have used another
         h = highspy.Highs()
         for name, value in options.items():
             h.setOptionValue(name, value)

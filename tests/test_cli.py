@@ -147,6 +147,7 @@ def test_interrupt_returns_checked_plan(tmp_path, sig):
     ["solve", "x.yaml", "--threads", "0"],
     ["solve", "x.yaml", "--time-limit", "-1"],
     ["solve", "x.yaml", "--time-limit", "nan"],
+    ["solve", "x.yaml", "--local-search", "maybe"],
     ["frobnicate"],
     [],
 ])
@@ -154,6 +155,23 @@ def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("flags", [[], ["--local-search", "on"], ["--local-search", "off"]])
+def test_local_search_flag(tmp_path, flags):
+    """``--local-search on`` reaches the solve (its report is in the solver's options);
+    off, the default, does not run it; the JSON stays one object and the plan a checked
+    optimum."""
+    proc = run("solve", str(hard_knapsack(tmp_path, n=60, m=5)), "--json", "--threads", "1",
+               "--time-limit", "20", *flags)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["check"]["valid"] is True and data["status"] == "optimal"
+    report = data["solver"]["options"].get("local_search")
+    assert (report is None) == ("on" not in flags)
+    if report:
+        assert report["failure"] is None and report["seconds"] <= 2.5
+    assert data["objective"] >= data["bound"] * (1 - 1e-4)
 
 
 def test_out_with_unknown_suffix_exits_2(tmp_path, capsys):

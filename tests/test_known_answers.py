@@ -183,3 +183,51 @@ def test_heuristic_effort_follows_the_time_limit():
     assert seen["long"][0] is None and seen["none"][0] is None
     assert seen["explicit"][0] == 0.1
     assert len({objective for _, objective in seen.values()}) == 1
+
+
+def test_local_search_is_an_option():
+    """Local search is off by default, with a time limit or without (as measured, see
+    ``solver.LOCAL_SEARCH_SHARE``); ``on`` runs it, within its share of the limit; the
+    plan is the same proven optimum every way."""
+    from pathlib import Path
+
+    from optimizer import SolveOptions, solve
+    from optimizer.errors import UsageError
+    from optimizer.solver import LOCAL_SEARCH_SHARE
+
+    pilot = Path(__file__).resolve().parents[1] / "instances" / "pilot" / "program.yaml"
+    seen = {}
+    for name, options in {
+        "limit": SolveOptions(threads=1, gap=0.0, time_limit=30),
+        "none": SolveOptions(threads=1, gap=0.0),
+        "on": SolveOptions(threads=1, gap=0.0, local_search="on"),
+        "on, limit": SolveOptions(threads=1, gap=0.0, time_limit=30, local_search="on"),
+    }.items():
+        result = solve(pilot, options)
+        assert result.status == "optimal" and result.valid
+        seen[name] = (result.solver["options"].get("local_search"), result.objective)
+    assert seen["none"][0] is None and seen["limit"][0] is None
+    for name in ("on", "on, limit"):
+        report = seen[name][0]
+        assert report["failure"] is None
+        assert report["plans"] >= 0 and report["gain"] >= 0
+    assert seen["on, limit"][0]["seconds"] <= LOCAL_SEARCH_SHARE * 30 + 0.5
+    assert len({objective for _, objective in seen.values()}) == 1
+    with pytest.raises(UsageError):
+        SolveOptions(local_search="auto")
+
+
+def test_local_search_hands_back_better_plans_on_a_hard_knapsack(tmp_path):
+    """On a Chu-Beasley problem HiGHS's first plans are poor: the climb improves them, its
+    plans reach HiGHS, and what comes back is a checked plan of the whole problem."""
+    from pathlib import Path
+
+    from optimizer import SolveOptions, solve
+    from optimizer.orlib import convert
+
+    orlib = Path(__file__).resolve().parents[1] / "instances" / "orlib" / "mknapcb4.txt"
+    program = next(p for p in convert(orlib, tmp_path) if p.parent.name == "mknapcb4-00")
+    result = solve(program, SolveOptions(threads=1, time_limit=2, local_search="on"))
+    report = result.solver["options"]["local_search"]
+    assert result.valid and result.objective > 0
+    assert report["plans"] >= 1 and report["gain"] > 0 and report["failure"] is None
