@@ -228,22 +228,10 @@ def test_explain_is_sound_against_brute_force(tmp_path, data):
 def test_core_search_and_reduced_cost_fixing_keep_the_optimum(tmp_path, data):
     """The heuristic only hands HiGHS a start and fixes columns no better plan can move:
     the proven optimum is the enumeration's, on every rule family."""
-    doc, projects, profiles = data
-    path = write(tmp_path, {**doc, "projects": projects}, csv=True,
-                 profiles=profiles or None)
-    expected = brute_force(doc, projects, profiles)
-    instance = load(path)
-    result = solve(instance, SolveOptions(gap=0.0, threads=1, heuristic="core+fixing"))
-    options = result.solver.get("options", {})
+    options = _proves_the_enumerations_optimum(
+        tmp_path, data, SolveOptions(gap=0.0, threads=1, heuristic="core+fixing"))
     event(f"core plan {'found' if 'heuristic_objective' in options else 'none'}, "
           f"{'some' if options.get('reduced_cost_fixed') else 'no'} columns fixed")
-    if expected is None:
-        assert result.status == "infeasible"
-    else:
-        assert result.status == "optimal", result.message
-        assert result.objective == pytest.approx(expected, abs=1e-6)
-        assert check_plan(instance, result.units).valid
-        assert result.bound == pytest.approx(expected, abs=1e-6)
 
 
 @settings(max_examples=80, deadline=None, derandomize=True,
@@ -252,17 +240,24 @@ def test_core_search_and_reduced_cost_fixing_keep_the_optimum(tmp_path, data):
 def test_local_search_keeps_the_optimum(tmp_path, data):
     """Local search hands HiGHS plans of the whole program and nothing else: the proven
     optimum is the enumeration's, on every rule family."""
+    options = _proves_the_enumerations_optimum(
+        tmp_path, data, SolveOptions(gap=0.0, threads=1, local_search="on"))
+    report = options.get("local_search")
+    event(f"local search {'ran' if report else 'not attached'}, "
+          f"{'some' if report and report['plans'] else 'no'} plans handed back")
+    if report:
+        assert report["failure"] is None
+
+
+def _proves_the_enumerations_optimum(tmp_path, data, options: SolveOptions) -> dict:
+    """Solve the drawn program with ``options``: infeasible where the enumeration finds
+    no plan, else the enumeration's optimum, checked and proven. The solver's options."""
     doc, projects, profiles = data
     path = write(tmp_path, {**doc, "projects": projects}, csv=True,
                  profiles=profiles or None)
     expected = brute_force(doc, projects, profiles)
     instance = load(path)
-    result = solve(instance, SolveOptions(gap=0.0, threads=1, local_search="on"))
-    report = result.solver.get("options", {}).get("local_search")
-    event(f"local search {'ran' if report else 'not attached'}, "
-          f"{'some' if report and report['plans'] else 'no'} plans handed back")
-    if report:
-        assert report["failure"] is None
+    result = solve(instance, options)
     if expected is None:
         assert result.status == "infeasible"
     else:
@@ -270,6 +265,7 @@ def test_local_search_keeps_the_optimum(tmp_path, data):
         assert result.objective == pytest.approx(expected, abs=1e-6)
         assert check_plan(instance, result.units).valid
         assert result.bound == pytest.approx(expected, abs=1e-6)
+    return result.solver.get("options", {})
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,
