@@ -23,11 +23,11 @@ on the reduced model is a bound for the whole program once the incumbent is coun
 and HiGHS starts from the incumbent.
 
 **Local search.** Run inside HiGHS's branch and bound, through its callbacks: each plan
-HiGHS finds is climbed by funding the best project that fits and by the best exchange of
-one funded project for one unfunded one (the add and one-for-one exchange moves of local
-search for the multidimensional knapsack), and the better plan goes back to HiGHS as a
-user solution. HiGHS's bound is untouched, and every plan handed back fits
-every row.
+HiGHS finds is climbed by funding the best project that fits, dropping a losing one and
+the best exchange of one funded project for one unfunded one (the add and one-for-one
+exchange moves of local search for the multidimensional knapsack), and the better plan
+goes back to HiGHS as a user solution. HiGHS's bound is untouched, and every plan handed
+back fits every row.
 """
 
 from __future__ import annotations
@@ -173,23 +173,22 @@ class SwapSearch:
     """
 
     def __init__(self, lp: Any, budget: float = 1.0) -> None:
-        import scipy.sparse as sp
+        import highspy
 
-        m = lp.a_matrix_
-        shape = (lp.num_row_, lp.num_col_)
-        self.a = sp.csc_array((np.asarray(m.value_), np.asarray(m.index_),
-                               np.asarray(m.start_)), shape=shape).toarray()
+        from optimizer.solver import lp_matrix
+
+        self.a = lp_matrix(lp).toarray()
         lower = np.asarray(lp.row_lower_, dtype=float)
         upper = np.asarray(lp.row_upper_, dtype=float)
         # a row's limits, loosened by a relative 1e-9; an infinite limit is no limit
         # (HiGHS writes it as +-inf or beyond +-1e30)
         self.has_upper = np.isfinite(upper) & (upper < 1e30)
         self.has_lower = np.isfinite(lower) & (lower > -1e30)
-        self.upper = np.where(self.has_upper, upper, 0.0)
-        self.lower = np.where(self.has_lower, lower, 0.0)
-        self.upper = self.upper + 1e-9 * np.maximum(1.0, np.abs(self.upper))
-        self.lower = self.lower - 1e-9 * np.maximum(1.0, np.abs(self.lower))
-        sense = -1.0 if int(lp.sense_) == int(_minimize()) else 1.0
+        upper = np.where(self.has_upper, upper, 0.0)
+        lower = np.where(self.has_lower, lower, 0.0)
+        self.upper = upper + 1e-9 * np.maximum(1.0, np.abs(upper))
+        self.lower = lower - 1e-9 * np.maximum(1.0, np.abs(lower))
+        sense = -1.0 if lp.sense_ == highspy.ObjSense.kMinimize else 1.0
         self.cost = sense * np.asarray(lp.col_cost_, dtype=float)
         col_lower = np.asarray(lp.col_lower_, dtype=float)
         col_upper = np.asarray(lp.col_upper_, dtype=float)
@@ -206,18 +205,20 @@ class SwapSearch:
         down = np.where(self.has_lower, activity - self.lower, np.inf)
         return up, down
 
-    def feasible(self, x: np.ndarray) -> bool:
-        """Whether column values ``x`` keep every row within its (loosened) limits."""
-        up, down = self._slack(self.a @ x)
+    def _fits(self, activity: np.ndarray) -> bool:
+        """Whether row activities ``activity`` are within their (loosened) limits."""
+        up, down = self._slack(activity)
         return bool(np.all(up >= 0) and np.all(down >= 0))
 
     def improve(self, x: np.ndarray, deadline: float = np.inf) -> tuple[np.ndarray, float]:
         """The plan the climb reaches from ``x`` (column values) by ``deadline`` (a
         ``time.perf_counter`` reading), and the return it adds over ``x``."""
         x = np.round(np.asarray(x, dtype=float))
-        if x.shape != (self.a.shape[1],) or not self.feasible(x):
-            return x, 0.0  # not a plan at these tolerances: leave it to HiGHS
+        if x.shape != (self.a.shape[1],):
+            return x, 0.0
         activity = self.a @ x
+        if not self._fits(activity):
+            return x, 0.0  # not a plan at these tolerances: leave it to HiGHS
         scale = 1e-9 * max(1.0, float(np.abs(self.cost).max(initial=0.0)))
         gained = 0.0
         while time.perf_counter() < deadline:
@@ -329,9 +330,3 @@ class SwapSearch:
 
         h.cbMipImprovingSolution.subscribe(on_improving)
         h.cbMipUserSolution.subscribe(on_user)
-
-
-def _minimize() -> Any:
-    import highspy
-
-    return highspy.ObjSense.kMinimize

@@ -250,13 +250,10 @@ def translate_with_rows(pm: PortfolioModel, route: str = "auto"
                         ) -> tuple[Any, list[tuple[str, Any]]]:
     """Like :func:`translate`, also returning the (block name, key) of each HiGHS row; a
     row a caller added to the Pyomo model is named (component name, index)."""
-    import highspy
-
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
     if route == "auto":
         route = "pyomo" if pm.has_pyomo_form else "arrays"
-    n_cols = pm.variables.n_columns
     if route == "arrays":
         cost, offset = pm.cost, 0.0
         matrix = pm.matrix()
@@ -265,25 +262,45 @@ def translate_with_rows(pm: PortfolioModel, route: str = "auto"
         names = pm.row_names()
     else:
         cost, offset, matrix, lower, upper, names = _compile(pm)
+    return integer_lp(cost, pm.variables.lower, pm.variables.upper, matrix, lower, upper,
+                      offset=offset), names
+
+
+def integer_lp(cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
+               matrix: sp.sparray, row_lower: np.ndarray, row_upper: np.ndarray, *,
+               offset: float = 0.0, minimize: bool = False) -> Any:
+    """A ``highspy.HighsLp`` with every column integer: maximise (or minimise)
+    ``cost @ x + offset`` with ``row_lower <= matrix @ x <= row_upper`` and the columns
+    within their bounds. :func:`lp_matrix` reads the matrix back."""
+    import highspy
+
+    matrix = sp.csc_array(matrix)
+    n_rows, n_cols = matrix.shape
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
-    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.sense_ = highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize
     lp.offset_ = offset
     lp.col_cost_ = cost
-    lp.col_lower_ = pm.variables.lower
-    lp.col_upper_ = pm.variables.upper
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
-    matrix = matrix.tocsc()
-    lp.num_row_ = matrix.shape[0]
-    lp.row_lower_ = lower
-    lp.row_upper_ = upper
+    lp.num_row_ = n_rows
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.num_col_ = n_cols
-    lp.a_matrix_.num_row_ = matrix.shape[0]
+    lp.a_matrix_.num_row_ = n_rows
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
-    return lp, names
+    return lp
+
+
+def lp_matrix(lp: Any) -> sp.csc_array:
+    """The constraint matrix of a column-wise ``highspy.HighsLp``, as a SciPy array."""
+    m = lp.a_matrix_
+    return sp.csc_array((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
+                        shape=(lp.num_row_, lp.num_col_))
 
 
 def _compile(pm: PortfolioModel) -> tuple[np.ndarray, float, sp.csr_array, np.ndarray,

@@ -14,12 +14,12 @@ import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from helpers import write
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolveOptions, check_plan, load, solve
+from optimizer.solver import lp_matrix
 
 FIRST, LAST = 2026, 2029
 YEARS = list(range(FIRST, LAST + 1))
@@ -278,7 +278,7 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
 
     from formulations import build
     from optimizer.heuristics import core_search, reduced_cost_fixing
-    from optimizer.solver import match_thread_scheduler, quiet_stdout, translate
+    from optimizer.solver import quiet_stdout, translate
 
     doc, projects, profiles = data
     path = write(tmp_path, {**doc, "projects": projects}, csv=True,
@@ -296,7 +296,6 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
         cols, low, high = reduced_cost_fixing(found, np.asarray(lp.col_lower_),
                                               np.asarray(lp.col_upper_), expected)
         event("some columns fixed" if len(cols) else "none fixed")
-        match_thread_scheduler(options["threads"])  # the solve before may have used another
         h = highspy.Highs()
         for name, value in options.items():
             h.setOptionValue(name, value)
@@ -309,10 +308,7 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
 
 
 def _lp_arrays(lp):
-    m = lp.a_matrix_
-    matrix = sp.csc_array((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
-                          shape=(lp.num_row_, lp.num_col_))
-    return matrix, {name: np.asarray(getattr(lp, name), dtype=float) for name in
+    return lp_matrix(lp), {name: np.asarray(getattr(lp, name), dtype=float) for name in
                     ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_")}
 
 

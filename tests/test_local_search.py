@@ -10,33 +10,21 @@ trying every one.
 
 from __future__ import annotations
 
-import highspy
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer.heuristics import SwapSearch
+from optimizer.solver import integer_lp
 
 
 def make_lp(a: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray,
-            col_lower: np.ndarray, col_upper: np.ndarray,
-            minimize: bool = False) -> highspy.HighsLp:
-    lp = highspy.HighsLp()
-    m, n = a.shape
-    lp.num_col_, lp.num_row_ = n, m
-    lp.sense_ = highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize
-    lp.col_cost_ = -cost if minimize else cost
-    lp.col_lower_, lp.col_upper_ = col_lower, col_upper
-    lp.row_lower_, lp.row_upper_ = lower, upper
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
-    nz = [(i, j) for j in range(n) for i in range(m) if a[i, j]]
-    lp.a_matrix_.start_ = np.searchsorted([j for _, j in nz], np.arange(n + 1))
-    lp.a_matrix_.index_ = np.array([i for i, _ in nz], dtype=np.int32)
-    lp.a_matrix_.value_ = np.array([a[i, j] for i, j in nz], dtype=float)
-    return lp
+            col_lower: np.ndarray, col_upper: np.ndarray, minimize: bool = False):
+    """The model maximising ``cost`` (stated as minimising ``-cost`` when ``minimize``)."""
+    return integer_lp(-cost if minimize else cost, col_lower, col_upper, sp.csc_array(a),
+                      lower, upper, minimize=minimize)
 
 
 @st.composite

@@ -116,7 +116,7 @@ def test_reduced_cost_fixing_keeps_published_optima(tmp_path, source):
 
     from formulations import build
     from optimizer.heuristics import core_search, reduced_cost_fixing
-    from optimizer.solver import match_thread_scheduler, quiet_stdout, translate
+    from optimizer.solver import quiet_stdout, translate
 
     options = {"output_flag": False, "threads": 1, "mip_rel_gap": 0.0, "random_seed": 0}
     fixed = 0
@@ -129,7 +129,6 @@ def test_reduced_cost_fixing_keeps_published_optima(tmp_path, source):
                                                   np.asarray(lp.col_upper_),
                                                   instance.known_optimum)
             fixed += len(cols)
-            match_thread_scheduler(options["threads"])  # the solve before may have used another
             h = highspy.Highs()
             for name, value in options.items():
                 h.setOptionValue(name, value)

@@ -14,22 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from formulations import build
 from optimizer import load
 from optimizer.generate import generate, write
-from optimizer.solver import translate
+from optimizer.solver import lp_matrix, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import raw_highspy  # noqa: E402
-
-
-def _matrix(lp):
-    m = lp.a_matrix_
-    return sp.csc_array((np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_)),
-                        shape=(lp.num_row_, lp.num_col_))
 
 
 @pytest.mark.parametrize("source", ["pilot", "generated-300", "generated-3000"])
@@ -41,7 +34,7 @@ def test_same_matrix(tmp_path, source):
     raw = raw_highspy.build_lp(*raw_highspy.read_program(path))
     raw = raw[0] if isinstance(raw, tuple) else raw
     ours = translate(build(load(path)))
-    a, b = _matrix(raw), _matrix(ours)
+    a, b = lp_matrix(raw), lp_matrix(ours)
     assert a.shape == b.shape
     assert abs(a - b).max() <= 1e-9 if (a - b).nnz else True
     for name in ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_"):
