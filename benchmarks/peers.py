@@ -12,7 +12,9 @@ best-known value:
 - ``scip``: SCIP through pyscipopt, on the same.
 
 Every plan is re-checked here against the OR-Library data (capacities and profit), so a
-solver's own report is never trusted. ``--jobs 2`` runs two problems at once (one per
+solver's own report is never trusted. Beside the plans, the table reports how far each
+solver's bound stays above the best-known value (mean) and its branch-and-bound nodes
+(median; CP-SAT's branches). ``--jobs 2`` runs two problems at once (one per
 core on a 2-core machine); the solvers take turns so that each sees the same load.
 
     pip install ortools pyscipopt   # the peers (not dependencies of the project)
@@ -64,6 +66,7 @@ def _peer(solver: str, orlib_file: str, index: int, time_limit: float, seed: int
         chosen = [j for j in range(n) if found and cp.Value(x[j])]
         proven = status == cp_model.OPTIMAL
         bound = cp.BestObjectiveBound()
+        nodes = int(cp.NumBranches())
     else:
         from pyscipopt import Model, quicksum
 
@@ -83,7 +86,8 @@ def _peer(solver: str, orlib_file: str, index: int, time_limit: float, seed: int
         chosen = [j for j in range(n) if found and model.getSolVal(best, x[j]) > 0.5]
         proven = model.getStatus() == "optimal"
         bound = model.getDualbound()
-    return {"chosen": chosen, "proven": proven, "bound": float(bound),
+        nodes = int(model.getNNodes())
+    return {"chosen": chosen, "proven": proven, "bound": float(bound), "nodes": nodes,
             "seconds": time.perf_counter() - started}
 
 
@@ -126,12 +130,15 @@ def run_one(solver: str, orlib_file: Path, index: int, program: Path, time_limit
     if solver == "project":
         chosen = [int(s["id"][1:]) for s in data["selected"]]
         proven = data["status"] == "optimal" and data["gap"] == 0
+        nodes = data["solver"].get("nodes")
     elif solver == "highs":
         chosen = [j for j, u in enumerate(data.get("units") or []) if u > 0.5]
         proven = data["status"] == "optimal" and (data.get("gap") or 0) == 0
+        nodes = data.get("nodes")
     else:
-        chosen, proven = data["chosen"], data["proven"]
-    return {"solver": solver, "chosen": chosen, "proven": proven, "wall": wall}
+        chosen, proven, nodes = data["chosen"], data["proven"], data["nodes"]
+    return {"solver": solver, "chosen": chosen, "proven": proven, "wall": wall,
+            "bound": data.get("bound"), "nodes": nodes}
 
 
 def main() -> None:
@@ -185,14 +192,22 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     print(f"\n{len(rows) // len(solvers)} problems, {args.time_limit:g} s, 1 thread\n")
-    print("| solver | mean gap to best-known | reach it | proven | failed |")
-    print("|---|---|---|---|---|")
+    print("| solver | mean gap to best-known | reach it | proven | failed | "
+          "bound above best-known | nodes (median) |")
+    print("|---|---|---|---|---|---|---|")
     for solver in solvers:
         mine = [r for r in rows if r["solver"] == solver]
         ok = [r for r in mine if "error" not in r]
         gap = statistics.mean(r["gap"] for r in ok) if ok else float("nan")
+        # how far the solver's proven bound stays above the best-known value: the part
+        # of the search that decides whether better plans can still be found
+        above = [100 * (r["bound"] - r["known"]) / r["known"] for r in ok
+                 if r.get("bound") is not None]
+        nodes = [r["nodes"] for r in ok if r.get("nodes") is not None]
         print(f"| {solver} | {gap:.4f}% | {sum(r['reach'] for r in ok)} | "
-              f"{sum(r['proven'] for r in ok)} | {len(mine) - len(ok)} |")
+              f"{sum(r['proven'] for r in ok)} | {len(mine) - len(ok)} | "
+              f"{statistics.mean(above) if above else float('nan'):.4f}% | "
+              f"{statistics.median(nodes) if nodes else float('nan'):.0f} |")
 
 
 if __name__ == "__main__":

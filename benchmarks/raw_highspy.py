@@ -318,8 +318,8 @@ def _finite(value: float) -> float | None:
 def solve_file(path: str | Path, time_limit: float | None = None, gap: float = 1e-4,
                threads: int = 1, presolve: str = "off", seed: int = 0) -> dict:
     """Read, build and solve one program file; return status, objective, bound, gap,
-    units (numpy array, file row order; None without a solution), model_status and
-    timings {load, build, solve, total} in seconds."""
+    units (numpy array, file row order; None without a solution), model_status, the
+    branch-and-bound nodes and timings {load, build, solve, total} in seconds."""
     import highspy
 
     t0 = time.perf_counter()
@@ -363,6 +363,7 @@ def solve_file(path: str | Path, time_limit: float | None = None, gap: float = 1
         "objective": objective,
         "bound": bound,
         "gap": rel_gap,
+        "nodes": int(info.mip_node_count) if info.mip_node_count >= 0 else None,
         "units": units,
         "timings": {"load": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0},
     }

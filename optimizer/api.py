@@ -136,7 +136,8 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
             bound = max(bound, objective)
             gap = relative_gap(objective, bound)
     solver_info = {**solver_info, "version": outcome.solver_version, "options": outcome.options,
-                   "threads": outcome.options.get("threads", options.threads)}
+                   "threads": outcome.options.get("threads", options.threads),
+                   "nodes": outcome.nodes}
     timings["total"] = time.perf_counter() - start
     return build_result(instance, status=outcome.status, termination=outcome.termination,
                         objective=objective, bound=bound, gap=gap, units=units, check=report,

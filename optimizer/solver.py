@@ -158,6 +158,7 @@ class SolverOutcome:
     solver_version: str
     options: dict[str, Any]
     message: str = ""
+    nodes: int | None = None  # branch-and-bound nodes HiGHS explored (None: no MIP search)
 
 
 # --------------------------------------------------------------- status mapping
@@ -599,5 +600,6 @@ def solve_session(session: HighsSession, options: SolveOptions,
                 "plans": search.plans, "gain": float(search.gain),
                 "seconds": round(search.seconds, 6),
                 "failure": None if search.failure is None else repr(search.failure)}}
+    nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None
     return SolverOutcome(status, termination, objective, bound, gap, values,
-                         translate_seconds, solve_seconds, version, chosen, message)
+                         translate_seconds, solve_seconds, version, chosen, message, nodes)

@@ -64,6 +64,7 @@ def test_json_stdout_is_one_object(tmp_path):
     assert data["capital"]["total"] == pytest.approx(10)
     assert set(data["timings"]) >= {"load", "build", "solve", "total"}
     assert data["solver"]["name"] == "highs" and data["solver"]["version"]
+    assert isinstance(data["solver"]["nodes"], int) and data["solver"]["nodes"] >= 0
     assert data["check"]["valid"] is True
     assert "HiGHS" not in proc.stdout.split("\n", 1)[0]
 

@@ -176,6 +176,10 @@ def test_a_node_or_solution_limit_returns_a_checked_plan(hard, tmp_path, flags, 
     assert report.valid and report.total_return == pytest.approx(data["objective"])
     option = "mip_max_nodes" if termination == "node_limit" else "mip_max_improving_sols"
     assert data["manifest"]["options"][option] == int(flags[1])
+    nodes = data["solver"]["nodes"]  # the branch-and-bound nodes HiGHS reports
+    assert isinstance(nodes, int) and nodes >= 0  # 0: the first plan came at the root
+    if termination == "node_limit":
+        assert 1 <= nodes <= 30
 
 
 @pytest.mark.parametrize("flags", [["--node-limit", "0"], ["--time-limit", "0"]])
