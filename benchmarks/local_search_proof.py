@@ -1,9 +1,9 @@
 """What local search costs a solve to a proof, on generated programs.
 
-For each size and seed, ``optimizer generate`` writes a program; it is then solved to a
-proof (no time limit, one thread) with ``local_search`` off and on, alternating, and the
-median solver time of each is printed with the search's own report. Nothing else should
-run meanwhile.
+For each size and seed, :func:`optimizer.generate.generate` writes a program; it is then
+solved to a proof (no time limit, one thread) with ``local_search`` off and on,
+alternating, and the median solver time of each is printed with the search's own report.
+Nothing else should run meanwhile.
 
     python benchmarks/local_search_proof.py --sizes 500,1000,2000,3000 --seeds 1,2,3
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,25 +27,22 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     from optimizer import SolveOptions, solve
+    from optimizer.generate import generate, write
 
     print("| projects | seed | objective | off (s) | on (s) | plans handed back | search (s) |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for n in map(int, args.sizes.split(",")):
             for seed in map(int, args.seeds.split(",")):
-                out = Path(tmp) / f"{n}-{seed}"
-                subprocess.run([sys.executable, "-m", "optimizer", "generate", "--projects",
-                                str(n), "--seed", str(seed), "--out", str(out)],
-                               check=True, capture_output=True)
+                program = write(generate(n, seed=seed), Path(tmp) / f"{n}-{seed}")
                 seconds: dict[str, list[float]] = {"off": [], "on": []}
                 objective: dict[str, float] = {}
                 report = None
                 for _ in range(args.repeat):
                     for flag in ("off", "on"):
-                        result = solve(out / "program.yaml",
-                                       SolveOptions(threads=1, local_search=flag))
+                        result = solve(program, SolveOptions(threads=1, local_search=flag))
                         if result.status != "optimal" or not result.valid:
-                            raise SystemExit(f"{out}: {result.status}, {result.message}")
+                            raise SystemExit(f"{program}: {result.status}, {result.message}")
                         seconds[flag].append(result.timings["solve"])
                         objective[flag] = result.objective
                         report = result.solver["options"].get("local_search", report)

@@ -574,7 +574,8 @@ def solve_session(session: HighsSession, options: SolveOptions,
         info = h.getInfo()
         has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
         objective = _finite(info.objective_function_value) if has_solution else None
-        bound = _finite(info.mip_dual_bound) if info.mip_node_count >= 0 else None
+        nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None  # None: no MIP
+        bound = _finite(info.mip_dual_bound) if nodes is not None else None
         if bound is None and has_solution and model_status == highspy.HighsModelStatus.kOptimal:
             bound = objective
         if bound is not None and objective is not None:
@@ -585,7 +586,7 @@ def solve_session(session: HighsSession, options: SolveOptions,
                                                               "infeasible"):
             termination = "interrupted"
         elif termination == "solution_limit" and options.node_limit is not None and \
-                info.mip_node_count >= options.node_limit:
+                nodes is not None and nodes >= options.node_limit:
             termination = "node_limit"  # HiGHS reports both limits as one status
         values = np.asarray(h.getSolution().col_value) if has_solution else None
         if status == "infeasible":
@@ -594,12 +595,11 @@ def solve_session(session: HighsSession, options: SolveOptions,
                   f"{highspy.HIGHS_VERSION_PATCH}"
         message = h.modelStatusToString(model_status)
         if termination == "node_limit":
-            message = f"Node limit reached ({info.mip_node_count} nodes)"
+            message = f"Node limit reached ({nodes} nodes)"
         if search is not None:
             chosen = {**chosen, "local_search": {
                 "plans": search.plans, "gain": float(search.gain),
                 "seconds": round(search.seconds, 6),
                 "failure": None if search.failure is None else repr(search.failure)}}
-    nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None
     return SolverOutcome(status, termination, objective, bound, gap, values,
                          translate_seconds, solve_seconds, version, chosen, message, nodes)
