@@ -5,18 +5,26 @@
 history store (SQLite). Every run starts with a reference solve (the pilot program and a
 generated 2,000-project program): times are compared as ratios to it, which absorbs most
 of a shared machine's noise. ``optimizer bench report`` compares the newest run with the
-one before it and with the published values, writes a Markdown report with trend charts,
-and exits 1 when something regressed.
+one before it and with the published values, writes a Markdown report (a table per set
+and per instance) with charts of per-set aggregates over the runs, and exits 1 when
+something regressed.
+
+The OR-Library sets are found through the package (:mod:`optimizer.shipped`), so an
+installed copy benchmarks from any folder.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
 import math
 import os
 import platform
+import re
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,8 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from optimizer.errors import UsageError
+
+#: The folder that holds the ``optimizer`` package (the checkout, or site-packages): the
+#: solves run there so that they import this very package.
 ROOT = Path(__file__).resolve().parents[1]
-ORLIB = ROOT / "instances" / "orlib"
 DEFAULT_HISTORY = Path("bench-history.sqlite")
 
 #: suite -> list of (kind, argument): ("orlib", file) or ("generated", projects)
@@ -46,6 +57,8 @@ SUITES: dict[str, list[tuple[str, Any]]] = {
 #: solve, grows by more than this factor (and by more than MIN_SLOWER seconds).
 SLOWER = 1.5
 MIN_SLOWER = 0.5
+#: A solve reaches the published value when it is at most this far below it (relative).
+REACHED = 1e-9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -55,8 +68,11 @@ CREATE TABLE IF NOT EXISTS results (
     run_id INTEGER REFERENCES runs(id), instance TEXT, sha256 TEXT, status TEXT,
     termination TEXT, objective REAL, bound REAL, gap REAL, known REAL, known_proven INTEGER,
     gap_to_known REAL, load REAL, build REAL, solve REAL, total REAL, peak_mb REAL,
-    solver_version TEXT, exit_code INTEGER);
+    solver_version TEXT, exit_code INTEGER, instance_set TEXT);
 """
+_RESULT_COLUMNS = ("run_id", "instance", "sha256", "status", "termination", "objective",
+                   "bound", "gap", "known", "known_proven", "gap_to_known", "load", "build",
+                   "solve", "total", "peak_mb", "solver_version", "exit_code", "instance_set")
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,62 @@ class Options:
     gap: float = 1e-4
 
 
+# ----------------------------------------------------------------- path checks
+def _no_history(history: Path) -> UsageError:
+    return UsageError(f"no benchmark history at {history} yet; run `optimizer bench SUITE` "
+                      "first")
+
+
+def check_history(history: Path, *, must_exist: bool) -> None:
+    """Before any work: ``history`` is a SQLite file (or, when it need not exist yet, can
+    be made in a writable folder). Raises :class:`UsageError` naming ``--history``."""
+    where = f"--history {history}"
+    if history.exists():
+        if not history.is_file():
+            raise UsageError(f"{where}: exists and is not a regular file")
+        try:
+            with open(history, "rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise UsageError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+        if head and head != b"SQLite format 3\x00":
+            raise UsageError(f"{where}: is not a benchmark history (not a SQLite file)")
+        if not must_exist and not os.access(history, os.W_OK):
+            raise UsageError(f"{where}: is not writable")
+    elif must_exist:
+        raise _no_history(history)
+    folder = history.parent
+    if not folder.is_dir():
+        raise UsageError(f"{where}: the folder {str(folder)!r} does not exist")
+    if not must_exist and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{where}: the folder {str(folder)!r} is not writable")
+
+
+def check_out_folder(out: Path, flag: str = "--out") -> None:
+    """Before any work: ``out`` is a writable folder, or can be made as one (its nearest
+    existing ancestor is a writable folder). Raises :class:`UsageError` naming ``flag``."""
+    where = f"{flag} {out}"
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"{where}: exists and is not a folder")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise UsageError(f"{where}: the folder is not writable")
+        return
+    ancestor = out.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{where}: {str(ancestor)!r} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"{where}: cannot be made: {str(ancestor)!r} is not writable")
+
+
+# ------------------------------------------------------------------------- runs
 def _git_commit() -> str:
+    if not (ROOT / ".git").exists():  # an installed copy: its version stands for it
+        from optimizer import __version__
+
+        return f"v{__version__}"
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                               capture_output=True, check=True).stdout.strip()
@@ -91,79 +162,109 @@ def _solve(path: Path, opts: Options) -> tuple[dict[str, Any], float, int]:
     return data, usage.ru_maxrss / 1024, code
 
 
-def _instances(suite: str, work: Path, only: str | None = None) -> list[Path]:
-    """The suite's programs, written under ``work``; with ``only``, those whose directory
-    name matches that shell pattern (``mknapcb4-*``, ``generated-*``)."""
+def _set_of(kind: str, arg: Any) -> str:
+    """The set an instance of a suite belongs to: the OR-Library file's stem (``mknap1``,
+    ``mknapcb4``; every GK file is ``gk``) or ``generated-N``."""
+    if kind == "orlib":
+        parts = Path(arg).parts
+        return parts[0] if len(parts) > 1 else Path(arg).stem
+    return f"generated-{arg}"
+
+
+def _instances(suite: str, work: Path, only: str | None = None) -> list[tuple[str, Path]]:
+    """The suite's programs, written under ``work``, with their sets; with ``only``, those
+    whose directory name matches that shell pattern (``mknapcb4-*``, ``generated-*``)."""
     from optimizer.generate import generate, write
     from optimizer.orlib import convert
+    from optimizer.shipped import orlib
 
-    paths: list[Path] = []
+    found: list[tuple[str, Path]] = []
     for kind, arg in SUITES[suite]:
         if kind == "orlib":
             stem = Path(arg).stem
             if only is not None and not fnmatch.filter(
-                    [f"{stem}-{i:02d}" for i in range(1000)], only):
+                    [f"{stem}-{i:02d}" for i in range(1000)] + [stem], only):
                 continue
-            paths += convert(ORLIB / arg, work / stem)
+            found += [(_set_of(kind, arg), p) for p in convert(orlib() / arg, work / stem)]
         elif only is None or fnmatch.fnmatch(f"generated-{arg}", only):
-            paths.append(write(generate(int(arg), seed=2026), work / f"generated-{arg}"))
+            found.append((_set_of(kind, arg),
+                          write(generate(int(arg), seed=2026), work / f"generated-{arg}")))
     if only is not None:
-        paths = [p for p in paths if fnmatch.fnmatch(p.parent.name, only)]
-    return paths
+        found = [(s, p) for s, p in found if fnmatch.fnmatch(p.parent.name, only)]
+    return found
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a history written by an older version up to :data:`SCHEMA`."""
+    db.executescript(SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
+    if "instance_set" not in columns:
+        db.execute("ALTER TABLE results ADD COLUMN instance_set TEXT")
 
 
 def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Options(),
               echo: bool = True, only: str | None = None) -> int:
     """Solve every instance of ``suite`` (or those matching ``only``) and append the run to
     ``history``; the run's id."""
-    from optimizer.generate import generate, write
-
+    history = Path(history)
     if suite not in SUITES:
-        from optimizer.errors import UsageError
-
         raise UsageError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
+    check_history(history, must_exist=False)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{suite}-"))
+    try:
+        return _run(suite, history, opts, echo, only, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(suite: str, history: Path, opts: Options, echo: bool, only: str | None,
+         work: Path) -> int:
+    from optimizer.generate import generate, write
+    from optimizer.shipped import programs
+
     instances = _instances(suite, work, only)
     if not instances:
-        from optimizer.errors import UsageError
-
         raise UsageError(f"no instance of suite {suite!r} matches {only!r}")
-    reference = [ROOT / "instances" / "pilot" / "program.yaml",
-                 write(generate(2000, seed=7), work / "reference-2000")]
+    reference = [programs()["pilot"], write(generate(2000, seed=7), work / "reference-2000")]
     t = time.perf_counter()
     for path in reference:
         _solve(path, Options(time_limit=120, threads=1, gap=1e-4))
     reference_seconds = time.perf_counter() - t
     db = sqlite3.connect(history)
-    db.executescript(SCHEMA)
-    cur = db.execute("INSERT INTO runs (started, suite, git_commit, machine, options, "
-                     "reference_seconds) VALUES (?, ?, ?, ?, ?, ?)",
-                     (time.strftime("%Y-%m-%dT%H:%M:%S"),
-                      suite if only is None else f"{suite}[{only}]", _git_commit(), _machine(),
-                      json.dumps(vars(opts)), reference_seconds))
-    run_id = int(cur.lastrowid or 0)
-    for path in instances:
-        data, peak, code = _solve(path, opts)
-        inst = data.get("instance", {})
-        known = data.get("known_optimum")
-        objective = data.get("objective")
-        gap_known = (None if known in (None, 0) or objective is None
-                     else (known - objective) / abs(known))
-        timings = data.get("timings", {})
-        row = (run_id, inst.get("name", path.parent.name), inst.get("sha256"), data["status"],
-               data["termination"], objective, data.get("bound"), data.get("gap"), known,
-               data.get("known_optimum_proven"), gap_known, timings.get("load"),
-               timings.get("build"), timings.get("solve"), timings.get("total"), peak,
-               data.get("solver", {}).get("version"), code)
-        db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?, ?)", row)
+    try:
+        _migrate(db)
+        cur = db.execute("INSERT INTO runs (started, suite, git_commit, machine, options, "
+                         "reference_seconds) VALUES (?, ?, ?, ?, ?, ?)",
+                         (time.strftime("%Y-%m-%dT%H:%M:%S"),
+                          suite if only is None else f"{suite}[{only}]", _git_commit(),
+                          _machine(), json.dumps(vars(opts)), reference_seconds))
         db.commit()
-        if echo:
-            shown = "-" if gap_known is None else f"{gap_known:.4%}"
-            print(f"{row[1][:48]:<48} {data['status']:<11} {data['termination']:<11} "
-                  f"objective {objective} gap-to-known {shown} {timings.get('total', 0):.2f}s "
-                  f"{peak:.0f}MB", flush=True)
-    db.close()
+        run_id = int(cur.lastrowid or 0)
+        insert = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) VALUES "
+                  f"({', '.join('?' * len(_RESULT_COLUMNS))})")
+        for set_name, path in instances:
+            data, peak, code = _solve(path, opts)
+            inst = data.get("instance", {})
+            known = data.get("known_optimum")
+            objective = data.get("objective")
+            gap_known = (None if known in (None, 0) or objective is None
+                         else (known - objective) / abs(known))
+            timings = data.get("timings", {})
+            row = (run_id, inst.get("name", path.parent.name), inst.get("sha256"),
+                   data["status"], data["termination"], objective, data.get("bound"),
+                   data.get("gap"), known, data.get("known_optimum_proven"), gap_known,
+                   timings.get("load"), timings.get("build"), timings.get("solve"),
+                   timings.get("total"), peak, data.get("solver", {}).get("version"), code,
+                   set_name)
+            db.execute(insert, row)
+            db.commit()
+            if echo:
+                shown = "-" if gap_known is None else f"{gap_known:.4%}"
+                print(f"{row[1][:48]:<48} {data['status']:<11} {data['termination']:<11} "
+                      f"objective {objective} gap-to-known {shown} "
+                      f"{timings.get('total', 0):.2f}s {peak:.0f}MB", flush=True)
+    finally:
+        db.close()
     return run_id
 
 
@@ -183,6 +284,20 @@ def _runs(db: sqlite3.Connection, suite: str | None) -> list[sqlite3.Row]:
 def _results(db: sqlite3.Connection, run_id: int) -> dict[str, sqlite3.Row]:
     rows = db.execute("SELECT * FROM results WHERE run_id = ?", (run_id,)).fetchall()
     return {r["instance"]: r for r in rows}
+
+
+def set_name(row: sqlite3.Row | dict[str, Any]) -> str:
+    """The set of a result row: as recorded, or, in a history from before sets were
+    recorded, read off the instance's name."""
+    keys = row.keys()
+    if "instance_set" in keys and row["instance_set"]:
+        return str(row["instance_set"])
+    name = str(row["instance"])
+    m = re.match(r"OR-Library (\S+)", name)
+    if m:
+        return re.sub(r"-\d+$", "", m.group(1))
+    m = re.search(r"synthetic: (\d+) projects", name)
+    return f"generated-{m.group(1)}" if m else name
 
 
 def find_regressions(old_run: sqlite3.Row, new_run: sqlite3.Row,
@@ -209,81 +324,285 @@ def find_regressions(old_run: sqlite3.Row, new_run: sqlite3.Row,
     return found
 
 
-def _charts(db: sqlite3.Connection, runs: list[sqlite3.Row], out: Path) -> list[Path]:
+@dataclass(frozen=True)
+class SetStats:
+    """One set's aggregates in one run."""
+
+    instances: int
+    published: int  # instances with a published value
+    reached: int  # of those, how many the run reached
+    mean_gap: float | None  # mean gap to the published value (a fraction), where known
+    total: float  # seconds, file to checked plan, over the set
+    total_ratio: float | None  # total / the run's reference solve
+    median_ratio: float | None  # median instance time / the run's reference solve
+
+    @property
+    def share(self) -> float | None:
+        return self.reached / self.published if self.published else None
+
+
+def set_stats(rows: dict[str, sqlite3.Row], reference_seconds: float | None
+              ) -> dict[str, SetStats]:
+    """Per-set aggregates of one run's results."""
+    groups: dict[str, list[sqlite3.Row]] = {}
+    for row in rows.values():
+        groups.setdefault(set_name(row), []).append(row)
+    out = {}
+    ref = reference_seconds if reference_seconds and reference_seconds > 0 else None
+    for name, members in groups.items():
+        gaps = [max(0.0, r["gap_to_known"]) for r in members if r["gap_to_known"] is not None]
+        times = [r["total"] for r in members if r["total"] is not None]
+        total = float(sum(times))
+        median = statistics.median(times) if times else None
+        out[name] = SetStats(
+            instances=len(members), published=len(gaps),
+            reached=sum(1 for g in gaps if g <= REACHED),
+            mean_gap=sum(gaps) / len(gaps) if gaps else None, total=total,
+            total_ratio=total / ref if ref and times else None,
+            median_ratio=median / ref if ref and median is not None else None)
+    return dict(sorted(out.items(), key=lambda kv: _natural(kv[0])))
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+def _options_changed(old: sqlite3.Row, new: sqlite3.Row) -> list[str]:
+    """The options that differ between two runs, as ``name old -> new``."""
+    def parse(text: Any) -> dict[str, Any]:
+        try:
+            value = json.loads(text or "{}")
+        except (TypeError, ValueError):
+            return {"options": text}
+        return value if isinstance(value, dict) else {"options": value}
+
+    a, b = parse(old["options"]), parse(new["options"])
+    return [f"{k} {a.get(k, '-')} -> {b.get(k, '-')}" for k in sorted(a.keys() | b.keys())
+            if a.get(k) != b.get(k)]
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def _charts(runs: list[sqlite3.Row], stats: list[dict[str, SetStats]], out: Path,
+            suite: str) -> list[Path]:
+    """gap.png and time.png: per-set aggregates over the runs, with axis labels, units,
+    legends and titles."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ids = [r["id"] for r in runs]
-    labels = [f"{r['id']}:{r['git_commit']}" for r in runs]
-    by_instance: dict[str, dict[int, sqlite3.Row]] = {}
-    for run_id in ids:
-        for name, row in _results(db, run_id).items():
-            by_instance.setdefault(name, {})[run_id] = row
+    from optimizer.results import atomic_write
+
+    xs = list(range(len(runs)))
+    labels = [f"{r['id']}: {r['git_commit']}" for r in runs]
+    step = max(1, math.ceil(len(runs) / 20))  # at most 20 labelled ticks
+    sets = sorted({name for s in stats for name in s}, key=_natural)
+    cmap = plt.get_cmap("tab20" if len(sets) > 10 else "tab10")
+    colours = {name: cmap(k % cmap.N) for k, name in enumerate(sets)}
+    markers = "osD^v<>phX*"
+
+    def series(name: str, value: Any) -> list[float]:
+        ys = []
+        for s in stats:
+            v = value(s[name]) if name in s else None
+            ys.append(math.nan if v is None else float(v))
+        return ys
+
+    def panel(ax: Any, value: Any, ylabel: str, names: list[str], log: bool = False) -> None:
+        """One line per set; a log scale (labelled in plain numbers) only where the sets
+        lie more than 20x apart, else a linear one from 0."""
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        drawn: list[float] = []
+        for k, name in enumerate(names):
+            ys = series(name, value)
+            if all(math.isnan(y) for y in ys):
+                continue
+            count = max((s[name].instances for s in stats if name in s), default=0)
+            ax.plot(xs, ys, marker=markers[k % len(markers)], linewidth=1.4, markersize=5,
+                    color=colours[name],
+                    label=f"{name} ({count} instance{'s' if count != 1 else ''})")
+            drawn += [y for y in ys if not math.isnan(y)]
+        if not drawn:
+            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
+                    color="grey")
+        ax.set_ylabel(ylabel)
+        positive = [y for y in drawn if y > 0]
+        if log and positive and len(positive) == len(drawn) and \
+                max(positive) > 20 * min(positive):
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            top = max(drawn, default=0.0)
+            ax.set_ylim(0, top * 1.15 if top > 0 else 1.0)
+        ax.grid(True, alpha=0.3)
+        ax.set_xticks(xs[::step], labels[::step], rotation=30, ha="right", fontsize=8)
+        ax.set_xlim(-0.5, max(len(xs) - 0.5, 0.5))
+
     written = []
-    for column, title, fname in (("gap_to_known", "gap to the published value", "gap.png"),
-                                 ("total", "seconds, file to checked plan", "time.png")):
-        fig, ax = plt.subplots(figsize=(9, 4.5))
-        for name, rows in sorted(by_instance.items())[:40]:
-            ys = [rows[i][column] if i in rows else math.nan for i in ids]
-            ax.plot(range(len(ids)), [math.nan if y is None else y for y in ys], marker="o",
-                    linewidth=1, markersize=3, label=name[:30])
-        ax.set_xticks(range(len(ids)), labels, rotation=45, ha="right", fontsize=7)
-        ax.set_title(title)
-        ax.set_xlabel("run:commit")
-        fig.tight_layout()
-        path = out / fname
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+    published = [n for n in sets if any(n in s and s[n].published for s in stats)]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    panel(top, lambda s: None if s.mean_gap is None else 100 * s.mean_gap,
+          "mean gap to published value (%)", published)
+    top.set_title("Mean gap of the plan's return below the published value (0 = reached)",
+                  fontsize=10)
+    panel(bottom, lambda s: None if s.share is None else 100 * s.share,
+          "instances reaching it (%)", published)
+    bottom.set_ylim(0, 105)
+    bottom.set_title("Share of the set's instances whose plan reaches the published value",
+                     fontsize=10)
+    bottom.set_xlabel("benchmark run (id: commit)")
+    fig.suptitle(f"Suite {suite}: per-set results against the published values, "
+                 f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
+    handles, names = top.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, title="set", loc="center left",
+                   bbox_to_anchor=(0.78, 0.5), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
+    written.append(atomic_write(out / "gap.png", _png(fig)))
+    plt.close(fig)
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    panel(top, lambda s: s.total_ratio, "total time / reference solve (x)", sets, log=True)
+    top.set_title("Time over the whole set, file to checked plan, in multiples of the "
+                  "run's reference solve", fontsize=10)
+    panel(bottom, lambda s: s.median_ratio, "median time / reference solve (x)", sets,
+          log=True)
+    bottom.set_title("Median time of one instance, in multiples of the run's reference "
+                     "solve", fontsize=10)
+    bottom.set_xlabel("benchmark run (id: commit)")
+    fig.suptitle(f"Suite {suite}: per-set solve times ({len(runs)} "
+                 f"run{'s' if len(runs) != 1 else ''}; reference solve: the pilot and a "
+                 "2,000-project program)", fontsize=11)
+    handles, names = top.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, title="set", loc="center left",
+                   bbox_to_anchor=(0.78, 0.5), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
+    written.append(atomic_write(out / "time.png", _png(fig)))
+    plt.close(fig)
     return written
+
+
+def _num(x: Any, spec: str = ".10g") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _pct(x: float | None, spec: str = ".4%") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _open_history(history: Path) -> sqlite3.Connection:
+    """The history opened read-only (nothing is created); a :class:`UsageError` when there
+    is none yet."""
+    check_history(history, must_exist=True)
+    try:
+        db = sqlite3.connect(history.resolve().as_uri() + "?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE "
+                                           "type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(f"--history {history}: is not a benchmark history ({exc})") from None
+    if not {"runs", "results"} <= tables:
+        db.close()
+        raise _no_history(history)
+    return db
 
 
 def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
            suite: str | None = None) -> tuple[int, Path]:
     """Write the Markdown report of the newest run; (exit code, report path)."""
-    db = sqlite3.connect(history)
-    db.row_factory = sqlite3.Row
-    runs = _runs(db, suite)
-    if not runs:
-        from optimizer.errors import UsageError
+    from optimizer.results import atomic_write
 
-        raise UsageError(f"{history}: no benchmark run recorded" +
-                         (f" for suite {suite!r}" if suite else ""))
-    newest = runs[-1]
-    same = [r for r in runs if r["suite"] == newest["suite"]]
-    previous = same[-2] if len(same) > 1 else None
-    new = _results(db, newest["id"])
-    regressions = find_regressions(previous, newest, _results(db, previous["id"]), new) \
-        if previous is not None else []
+    history, out = Path(history), Path(out)
+    db = _open_history(history)
+    try:
+        check_out_folder(out)
+        runs = _runs(db, suite)
+        if not runs:
+            if suite:
+                raise UsageError(f"--history {history}: no benchmark run recorded for suite "
+                                 f"{suite!r}")
+            raise _no_history(history)
+        newest = runs[-1]
+        same = [r for r in runs if r["suite"] == newest["suite"]]
+        previous = same[-2] if len(same) > 1 else None
+        new = _results(db, newest["id"])
+        old = _results(db, previous["id"]) if previous is not None else {}
+        regressions = find_regressions(previous, newest, old, new) \
+            if previous is not None else []
+        stats = [set_stats(_results(db, r["id"]), r["reference_seconds"]) for r in same]
+    finally:
+        db.close()
     out.mkdir(parents=True, exist_ok=True)
-    charts = _charts(db, same, out)
+    charts = _charts(same, stats, out, newest["suite"])
     lines = [f"# Benchmark report: suite {newest['suite']}, run {newest['id']}",
              "",
              f"commit {newest['git_commit']}, {newest['started']}, {newest['machine']}; "
              f"options {newest['options']}; reference solve {newest['reference_seconds']:.2f} s",
              "",
-             "Compared with " + (f"run {previous['id']} (commit {previous['git_commit']})"
-                                 if previous else "nothing: this is the first run") + ".",
-             "", "## Regressions", ""]
+             "Compared with " + (f"run {previous['id']} (commit {previous['git_commit']}, "
+                                 f"{previous['started']}; options {previous['options']})"
+                                 if previous else "nothing: this is the first run") + "."]
+    if previous is not None:
+        changed = _options_changed(previous, newest)
+        if changed:
+            lines += ["", "**Warning: the two runs compared used different options** ("
+                      + "; ".join(changed) + "). Differences in time, proof and objective "
+                      "may come from the options, not from the code."]
+        if previous["machine"] != newest["machine"]:
+            lines += ["", f"Note: the two runs ran on different machines "
+                          f"({previous['machine']} -> {newest['machine']}); times are "
+                          "compared as ratios to each run's reference solve."]
+    lines += ["", "## Regressions", ""]
     lines += [f"- **{r.kind}** {r.instance}: {r.detail}" for r in regressions] or ["none"]
-    reached = [r for r in new.values() if r["gap_to_known"] is not None]
-    hit = sum(1 for r in reached if r["gap_to_known"] <= 1e-9)
-    mean = sum(max(0.0, r["gap_to_known"]) for r in reached) / len(reached) if reached else 0
+    known = [r for r in new.values() if r["gap_to_known"] is not None]
+    hit = sum(1 for r in known if r["gap_to_known"] <= REACHED)
+    mean = sum(max(0.0, r["gap_to_known"]) for r in known) / len(known) if known else 0
+    now, before = stats[-1], (stats[-2] if previous is not None else {})
     lines += ["", "## Against the published values", "",
-              f"{hit} of {len(reached)} instances with a published value reach it; mean gap "
+              f"{hit} of {len(known)} instances with a published value reach it; mean gap "
               f"to it {mean:.4%}.", "",
-              "| instance | status | termination | objective | published | gap to it | "
-              "bound gap | seconds | peak MB |", "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in sorted(new.items()):
-        g = "-" if r["gap_to_known"] is None else f"{r['gap_to_known']:.4%}"
+              "## Per set", "",
+              "Times are seconds from file to checked plan, and multiples of the run's "
+              f"reference solve ({newest['reference_seconds']:.2f} s); in brackets, the "
+              "previous run.", "",
+              "| set | instances | with a published value | reaching it | mean gap to it | "
+              "total s | total / reference | median / reference |",
+              "|---|---|---|---|---|---|---|---|"]
+
+    def was(name: str, value: Any) -> str:
+        return f" ({value(before[name])})" if name in before else ""
+
+    for name, s in now.items():
+        lines.append(
+            f"| {name} | {s.instances} | {s.published} | "
+            f"{s.reached if s.published else '-'}{was(name, lambda b: b.reached)} | "
+            f"{_pct(s.mean_gap)}{was(name, lambda b: _pct(b.mean_gap))} | "
+            f"{s.total:.2f}{was(name, lambda b: f'{b.total:.2f}')} | "
+            f"{_num(s.total_ratio, '.3f')}{was(name, lambda b: _num(b.total_ratio, '.3f'))} | "
+            f"{_num(s.median_ratio, '.3f')}"
+            f"{was(name, lambda b: _num(b.median_ratio, '.3f'))} |")
+    lines += ["", f"## Per instance ({len(new)})", "",
+              "| instance | set | status | termination | objective | published | gap to it | "
+              "bound gap | seconds | previous s | peak MB |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in sorted(new.items(), key=lambda kv: (_natural(set_name(kv[1])),
+                                                       _natural(kv[0]))):
+        g = _pct(r["gap_to_known"])
         bg = "-" if r["gap"] is None else f"{r['gap']:.2e}"
-        lines.append(f"| {name} | {r['status']} | {r['termination']} | {r['objective']} | "
-                     f"{r['known'] if r['known'] is not None else '-'} | {g} | {bg} | "
-                     f"{(r['total'] or 0):.2f} | {(r['peak_mb'] or 0):.0f} |")
-    lines += ["", "## Trends", ""] + [f"![{p.stem}]({p.name})" for p in charts]
-    path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    db.close()
+        prev = old.get(name)
+        ps = "-" if prev is None or prev["total"] is None else f"{prev['total']:.2f}"
+        lines.append(f"| {name} | {set_name(r)} | {r['status']} | {r['termination']} | "
+                     f"{_num(r['objective'])} | {_num(r['known'])} | {g} | {bg} | "
+                     f"{(r['total'] or 0):.2f} | {ps} | {(r['peak_mb'] or 0):.0f} |")
+    lines += ["", "## Trends over the runs, per set", ""] + \
+        [f"![{p.stem}]({p.name})" for p in charts]
+    path = atomic_write(out / "report.md", "\n".join(lines) + "\n")
     return (1 if regressions else 0), path

@@ -6,21 +6,25 @@ the prepared model arrays of :mod:`optimizer.loading`, so a mistake in either sh
 here as a broken rule instead of passing silently.
 
 Tolerance: a rule is broken when it is exceeded by more than ``rtol * max(1, |limit|)``
-(default 1e-6 relative), a unit count is broken when it is not a whole number in
-``0..max_units``.
+(default 1e-6 relative), a unit count is broken when it is above the project's
+``max_units``. A plan that is not a plan (an unknown project id, a unit count that is not
+a whole number >= 0) is a :class:`~optimizer.errors.UsageError`, not a broken rule.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from optimizer.instance import Instance
 
-__all__ = ["Violation", "CheckReport", "check_plan", "usage_by_year"]
+__all__ = ["Violation", "CheckReport", "check_plan", "plan_units", "usage_by_year"]
 
 RTOL = 1e-6
 
@@ -121,32 +125,118 @@ def _check_years(bad: list[Violation], rule: str, years: np.ndarray, limits: np.
                 bad.append(Violation(rule, str(int(year)), used, float(cap), e))
 
 
-def check_plan(instance: Instance, units: pd.Series | np.ndarray,
-               rtol: float = RTOL) -> CheckReport:
-    """Check a plan (units per project, by id or in project order) against every rule."""
+def _names(labels: Any, limit: int = 5) -> str:
+    shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
+                      for v in list(labels)[:limit])
+    return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+def _whole_units(values: Any, where: Callable[[int], str]) -> np.ndarray:
+    """``values`` as int64 unit counts; a UsageError naming ``where(k)`` for the first
+    that is not a whole number >= 0 (negative, fractional, NaN, infinite, not a number)."""
+    from optimizer.errors import UsageError
+
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        arr = np.asarray(list(values), dtype=object)
+    if arr.dtype.kind in "iu":
+        ints = arr.astype(np.int64)
+        bad = np.flatnonzero(ints < 0)
+    else:
+        floats = np.full(len(arr), np.nan)
+        numeric = np.zeros(len(arr), dtype=bool)
+        if arr.dtype.kind == "f":
+            floats, numeric[:] = arr.astype(float), True
+        elif arr.dtype.kind == "O":
+            for k, v in enumerate(arr):
+                if isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_):
+                    try:
+                        floats[k] = float(v)
+                        numeric[k] = True
+                    except (OverflowError, ValueError):
+                        pass
+        # any other kind (text, booleans, dates, complex) is not a unit count
+        ok = numeric & np.isfinite(floats) & (floats >= 0) & (floats < 2.0**62)
+        ok[ok] &= floats[ok] == np.round(floats[ok])
+        bad = np.flatnonzero(~ok)
+        ints = np.where(ok, floats, 0).astype(np.int64)
+    if len(bad):
+        k = int(bad[0])
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        value = arr[k].item() if isinstance(arr[k], np.generic) else arr[k]
+        raise UsageError(f"check_plan: {where(k)}: units must be a whole number >= 0, got "
+                         f"{value!r}{more}")
+    return ints
+
+
+def plan_units(instance: Instance, units: Any) -> pd.Series:
+    """A plan as whole unit counts per project id, in project order.
+
+    ``units`` is a mapping {id: units} or a pandas Series indexed by id (a project not in
+    it has 0 units), or a sequence or array of one count per project in project order.
+    An unknown id, a repeated id, a count that is not a whole number >= 0, or a sequence
+    of the wrong length is a :class:`~optimizer.errors.UsageError` naming it.
+    """
+    from optimizer.errors import UsageError
+
+    ids = instance.projects["id"].to_numpy()
+    n = len(ids)
+    if isinstance(units, pd.Series | Mapping):
+        if isinstance(units, pd.Series):
+            labels, values = units.index, units.to_numpy()
+            if labels.equals(pd.Index(ids)) and values.dtype.kind in "iu" \
+                    and (n == 0 or values.min() >= 0):  # already a plan in project order
+                return pd.Series(values.astype(np.int64, copy=False), index=ids)
+            if labels.has_duplicates:
+                raise UsageError(f"check_plan: project ids given twice: "
+                                 f"{_names(labels[labels.duplicated()].unique())}")
+        else:
+            labels, values = pd.Index(list(units.keys()), dtype=object), list(units.values())
+            if any(isinstance(v, bool | np.bool_) for v in values):  # not 0/1: refused
+                values = np.array(values, dtype=object)
+        at = pd.Index(ids).get_indexer(labels)
+        unknown = labels[at < 0]
+        if len(unknown):
+            raise UsageError(f"check_plan: unknown project id{'s' if len(unknown) > 1 else ''} "
+                             f"{_names(unknown)}")
+        counts = _whole_units(values, lambda k: f"project {labels[k]!r}")
+        out = np.zeros(n, dtype=np.int64)
+        out[at] = counts
+        return pd.Series(out, index=ids)
+    if isinstance(units, str | bytes) or not hasattr(units, "__len__"):
+        raise UsageError(f"check_plan: give the plan as a mapping {{id: units}}, a Series "
+                         f"indexed by id or one count per project in project order, got "
+                         f"{type(units).__name__}")
+    try:
+        arr = np.asarray(units)
+    except (ValueError, TypeError):  # ragged
+        arr = np.asarray(list(units), dtype=object)
+    if arr.ndim != 1 or len(arr) != n:
+        got = f"{len(arr)}" if arr.ndim == 1 else f"an array of shape {arr.shape}"
+        raise UsageError(f"check_plan: a plan in project order needs one count for each of "
+                         f"the {n} projects, got {got}")
+    if arr.dtype.kind in "iu" and (n == 0 or arr.min() >= 0):  # the internal callers' plans
+        return pd.Series(arr.astype(np.int64, copy=False), index=ids)
+    return pd.Series(_whole_units(arr, lambda k: f"project {ids[k]!r} (position {k})"),
+                     index=ids)
+
+
+def check_plan(instance: Instance, units: Any, rtol: float = RTOL) -> CheckReport:
+    """Check a plan against every rule: ``units`` a mapping {id: units}, a pandas Series
+    indexed by id (projects missing from either have 0 units), or one count per project in
+    project order (see :func:`plan_units`; a malformed plan is a UsageError)."""
     ids = instance.projects["id"]
-    if not isinstance(units, pd.Series):
-        units = pd.Series(np.asarray(units), index=ids.to_numpy())
-    units = units.reindex(ids.to_numpy()).fillna(0)
+    units = plan_units(instance, units)
     bad: list[Violation] = []
     projects = instance.projects.set_index("id")
 
-    # units: whole numbers within 0..max_units
+    # units: within max_units (the counts are whole numbers >= 0, see plan_units)
     values = units.to_numpy(dtype=float)
     max_units = projects["max_units"].to_numpy(dtype=float)
-    off = np.abs(values - np.round(values)) > 1e-9
-    for pid, v in units[off].items():
-        bad.append(Violation("units", str(pid), float(v), float(np.round(v)),
-                             float(abs(v - np.round(v)))))
-    for pid, v, m in zip(units.index[values < 0], values[values < 0], max_units[values < 0],
-                         strict=True):
-        bad.append(Violation("units", str(pid), float(v), 0.0, float(-v)))
-        del m
     over_units = values > max_units
     for pid, v, m in zip(units.index[over_units], values[over_units], max_units[over_units],
                          strict=True):
         bad.append(Violation("units", str(pid), float(v), float(m), float(v - m)))
-    units = units.round().clip(lower=0)
 
     table = usage_by_year(instance, units)
     per_year = table.groupby("year")[["capital", "labor"]].sum()

@@ -18,6 +18,31 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 
+def _version() -> str:
+    """This package's version: its installed distribution's, else ``optimizer.__version__``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("capital-portfolio-optimizer")
+    except PackageNotFoundError:
+        import optimizer
+
+        return optimizer.__version__
+
+
+class _Version(argparse.Action):
+    """``optimizer --version``: ``optimizer <version>`` on standard output, exit 0."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        sys.stdout.write(f"optimizer {_version()}\n")
+        parser.exit(0)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse's own exit code is already 2
         self.print_usage(sys.stderr)
@@ -90,6 +115,7 @@ def _solver_flags(p: argparse.ArgumentParser, per: str) -> None:
                    help=f"HiGHS threads {per} (default: 1)")
     p.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     _limit_flags(p, f" ({per})")
+    _highs_flags(p)
 
 
 def _limit_flags(p: argparse.ArgumentParser, per: str) -> None:
@@ -99,17 +125,38 @@ def _limit_flags(p: argparse.ArgumentParser, per: str) -> None:
                    help=f"stop after N improving plans{per} with the best plan found")
 
 
+def _highs_option(text: str) -> tuple[str, str]:
+    """An argparse type: ``NAME=VALUE`` (HiGHS itself checks both, see SolveOptions)."""
+    name, eq, value = text.partition("=")
+    if not eq or not name.strip():
+        raise argparse.ArgumentTypeError(f"write NAME=VALUE (a HiGHS option), got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _highs_flags(p: argparse.ArgumentParser) -> None:
+    """--highs-option and --log (--tee), for every command that solves."""
+    p.add_argument("--highs-option", type=_highs_option, action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="set a HiGHS option (repeatable), after this program's own settings, "
+                        "e.g. --highs-option mip_feasibility_tolerance=1e-7")
+    p.add_argument("--log", "--tee", dest="log", action="store_true",
+                   help="show HiGHS's own log on standard error while it solves")
+
+
 def _options(args: argparse.Namespace, **more: Any):  # noqa: ANN202 - SolveOptions (lazy)
-    """SolveOptions from the flags of :func:`_solver_flags`, and ``more``."""
+    """SolveOptions from the flags of :func:`_solver_flags` and :func:`_highs_flags`, and
+    ``more``."""
     from optimizer.solver import SolveOptions
 
     return SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
                         seed=args.seed, node_limit=args.node_limit,
-                        solution_limit=args.solution_limit, **more)
+                        solution_limit=args.solution_limit,
+                        highs_options=tuple(args.highs_option), log=args.log, **more)
 
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="optimizer", description="Capital-portfolio optimizer (Pyomo + HiGHS).")
+    p.add_argument("--version", action=_Version, help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("solve", help="solve a program file and check the plan")
     s.add_argument("path", help="program file (.yaml, .yml or .json)")
@@ -121,6 +168,7 @@ def parser() -> argparse.ArgumentParser:
                    help="HiGHS threads (default: HiGHS decides)")
     s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     _limit_flags(s, "")
+    _highs_flags(s)
     s.add_argument("--heuristic", choices=("off", "core", "core+fixing"), default="off",
                    help="before branch and bound: core search from the LP relaxation, its "
                         "plan handed to HiGHS, and optionally reduced-cost fixing "
@@ -149,11 +197,20 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     c = sub.add_parser("convert", help="convert benchmark files into programs")
     c.add_argument("kind", choices=("orlib",), help="the source format")
-    c.add_argument("path", help="an OR-Library knapsack file (mknap1, mknap2, mknapcbK, GK)")
+    c.add_argument("path", help="an OR-Library knapsack file (mknap1, mknap2, mknapcbK, GK), "
+                   "or a shipped set by name, e.g. orlib/mknap1.txt (see `optimizer examples`)")
     c.add_argument("--out", required=True, metavar="DIR")
     c.add_argument("--best-known", default=None, metavar="CSV",
                    help="table of best-known values (default: best_known.csv beside the file)")
     c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    x = sub.add_parser("examples", help="list the programs and OR-Library sets shipped with "
+                       "the package (solve them by name: optimizer solve pilot)")
+    x.add_argument("name", nargs="?", default=None,
+                   help="with --copy: the program or set to copy (default: pilot); alone: "
+                        "print where that shipped file is")
+    x.add_argument("--copy", metavar="DIR", default=None,
+                   help="copy NAME into the folder DIR (a program with its tables)")
+    x.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     b = sub.add_parser("bench", help="run a benchmark suite, or report on the history")
     b.add_argument("target", help="a suite (smoke, nightly, full) or 'report'")
     b.add_argument("--history", default="bench-history.sqlite", metavar="PATH",
@@ -182,7 +239,8 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: the machine's cores)")
     w.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="run the points on this Dask scheduler (e.g. tcp://127.0.0.1:8786)")
+                   help="run the points on this Dask scheduler (e.g. tcp://127.0.0.1:8786; "
+                        "needs pip install 'capital-portfolio-optimizer[dask]')")
     w.add_argument("--chunk-size", type=_positive_int, default=None, metavar="K",
                    help="successive points that share one model (default: an eighth of "
                         "the points, at least 4)")
@@ -211,6 +269,9 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    sc = sub.add_parser("schema", help="print the JSON Schema of the program file (for "
+                                       "editors: completion and checks)")
+    sc.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -241,6 +302,26 @@ class _LiveProgress:
             sys.stderr.flush()
 
 
+class _LiveSweep:
+    """A sweep's points done of the total, elapsed time and the last point's status, on
+    one refreshed terminal line."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, p: object) -> None:
+        done, total, elapsed = (getattr(p, k) for k in ("done", "total", "elapsed"))
+        status = getattr(p, "last_status", None) or "-"
+        sys.stderr.write(f"\r  {done:,}/{total:,} points  {elapsed:7.1f}s  last: {status:<12}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
 def _emit(text: str) -> None:
     """Write all of ``text`` to standard output.
 
@@ -258,7 +339,9 @@ def _emit(text: str) -> None:
         sys.stdout.write(text)
         return
     sys.stdout.flush()
-    view = memoryview(text.encode())
+    # a name taken from a file name that is not UTF-8 holds surrogate escapes: print them
+    # as escapes (\udcff) rather than fail after the work is done
+    view = memoryview(text.encode(errors="backslashreplace"))
     while view:
         view = view[os.write(fd, view):]
 
@@ -309,20 +392,50 @@ def _no_plan(args: argparse.Namespace, seconds: float) -> int:
         "instance": {"source": args.path}, "check": {"valid": False, "violations": []},
         "binding": [], "conflicts": [], "message": message}
     text = json.dumps(data, indent=2)
+    writes = _Writes()
     if args.out is not None:
-        atomic_write(args.out, text + "\n" if args.out.lower().endswith(".json") else
-                     ",".join(SELECTED_COLUMNS) + "\n")
+        writes.run(args.out, lambda: atomic_write(
+            args.out, text + "\n" if args.out.lower().endswith(".json") else
+            ",".join(SELECTED_COLUMNS) + "\n"))
     if args.json:
         _emit(text + "\n")
     print(f"optimizer: no_solution: {message}", file=sys.stderr)
-    return 4
+    return EXIT_USAGE if writes.report() else 4
+
+
+class _Writes:
+    """The output files written after a result: a failed write (no space, the folder gone,
+    permission lost) is kept and reported once the result is on standard output."""
+
+    def __init__(self) -> None:
+        self.failed: list[tuple[str, OSError]] = []
+
+    def run(self, path: str, write: Any) -> None:
+        try:
+            write()
+        except OSError as exc:
+            self.failed.append((path, exc))
+
+    def report(self) -> bool:
+        """Say on standard error which files could not be written; True if any."""
+        for path, exc in self.failed:
+            print(f"optimizer: could not write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return bool(self.failed)
+
+
+def _check_outputs(args: argparse.Namespace,
+                   flags: Sequence[tuple[str, tuple[str, ...]]]) -> None:
+    """Check every output path of ``flags`` ((flag, suffixes)) before any work starts."""
+    from optimizer.results import check_output
+
+    for flag, suffixes in flags:
+        path = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if path is not None:
+            check_output(path, flag, suffixes)
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from optimizer.errors import UsageError
-
-    if args.out is not None and not args.out.lower().endswith((".json", ".csv")):
-        raise UsageError(f"--out {args.out}: the file must end in .json or .csv")
+    _check_outputs(args, [("--out", (".json", ".csv"))])
     started = time.perf_counter()
     with _Signals():
         try:
@@ -334,7 +447,8 @@ def _solve(args: argparse.Namespace) -> int:
 def _solve_and_report(args: argparse.Namespace) -> int:
     from optimizer.api import solve
 
-    live = _LiveProgress() if (not args.json and sys.stderr.isatty()) else None
+    live = _LiveProgress() if (not args.json and not args.log and sys.stderr.isatty()) \
+        else None
     options = _options(args, presolve=args.presolve, progress=live, heuristic=args.heuristic,
                        heuristic_effort=args.heuristic_effort,
                        local_search=args.local_search)
@@ -345,15 +459,16 @@ def _solve_and_report(args: argparse.Namespace) -> int:
             live.close()
     for warning in result.instance.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    writes = _Writes()
     if args.out is not None:
-        result.write(args.out)
+        writes.run(args.out, lambda: result.write(args.out))
     if args.json:
         _emit(result.to_json() + "\n")
     else:
         _emit(result.summary() + "\n")
     if result.status in ("infeasible", "no_solution", "invalid"):
         print(f"optimizer: {result.status}: {result.message}", file=sys.stderr)
-    return result.exit_code
+    return EXIT_USAGE if writes.report() else result.exit_code
 
 
 def _sweep_grid(args: argparse.Namespace) -> dict[str, list[float]]:
@@ -398,47 +513,54 @@ def _sweep(args: argparse.Namespace) -> int:
     from optimizer.sweeps import sweep
 
     grid = _sweep_grid(args)
-    for flag in ("plot", "frequency_plot"):
-        path = getattr(args, flag)
-        if path is not None and not path.lower().endswith(".png"):
-            raise UsageError(f"--{flag.replace('_', '-')} {path}: name the file .png")
-    if args.out is not None and not args.out.lower().endswith((".json", ".csv")):
-        raise UsageError(f"--out {args.out}: the file must end in .json or .csv")
+    _check_outputs(args, [("--out", (".json", ".csv")), ("--plot", (".png",)),
+                          ("--frequency-plot", (".png",))])
+    if args.scheduler is not None:
+        try:
+            import distributed  # noqa: F401 - an extra: is it installed?
+        except ImportError:
+            raise UsageError("--scheduler runs the sweep on Dask, whose 'distributed' package "
+                             "is not installed; install it with: "
+                             "pip install 'capital-portfolio-optimizer[dask]'") from None
+    options = _options(args)
     instance = load(args.path)
     for warning in instance.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    options = _options(args)
     client = None
     if args.scheduler is not None:
-        try:
-            from distributed import Client
-        except ImportError:  # pragma: no cover - distributed is a dependency
-            raise UsageError("--scheduler needs the 'distributed' package") from None
+        from distributed import Client
+
         try:
             client = Client(args.scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    live = _LiveSweep() if (not args.json and not args.log and sys.stderr.isatty()) else None
     try:
         with _quiet_fd1_if(args.json):
             result = sweep(instance, grid, options, workers=workers, client=client,
                            chunk_size=args.chunk_size, reuse=not args.cold,
-                           share=not args.cold)
+                           share=not args.cold, progress=live)
     finally:
+        if live is not None:
+            live.close()
         if client is not None:
             client.close()
+    writes = _Writes()
     if args.out is not None:
-        result.write(args.out)
+        writes.run(args.out, lambda: result.write(args.out))
     if args.plot is not None:
-        result.plot(args.plot)
+        writes.run(args.plot, lambda: result.plot(args.plot))
     if args.frequency_plot is not None:
         from optimizer.frontiers import plot_frequency
 
-        plot_frequency(result, args.frequency_plot)
+        writes.run(args.frequency_plot, lambda: plot_frequency(result, args.frequency_plot))
     if args.json:
         _emit(result.to_json() + "\n")
     else:
         _emit(result.summary() + "\n")
+    if writes.report():
+        return EXIT_USAGE
     if not result.complete:
         print(f"optimizer: interrupted: {len(result.points)} of {result.grid_size} points "
               "solved; those are reported", file=sys.stderr)
@@ -465,8 +587,8 @@ def _marginal(args: argparse.Namespace) -> int:
     from optimizer.loading import load
     from optimizer.marginal import marginal_values
 
-    instance = load(args.path)
     options = _options(args)
+    instance = load(args.path)
     with _quiet_fd1_if(args.json):
         table = marginal_values(instance, options=options)
     if args.json:
@@ -476,8 +598,17 @@ def _marginal(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
+        from optimizer.units import money, people
+        from optimizer.units import table as formatted
+
+        shown = table.copy()
+        shown["step"] = [people(s, instance.labor_unit) if r.startswith("labor") else
+                         f"{s:g}" if r == "hurdle_rate" else money(s, instance.money_unit)
+                         for r, s in zip(table["rule"], table["step"], strict=True)]
         with pd.option_context("display.width", 140, "display.max_columns", 20):
-            _emit(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}") + "\n")
+            _emit(f"{instance.name}: what each step of a limit is worth, as the change of the "
+                  f"best return ({instance.money_unit})\n"
+                  + formatted(shown.set_index("rule")) + "\n")
     return 0
 
 
@@ -493,6 +624,13 @@ def _explain(args: argparse.Namespace) -> int:
     return story.exit_code
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from optimizer.schema import schema_text
+
+    _emit(schema_text())
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from optimizer.loading import load
 
@@ -504,20 +642,57 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _written(folder: str, write: Any) -> Any:
+    """``write()``, a failed write (no space, permission lost) a UsageError naming it."""
+    from pathlib import Path
+
+    from optimizer.errors import UsageError
+
+    try:
+        return write()
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else Path(folder)
+        inside = where.resolve().is_relative_to(Path(folder).resolve())
+        raise UsageError(f"could {'not write' if inside else 'not read'} {where}: "
+                         f"{exc.strerror or exc}") from None
+
+
 def _generate(args: argparse.Namespace) -> int:
     from optimizer.generate import generate, write
+    from optimizer.results import check_output_dir
 
-    path = write(generate(args.projects, years=args.years, seed=args.seed,
-                          first_year=args.first_year), args.out)
-    print(path)
+    check_output_dir(args.out, "--out")
+    program = generate(args.projects, years=args.years, seed=args.seed,
+                       first_year=args.first_year)
+    print(_written(args.out, lambda: write(program, args.out)))
     return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
     from optimizer.orlib import convert
+    from optimizer.results import check_output_dir
 
-    for path in convert(args.path, args.out, args.best_known):
+    check_output_dir(args.out, "--out")
+    for path in _written(args.out, lambda: convert(args.path, args.out, args.best_known)):
         print(path)
+    return 0
+
+
+def _examples(args: argparse.Namespace) -> int:
+    from optimizer import shipped
+    from optimizer.errors import UsageError
+
+    if args.copy is not None:
+        for path in shipped.copy_out(args.name or "pilot", args.copy):
+            print(path)
+    elif args.name is not None:
+        found = shipped.shipped(args.name)
+        if found is None:
+            raise UsageError(f"examples: {args.name!r} is not a shipped program or set; "
+                             "run `optimizer examples` for the list")
+        print(found)
+    else:
+        print(shipped.listing())
     return 0
 
 
@@ -572,7 +747,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"solve": _solve, "validate": _validate, "generate": _generate,
                     "convert": _convert, "bench": _bench, "sweep": _sweep,
-                    "marginal": _marginal, "explain": _explain}
+                    "marginal": _marginal, "explain": _explain,
+                    "examples": _examples, "schema": _schema}
         return commands[args.command](args)
     except InstanceError as exc:
         print(f"optimizer: {exc}", file=sys.stderr)

@@ -28,6 +28,7 @@ from optimizer.explain import LpIis
 from optimizer.instance import Instance
 from optimizer.results import Result
 from optimizer.solver import SolveOptions
+from optimizer.units import money, people
 
 __all__ = ["Finding", "Diagnosis", "arithmetic_checks", "diagnose"]
 
@@ -67,29 +68,30 @@ def arithmetic_checks(inst: Instance) -> list[Finding]:
     units = np.asarray(inst.max_units, dtype=float)
     years = inst.years
     n_sectors = len(inst.sectors)
+    cash = inst.money_unit
 
     # forced projects, one unit each, against every cap
     if forced.any():
         need = float(capital[forced].sum())
         if inst.budget_total is not None and _over(need, inst.budget_total):
             out.append(Finding("conflict", "budget.total", "total",
-                               f"the forced projects {_names(ids, forced)} need {need:,.4g} $B, "
-                               f"above the total budget of {inst.budget_total:,.4g} $B"))
+                               f"the forced projects {_names(ids, forced)} need "
+                               f"{money(need, cash)}, above the total budget of "
+                               f"{money(inst.budget_total, cash)}"))
         for table, limits, unit, rule in (
-                (inst.capital_by_year, inst.budget_per_year, "$B", "budget.per_year"),
-                (inst.labor_by_year, inst.labor_capacity, "specialists", "labor.capacity")):
+                (inst.capital_by_year, inst.budget_per_year, cash, "budget.per_year"),
+                (inst.labor_by_year, inst.labor_capacity, inst.labor_unit, "labor.capacity")):
             per_year = table.T @ forced.astype(float)
             for t in np.flatnonzero(np.isfinite(limits)):
                 if _over(per_year[t], limits[t]):
                     users = forced & (table[:, [t]].toarray().ravel() > 0)
-                    fmt = "{:,.0f}" if unit == "specialists" else "{:,.4g}"
-                    short = fmt.format(per_year[t] - limits[t])
+                    fmt = people if rule == "labor.capacity" else money
                     out.append(Finding(
                         "conflict", rule, str(years[t]),
                         f"{'labor' if rule == 'labor.capacity' else 'capital'} in {years[t]} "
-                        f"is {short} {unit} short for the forced projects "
-                        f"{_names(ids, users)}: they need {fmt.format(per_year[t])} against "
-                        f"{fmt.format(limits[t])}"))
+                        f"is {fmt(per_year[t] - limits[t], unit)} short for the forced "
+                        f"projects {_names(ids, users)}: they need {fmt(per_year[t])} "
+                        f"against {fmt(limits[t])}"))
         by_sector = np.bincount(inst.sector_index, weights=capital * forced,
                                 minlength=n_sectors)
         for s in np.flatnonzero(np.isfinite(inst.sector_max)):
@@ -97,9 +99,9 @@ def arithmetic_checks(inst: Instance) -> list[Finding]:
                 members = forced & (inst.sector_index == s)
                 out.append(Finding(
                     "conflict", "sectors.max", inst.sectors[s],
-                    f"the {inst.sectors[s]} ceiling of {inst.sector_max[s]:,.4g} $B is below "
-                    f"the {by_sector[s]:,.4g} $B its forced projects {_names(ids, members)} "
-                    "need"))
+                    f"the {inst.sectors[s]} ceiling of {money(inst.sector_max[s], cash)} is "
+                    f"below the {money(by_sector[s], cash)} its forced projects "
+                    f"{_names(ids, members)} need"))
 
     # floors: against the sector's whole supply, the budget, and one another
     supply = np.bincount(inst.sector_index, weights=capital * units * allowed,
@@ -110,20 +112,20 @@ def arithmetic_checks(inst: Instance) -> list[Finding]:
         if _over(floor, supply[s]):
             out.append(Finding(
                 "conflict", "sectors.min", name,
-                f"the {name} floor of {floor:,.4g} $B is above all the capital the sector "
-                f"could take: every unit of every project allowed in it comes to "
-                f"{supply[s]:,.4g} $B"))
+                f"the {name} floor of {money(floor, cash)} is above all the capital the "
+                f"sector could take: every unit of every project allowed in it comes to "
+                f"{money(supply[s], cash)}"))
         elif inst.budget_total is not None and _over(floor, inst.budget_total):
             out.append(Finding(
                 "conflict", "sectors.min", name,
-                f"the {name} floor of {floor:,.4g} $B is above the whole budget of "
-                f"{inst.budget_total:,.4g} $B"))
+                f"the {name} floor of {money(floor, cash)} is above the whole budget of "
+                f"{money(inst.budget_total, cash)}"))
     if inst.budget_total is not None and (floors > 0).sum() > 1 and \
             _over(floors.sum(), inst.budget_total):
         out.append(Finding(
             "conflict", "sectors.min", "all",
-            f"the sector floors add up to {floors.sum():,.4g} $B, above the total budget of "
-            f"{inst.budget_total:,.4g} $B"))
+            f"the sector floors add up to {money(floors.sum(), cash)}, above the total "
+            f"budget of {money(inst.budget_total, cash)}"))
 
     # the hurdle, when some plan must be funded
     if inst.hurdle_rate is not None and (forced.any() or (floors > 0).any()) and \
@@ -224,9 +226,10 @@ class Diagnosis:
             lines += [f"   - {c.message}" for c in r.conflicts if c.message not in shown]
         elif r.has_plan and r.check is not None:
             gap = "" if r.gap is None else f", gap {r.gap:.4%}"
-            lines.append(f"   {r.status} ({r.termination}): return {r.objective:,.6g} $B on "
-                         f"{r.check.total_capital:,.6g} $B of capital{gap}; the plan passes "
-                         "the independent checker." if r.valid else
+            lines.append(f"   {r.status} ({r.termination}): return "
+                         f"{money(r.objective, inst.money_unit)} on "
+                         f"{money(r.check.total_capital, inst.money_unit)} of capital{gap}; "
+                         "the plan passes the independent checker." if r.valid else
                          f"   {r.status}: {r.message}")
             binding = r.binding()
             lines.append("   Rules at their limit in this plan: "

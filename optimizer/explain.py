@@ -16,6 +16,7 @@ import numpy as np
 
 from formulations import PortfolioModel
 from optimizer.results import Conflict
+from optimizer.units import money, people
 
 __all__ = ["explain_infeasible", "IisMember", "LpIis", "lp_iis"]
 
@@ -38,34 +39,39 @@ def _in_program_terms(block: str, key: Any, side: str) -> tuple[str, str]:
 
 
 def _describe(block: str, key: Any, side: str, limit: float, reached: float,
-              forced: list[str], hurdle: float | None) -> Conflict:
-    fmt = (lambda x: f"{x:,.0f}") if block == "labor_year" else (lambda x: f"{x:,.4g}")
+              forced: list[str], hurdle: float | None, cash: str = "$B",
+              staff: str = "specialists") -> Conflict:
+    """The conflict in the program's words; money in ``cash`` and people in ``staff``, the
+    program's units, formatted by :mod:`optimizer.units`."""
+    fmt = people if block == "labor_year" else money
     with_forced = f" with the forced projects {', '.join(forced)}" if forced else ""
     short = abs(limit - reached)
     rule, where = _in_program_terms(block, key, side)
     if block == "budget_total":
-        msg = (f"the total budget of {fmt(limit)} $B cannot cover the program's other rules"
-               f"{with_forced}: they need at least {fmt(reached)} $B ({fmt(short)} over)")
+        msg = (f"the total budget of {money(limit, cash)} cannot cover the program's other "
+               f"rules{with_forced}: they need at least {money(reached, cash)} "
+               f"({money(short)} over)")
         return Conflict(rule, where, limit, reached, msg)
     if block == "budget_year":
-        msg = (f"the {key} disbursement cap of {fmt(limit)} $B is {fmt(short)} $B short"
-               f"{with_forced}: the plan needs {fmt(reached)} $B in {key}")
+        msg = (f"the {key} disbursement cap of {money(limit, cash)} is {money(short, cash)} "
+               f"short{with_forced}: the plan needs {money(reached, cash)} in {key}")
         return Conflict(rule, where, limit, reached, msg)
     if block == "labor_year":
-        msg = (f"labor in {key} is {fmt(short)} specialists short{with_forced}: the plan needs "
-               f"{fmt(reached)} against a capacity of {fmt(limit)}")
+        msg = (f"labor in {key} is {people(short, staff)} short{with_forced}: the plan needs "
+               f"{people(reached)} against a capacity of {people(limit)}")
         return Conflict(rule, where, limit, reached, msg)
     if block == "sector_limits":
         if side == "lower":
-            msg = (f"the {key} floor of {fmt(limit)} $B cannot be met{with_forced} under the "
-                   f"other rules: the best plan reaches {fmt(reached)} ({fmt(short)} short)")
+            msg = (f"the {key} floor of {money(limit, cash)} cannot be met{with_forced} under "
+                   f"the other rules: the best plan reaches {money(reached, cash)} "
+                   f"({money(short)} short)")
             return Conflict(rule, where, limit, reached, msg)
-        msg = (f"the {key} ceiling of {fmt(limit)} $B cannot be kept{with_forced}: the plan "
-               f"needs {fmt(reached)} ({fmt(short)} over)")
+        msg = (f"the {key} ceiling of {money(limit, cash)} cannot be kept{with_forced}: the "
+               f"plan needs {money(reached, cash)} ({money(short)} over)")
         return Conflict(rule, where, limit, reached, msg)
     if block == "hurdle":
         msg = (f"the hurdle rate of {hurdle:g} cannot be met{with_forced}: the best plan's "
-               f"return falls {fmt(short)} $B short of hurdle_rate x capital")
+               f"return falls {money(short, cash)} short of hurdle_rate x capital")
         return Conflict(rule, where, limit, reached, msg)
     if block == "requires":
         a, b = key
@@ -73,7 +79,7 @@ def _describe(block: str, key: Any, side: str, limit: float, reached: float,
         return Conflict(rule, where, 0.0, reached, msg)
     if block == "excludes":
         msg = (f"at most one of {', '.join(key)} may be funded, but the other rules need "
-               f"{fmt(reached + 1 if side == 'upper' else reached)}{with_forced}")
+               f"{people(reached + 1 if side == 'upper' else reached)}{with_forced}")
         return Conflict(rule, where, 1.0, reached, msg)
     msg = f"rule {block}[{key}] cannot be met ({fmt(reached)} against {fmt(limit)})"
     return Conflict(rule, where, limit, reached, msg)
@@ -107,12 +113,13 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
             if np.isfinite(high) and low > high:
                 conflicts.append(Conflict(
                     "sectors.min", str(key), low, high,
-                    f"the {key} floor of {low:,.4g} $B is above its ceiling of {high:,.4g} $B"))
+                    f"the {key} floor of {money(low, inst.money_unit)} is above its ceiling "
+                    f"of {money(high, inst.money_unit)}"))
             else:
                 conflicts.append(Conflict(
                     "sectors.min", str(key), low, 0.0,
-                    f"the {key} floor of {low:,.4g} $B cannot be met: no project is in the "
-                    "sector"))
+                    f"the {key} floor of {money(low, inst.money_unit)} cannot be met: no "
+                    "project is in the sector"))
         else:
             conflicts.append(Conflict(name, str(key), None, None,
                                       f"rule {name}[{key}] can be met by no plan"))
@@ -166,7 +173,7 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
                 reached = activity[r] + (slack if side == "upper" else -slack)
                 out.append((slack * scale(limit), int(col), _describe(
                     block, key, side, float(limit), float(reached), forced,
-                    inst.hurdle_rate)))
+                    inst.hurdle_rate, inst.money_unit, inst.labor_unit)))
             out.sort(key=lambda item: -item[0])
             return out
 
@@ -211,7 +218,14 @@ class IisMember:
         return dataclasses.asdict(self)
 
     def __str__(self) -> str:
-        limit = "" if self.limit is None else f" ({self.side} limit {self.limit:,.6g})"
+        if self.limit is None:
+            limit = ""
+        elif self.rule.startswith(("budget.", "sectors.")):
+            limit = f" ({self.side} limit {money(self.limit)})"
+        elif self.rule == "hurdle_rate":
+            limit = f" ({self.side} limit {self.limit:g})"
+        else:  # people, units, counts of projects: whole numbers
+            limit = f" ({self.side} limit {people(self.limit)})"
         return f"{self.rule}[{self.key}]{limit}"
 
 

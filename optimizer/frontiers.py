@@ -30,20 +30,21 @@ if TYPE_CHECKING:
 __all__ = ["frontier", "selection_frequency", "plot_sweep", "plot_frequency"]
 
 _LABELS = {
-    "budget": "budget cap ($B)",
+    "budget": "budget cap ({cash})",
     "budget_scale": "budget scale (x program caps)",
     "labor_scale": "labor capacity scale (x program capacity)",
     "hurdle_rate": "return hurdle",
 }
 
 
-def _label(parameter: str) -> str:
+def _label(parameter: str, cash: str = "$B", staff: str = "specialists") -> str:
+    """An axis label for a swept parameter, in the program's units."""
     kind, _, key = parameter.partition(":")
     if kind in _LABELS:
-        return _LABELS[kind]
-    return {"budget_year": f"disbursement cap {key} ($B)",
-            "labor": f"labor capacity {key} (specialists)",
-            "sector_min": f"{key} floor ($B)", "sector_max": f"{key} ceiling ($B)",
+        return _LABELS[kind].format(cash=cash)
+    return {"budget_year": f"disbursement cap {key} ({cash})",
+            "labor": f"labor capacity {key} ({staff})",
+            "sector_min": f"{key} floor ({cash})", "sector_max": f"{key} ceiling ({cash})",
             "return_multiplier": f"return multiplier on {key}"}.get(kind, parameter)
 
 
@@ -109,6 +110,8 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
     plt = _pyplot()
     frame = s.frame
     x = s.parameters[0]
+    cash = s.instance.money_unit
+    units = {"cash": cash, "staff": s.instance.labor_unit}
     if len(s.parameters) == 1:
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True,
                                           gridspec_kw={"height_ratios": [3, 2]})
@@ -128,8 +131,8 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
         if bad.any():
             top.plot(frame.loc[bad, x], np.zeros(int(bad.sum())), "x", color="tab:red",
                      label="infeasible / no plan")
-        top.set_ylabel("expected return ($B)")
-        top.set_title(_title(s, f"return against {_label(x)}"), fontsize=10)
+        top.set_ylabel(f"expected return ({cash})")
+        top.set_title(_title(s, f"return against {_label(x, **units)}"), fontsize=10)
         top.grid(alpha=0.3)
         top.legend(fontsize=8)
         sectors = list(s.instance.sectors)
@@ -141,8 +144,8 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
             bottom.bar(xs, values[:, k], width=width, bottom=bottom_edge, label=sec)
             bottom_edge += values[:, k]
         bottom.set_ylim(0, max(float(bottom_edge.max()), 1e-9) * 1.3)  # room for the legend
-        bottom.set_ylabel("capital committed ($B)")
-        bottom.set_xlabel(_label(x))
+        bottom.set_ylabel(f"capital committed ({cash})")
+        bottom.set_xlabel(_label(x, **units))
         bottom.legend(fontsize=7, ncol=min(5, len(sectors)), loc="upper left")
         bottom.grid(alpha=0.3, axis="y")
     else:
@@ -151,10 +154,11 @@ def plot_sweep(s: Sweep, path: str | Path) -> Path:
         for value, group in frame.groupby(y, sort=True):
             ok = group["status"].isin(["optimal", "feasible"])
             top.plot(group.loc[ok, x], group.loc[ok, "objective"], "o-",
-                     label=f"{_label(y)} = {value:g}")
-        top.set_xlabel(_label(x))
-        top.set_ylabel("expected return ($B)")
-        top.set_title(_title(s, f"return against {_label(x)} and {_label(y)}"), fontsize=10)
+                     label=f"{_label(y, **units)} = {value:g}")
+        top.set_xlabel(_label(x, **units))
+        top.set_ylabel(f"expected return ({cash})")
+        top.set_title(_title(s, f"return against {_label(x, **units)} and "
+                                f"{_label(y, **units)}"), fontsize=10)
         top.grid(alpha=0.3)
         top.legend(fontsize=8)
     fig.tight_layout()

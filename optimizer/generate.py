@@ -362,15 +362,16 @@ def _witness(rng: np.random.Generator, forced: np.ndarray, eligible: np.ndarray,
 
 def write(program: GeneratedProgram, out_dir: str | Path) -> Path:
     """Write ``program.yaml``, ``projects.csv`` and ``profiles.csv`` into ``out_dir``
-    (created if needed); return the path of ``program.yaml``."""
+    (created if needed), each whole or not at all; return the path of ``program.yaml``."""
+    from optimizer.results import atomic_write
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     options = {"index": False, "float_format": f"%.{_MONEY}f", "na_rep": "",
                "lineterminator": "\n"}
-    program.projects.to_csv(out / "projects.csv", **options)
+    atomic_write(out / "projects.csv", program.projects.to_csv(**options))
     if "profiles" in program.program:
-        program.profiles.to_csv(out / program.program["profiles"], **options)
+        atomic_write(out / program.program["profiles"], program.profiles.to_csv(**options))
     path = out / "program.yaml"
-    path.write_text(yaml.safe_dump(program.program, sort_keys=False, allow_unicode=True),
-                    encoding="utf-8", newline="\n")
+    atomic_write(path, yaml.safe_dump(program.program, sort_keys=False, allow_unicode=True))
     return path

@@ -78,6 +78,14 @@ class Instance:
     known_optimum: float | None = None
     known_optimum_proven: bool | None = None
     warnings: tuple[str, ...] = ()
+    #: labels of the program's money and labor units (``units.money``, ``units.labor``):
+    #: "$B" and "specialists" by default; a converted knapsack says what its numbers are
+    money_unit: str = "$B"
+    labor_unit: str = "specialists"
+    #: user metadata: every key beginning with ``x_``, as read (kept, never interpreted),
+    #: by its place: ``x_owner`` at the top level, ``budget.x_note``, ``sectors.x_order``,
+    #: ``sectors.energy.x_color``, ``dependencies[2].x_why`` (x_ table columns are ignored)
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
     # prepared tables (derived from the above by loading.prepare)
     capital_by_year: Any = field(default=None, repr=False)
     labor_by_year: Any = field(default=None, repr=False)

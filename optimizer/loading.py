@@ -13,10 +13,14 @@ under a second; only the rows found wrong are visited one by one, to word their 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
+import os
 import re
-from collections.abc import Callable, Mapping
+import stat
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,17 +30,18 @@ import pandas as pd
 import scipy.sparse as sp
 import yaml
 
+from optimizer import vocabulary as voc
 from optimizer.errors import InstanceError, Problem
 from optimizer.instance import PROFILE_COLUMNS, PROJECT_COLUMNS, Instance
+from optimizer.limits import HORIZON_YEARS, YEAR, Bound
+from optimizer.shipped import resolve as _resolve_shipped
 
-__all__ = ["load", "prepare", "FORMAT"]
+__all__ = ["load", "prepare", "read_regular", "Unreadable", "FORMAT"]
 
-FORMAT = "capital-portfolio/1"
-KNOWN_KEYS = {
-    "format", "name", "horizon", "budget", "hurdle_rate", "sectors", "labor", "projects",
-    "profiles", "dependencies", "known_optimum", "known_optimum_proven", "description",
-    "source", "notes",
-}
+FORMAT = voc.FORMAT
+#: The top-level keys of the format (from :mod:`optimizer.vocabulary`, the one place
+#: that defines every key and column).
+KNOWN_KEYS = frozenset(voc.PROGRAM.names())
 #: A blank or tab next to a comma or at either end of a line: some cell needs stripping.
 _PADDING = (" ,", ", ", " \n", "\n ", " \r")
 
@@ -57,6 +62,16 @@ MAX_DOCUMENT_BYTES = 256 * 2**20
 MAX_TABLE_BYTES = 2 * 2**30
 #: The most values a YAML document may expand to through its aliases.
 MAX_DOCUMENT_VALUES = 20_000_000
+#: The deepest a program document may nest mappings and lists within each other (the
+#: format itself needs 4: program, sectors, a sector, its limits; x_ metadata may use the
+#: rest). Deeper documents are refused, naming the line: every reader of a document walks
+#: it, and Python's own recursion stops near 1,000 levels.
+MAX_DOCUMENT_DEPTH = 64
+#: An integer literal with more digits than this is beyond every bound of the format
+#: (and near the end of the floating-point range, 1.8e308): it is read as a marker the
+#: validator refuses by name, never converted (Python refuses to convert more than 4,300
+#: digits, and a float cannot hold more than 308).
+MAX_INTEGER_DIGITS = 300
 
 
 # --------------------------------------------------------------------------- YAML
@@ -108,8 +123,9 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 _SafeLoader.add_multi_constructor("", _construct_tagged)
 _SafeLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
+_YAML_1_1 = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 _SafeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML_1_1]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _SafeLoader.add_implicit_resolver(
@@ -117,6 +133,71 @@ _SafeLoader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+# Numbers as YAML 1.2 (and JSON) write them, plain decimals only: YAML 1.1 would also read
+# 1_000, 0x1F, 017 (octal), 0b101 and 1:30 (sexagesimal, 90) as numbers. Those stay
+# text here, which the validator refuses where a number belongs.
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+
+#: A plain decimal number: an optional sign, ASCII digits, an optional fraction and
+#: exponent. Python's int() and float() also read ``1_0``, full-width and Arabic-Indic
+#: digits and blanks around the number, which are not numbers in a program file.
+_PLAIN_INT = re.compile(r"[-+]?[0-9]+")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+class _HugeNumber(float):
+    """An integer literal of more than :data:`MAX_INTEGER_DIGITS` digits, as read from a
+    document: never converted (Python refuses to, past 4,300 digits; a float cannot hold
+    it), infinite as a float, and refused by the validator as out of bounds by name."""
+
+    literal: str
+    line: int | None
+
+    def __new__(cls, literal: str, line: int | None = None) -> _HugeNumber:
+        self = super().__new__(cls, -math.inf if literal.startswith("-") else math.inf)
+        self.literal, self.line = literal, line
+        return self
+
+    @property
+    def digits(self) -> int:
+        return len(self.literal.lstrip("+-"))
+
+    def __repr__(self) -> str:
+        return f"<a number of {self.digits:,} digits>"
+
+    __str__ = __repr__
+
+
+def _integer_literal(text: str, line: int | None = None) -> int | float:
+    """An integer read from a document's text (JSON's and YAML's integer literals)."""
+    if len(text) > MAX_INTEGER_DIGITS and len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
+        return _HugeNumber(text, line)
+    return int(text)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | float | str:
+    text = loader.construct_scalar(node)
+    if not _PLAIN_INT.fullmatch(text):  # an explicit !!int 0x1F: text, refused as such
+        return text
+    return _integer_literal(text, node.start_mark.line + 1)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
+    text = loader.construct_scalar(node)
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    words = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+    return words.get(text.lower(), text)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 # ----------------------------------------------------------------------- context
@@ -140,17 +221,63 @@ class _Table:
     frame: pd.DataFrame
     file: str
     row_label: Callable[[int], str]
+    #: which table: "projects" or "profiles" (its columns' bounds come from the vocabulary)
+    name: str = ""
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _shown_value(value: Any) -> str:
+    """A value as a message quotes it: its repr, cut where long (a hostile file may hold a
+    5,000-digit number or a megabyte of text), escaped where not printable."""
+    if isinstance(value, _HugeNumber):
+        return repr(value)
+    if isinstance(value, str):
+        return f"'{voc.shown(value)}'" + (f" ({len(value):,} characters)" if len(value) > 80
+                                         else "")
+    text = repr(value)
+    return voc.shown(text) if len(text) > 80 else text
+
+
+def _bound_number(value: float) -> str:
+    return f"{int(value)}" if value == int(value) and abs(value) < 1e7 else f"{value:g}"
+
+
+def _outside(bound: Bound, value: float) -> str:
+    """Why ``value`` (outside ``bound``) is refused, in words naming the bound."""
+    if value > bound.high:
+        return f"must be at most {_bound_number(bound.high)} ({bound.why})"
+    return f"must be at least {_bound_number(bound.low)} ({bound.why})"
+
+
+def _field_bound(field_name: str) -> Bound | None:
+    """The bound the vocabulary gives a program field (``budget.total``,
+    ``budget.per_year.2026``, ``sectors.energy.min``, ``hurdle_rate``), or None."""
+    parts = field_name.split(".")
+    try:
+        if parts[0] == "sectors" and len(parts) >= 3:
+            return voc.SECTOR.field(parts[-1]).bound
+        if parts[0] in ("budget", "labor") and len(parts) >= 2:
+            section = voc.BUDGET if parts[0] == "budget" else voc.LABOR
+            return section.field(parts[1]).bound
+        return voc.PROGRAM.field(field_name).bound
+    except KeyError:
+        return None
+
+
 def _number(ctx: _Context, value: Any, field_name: str, *, minimum: float | None = None,
-            integer: bool = False) -> float | None:
-    """A finite number from a program-level field, or None after recording a problem."""
+            integer: bool = False, bound: Bound | None = None) -> float | None:
+    """A finite number from a program-level field, inside its bound (``bound``, else the
+    vocabulary's for ``field_name``), or None after recording a problem."""
+    if isinstance(value, _HugeNumber):
+        within = bound or _field_bound(field_name)
+        rule = _outside(within, value) if within is not None else "must be finite"
+        ctx.add(field_name, f"{rule}, got {value!r}")
+        return None
     if not _is_number(value):
-        ctx.add(field_name, f"must be a number, got {value!r}")
+        ctx.add(field_name, f"must be a number, got {_shown_value(value)}")
         return None
     if not math.isfinite(value):
         ctx.add(field_name, f"must be finite, got {value!r}")
@@ -161,19 +288,34 @@ def _number(ctx: _Context, value: Any, field_name: str, *, minimum: float | None
     if minimum is not None and value < minimum:
         ctx.add(field_name, f"must be >= {minimum:g}, got {value!r}")
         return None
+    bound = bound or _field_bound(field_name)
+    if bound is not None and not bound.holds(value):
+        ctx.add(field_name, f"{_outside(bound, value)}, got {_shown_value(value)}")
+        return None
     return float(value)
 
 
+#: A year as text (a JSON key, a quoted YAML key): ASCII digits only, blanks around.
+_YEAR_TEXT = re.compile(r"[ \t]*([-+]?[0-9]{1,12})[ \t]*")
+
+
 def _year_key(ctx: _Context, key: Any, field_name: str) -> int | None:
+    """A key of a per-year mapping as a year inside :data:`~optimizer.limits.YEAR`."""
     if isinstance(key, bool):
         ctx.add(field_name, f"year {key!r} is not a year")
         return None
+    year: int | None = None
     if isinstance(key, int):
-        return key
-    if isinstance(key, str) and re.fullmatch(r"\s*-?\d+\s*", key):
-        return int(key)
-    ctx.add(field_name, f"year {key!r} is not a whole-number year")
-    return None
+        year = key
+    elif isinstance(key, str) and (match := _YEAR_TEXT.fullmatch(key)):
+        year = int(match.group(1))
+    if year is None:
+        ctx.add(field_name, f"year {_shown_value(key)} is not a whole-number year")
+        return None
+    if not YEAR.holds(year):
+        ctx.add(field_name, f"year {_shown_value(key)} {_outside(YEAR, year)}")
+        return None
+    return year
 
 
 def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
@@ -186,6 +328,8 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
         return {}
     out: dict[int, float] = {}
     for key, value in mapping.items():
+        if voc.is_metadata(key):  # user metadata (x_...), as at every depth: not a year
+            continue
         year = _year_key(ctx, key, field_name)
         if year is None:
             continue
@@ -210,24 +354,94 @@ def _line_of(raw: bytes, offset: int) -> str:
     return f"line {newlines + 1}"
 
 
+class Unreadable(Exception):
+    """Why a path cannot be read as a file, in words; ``kind`` is one of "missing",
+    "directory", "special", "path", "large" or "error"."""
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of this mode is, where it is not a regular file (None where it is)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Only regular files are read: a device (``/dev/zero``, ``/dev/urandom``: their size
+    reads 0 and they never end), a named pipe (it would block until a writer comes), a
+    socket or a directory is refused before it is opened, and checked again once open
+    (opened without blocking). At most ``limit + 1`` bytes are read whatever the size
+    says (``/proc`` files say 0). Raises :class:`Unreadable`.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise Unreadable("file not found", "missing") from None
+    except ValueError:  # "embedded null byte": no file name holds one
+        raise Unreadable("the path holds a NUL byte, which no file name can hold",
+                          "path") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror}") from None
+    kind = _not_regular(info.st_mode)
+    if kind is not None:
+        raise Unreadable(kind, "directory" if stat.S_ISDIR(info.st_mode) else "special")
+    if info.st_size > limit:
+        raise Unreadable(f"is {info.st_size:,} bytes", "large")
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror}") from None
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        info = os.fstat(fd)
+        kind = _not_regular(info.st_mode)  # replaced between the stat and the open
+        if kind is not None:
+            raise Unreadable(kind, "directory" if stat.S_ISDIR(info.st_mode) else "special")
+        want = info.st_size + 1  # one read for the whole file, one to see its end
+        while total <= limit:
+            chunk = os.read(fd, min(max(want, 1 << 16), limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            want = 1 << 24
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise Unreadable(f"is more than {limit:,} bytes", "large")
+    return b"".join(chunks)
+
+
 def _read_document(path: Path) -> Any:
     label = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise InstanceError([Problem(label, "(file)", None,
-                                         f"is {size:,} bytes; a program file may be at most "
-                                         f"{MAX_DOCUMENT_BYTES:,} (put the projects in a CSV "
-                                         f"table: tables may be up to {MAX_TABLE_BYTES:,})")])
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InstanceError([Problem(label, "(file)", None, "file not found")]) from None
-    except IsADirectoryError:
-        raise InstanceError([Problem(label, "(file)", None,
-                                     "is a directory; give the program file")]) from None
-    except OSError as exc:
-        raise InstanceError([Problem(label, "(file)", None,
-                                     f"cannot be read: {exc.strerror}")]) from None
+        raw = read_regular(path, MAX_DOCUMENT_BYTES)
+    except Unreadable as exc:
+        words = {
+            "missing": "file not found",
+            "directory": "is a directory; give the program file",
+            "special": f"is {exc}, not a regular file; give the program file itself",
+            "large": f"{exc}; a program file may be at most {MAX_DOCUMENT_BYTES:,} (put the "
+                     f"projects in a CSV table: tables may be up to {MAX_TABLE_BYTES:,})",
+        }.get(exc.kind, str(exc))
+        shown = label.replace("\0", "\\0")  # a NUL byte, printed, would hide itself
+        raise InstanceError([Problem(shown, "(file)", None, words)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -236,30 +450,212 @@ def _read_document(path: Path) -> Any:
                             ) from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text, object_pairs_hook=_json_object)
-        doc = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
-        if "*" in text and "&" in text:  # aliases: refuse a document that expands too far
-            _check_expansion(label, doc)
-        if "!" in text:
-            _refuse_tags(label, doc)
+            doc = _load_json(label, text)
+        else:
+            doc = _load_yaml(label, text)
+            if "*" in text and "&" in text:  # aliases: refuse a document that expands too far
+                _check_expansion(label, doc)
+            if "!" in text:
+                _refuse_tags(label, doc)
+        if "\\u" in text or "\\U" in text:  # escapes: half a UTF-16 pair is no character
+            _refuse_surrogates(label, doc)
         return doc
     except json.JSONDecodeError as exc:
         raise InstanceError([Problem(label, "(file)", f"line {exc.lineno}",
                                      f"is not valid JSON: {exc.msg}")]) from None
     except _DuplicateKey as exc:
-        raise InstanceError([Problem(label, str(exc.key), f"line {exc.line}",
+        raise InstanceError([Problem(label, voc.shown(exc.key), f"line {exc.line}",
                                      "appears twice in one mapping; give each key once "
                                      "(YAML would silently keep the last)")]) from None
     except _JsonDuplicateKey as exc:
-        raise InstanceError([Problem(label, str(exc.args[0]), None,
+        raise InstanceError([Problem(label, voc.shown(exc.args[0]), None,
                                      "appears twice in one object; give each key once "
                                      "(JSON readers would silently keep the last)")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = f"line {mark.line + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in str(problem):  # libyaml's own limit (1,000 levels)
+            raise InstanceError([_nesting_problem(label, row, "deep")]) from None
         raise InstanceError([Problem(label, "(file)", row,
                                      f"is not valid YAML: {problem}")]) from None
+
+
+def _nesting_problem(label: str, row: str | None, kind: str) -> Problem:
+    if kind == "cycle":
+        message = ("holds a mapping or list that contains itself through a YAML alias "
+                   "(&anchor / *alias): it would nest without end; write the values out")
+    else:
+        message = (f"nests mappings and lists more than {MAX_DOCUMENT_DEPTH} levels deep "
+                   "(the format needs 4); flatten the structure that starts here")
+    return Problem(label, "(file)", row, message)
+
+
+def _too_deep(root: Any, children: Callable[[Any], list[Any] | None],
+              limit: int) -> tuple[str, Any] | None:
+    """The first collection of ``root`` nested more than ``limit`` levels deep, as
+    ``("deep", it)``, or one that contains itself (YAML aliases), as ``("cycle", it)``; None
+    where there is none. ``children(node)`` gives a collection's collections (None for a
+    scalar). Iterative (no recursion limit), and linear in the distinct collections: one
+    shared through aliases is walked once, its height remembered."""
+    first = children(root)
+    if first is None:
+        return None
+    height: dict[int, int] = {}
+    on_path = {id(root)}
+    stack: list[tuple[Any, Iterator[Any], int]] = [(root, iter(first), 1)]
+    while stack:
+        node, kids, tallest = stack[-1]
+        depth = len(stack)
+        for child in kids:
+            key = id(child)
+            if key in on_path:
+                return "cycle", child
+            if key in height:
+                if depth + height[key] > limit:
+                    return "deep", child
+                tallest = max(tallest, height[key] + 1)
+                continue
+            if depth + 1 > limit:
+                return "deep", child
+            stack[-1] = (node, kids, tallest)
+            stack.append((child, iter(children(child) or ()), 1))
+            on_path.add(key)
+            break
+        else:
+            stack.pop()
+            on_path.discard(id(node))
+            height[id(node)] = tallest
+            if stack:
+                parent, siblings, best = stack[-1]
+                stack[-1] = (parent, siblings, max(best, tallest + 1))
+    return None
+
+
+def _node_children(node: Any) -> list[Any] | None:
+    """The collection nodes in a YAML node (keys and values), None for a scalar."""
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair if not isinstance(n, yaml.ScalarNode)]
+    if isinstance(node, yaml.SequenceNode):
+        return [n for n in node.value if not isinstance(n, yaml.ScalarNode)]
+    return None
+
+
+def _object_children(node: Any) -> list[Any] | None:
+    """The dicts and lists in a dict or list (JSON's objects and arrays), None otherwise."""
+    if isinstance(node, dict):
+        return [v for v in node.values() if isinstance(v, dict | list)]
+    if isinstance(node, list):
+        return [v for v in node if isinstance(v, dict | list)]
+    return None
+
+
+def _load_yaml(label: str, text: str) -> Any:
+    """A YAML document, composed, checked for depth (before anything recursive walks it),
+    then constructed."""
+    loader = _SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:  # the pure-Python composer, some hundreds of levels down
+            raise InstanceError([_nesting_problem(label, _yaml_deep_line(text), "deep")]
+                                ) from None
+        if node is None:
+            return None
+        found = _too_deep(node, _node_children, MAX_DOCUMENT_DEPTH)
+        if found is not None:
+            kind, at = found
+            raise InstanceError([_nesting_problem(label, f"line {at.start_mark.line + 1}",
+                                                  kind)])
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_deep_line(text: str) -> str | None:
+    """The line where a YAML text first nests deeper than the limit (its event stream,
+    which needs no recursion), or None."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DOCUMENT_DEPTH:
+                    return f"line {event.start_mark.line + 1}"
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+#: A JSON string or bracket: the tokens that tell how deep a JSON text nests.
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_deep_line(text: str) -> str | None:
+    """The line where a JSON text first nests deeper than the limit, or None."""
+    depth = 0
+    for match in _JSON_NESTING.finditer(text):
+        char = text[match.start()]
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DOCUMENT_DEPTH:
+                return f"line {text.count(chr(10), 0, match.start()) + 1}"
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _load_json(label: str, text: str) -> Any:
+    """A JSON document (integers of any length read safely), checked for depth."""
+    try:
+        doc = json.loads(text, object_pairs_hook=_json_object, parse_int=_integer_literal)
+    except RecursionError:  # the C scanner's own limit, near 1,000 levels
+        raise InstanceError([_nesting_problem(label, _json_deep_line(text), "deep")]
+                            ) from None
+    if _too_deep(doc, _object_children, MAX_DOCUMENT_DEPTH) is not None:
+        raise InstanceError([_nesting_problem(label, _json_deep_line(text), "deep")])
+    return doc
+
+
+#: Half of a UTF-16 surrogate pair: what a JSON or YAML escape such as \ud800 gives alone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(label: str, doc: Any) -> None:
+    """Name every key and text value holding a lone surrogate (``"\\ud800"`` in JSON or
+    YAML): it is no character, no file or terminal can hold it, and every message or
+    report quoting it would fail to print."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any]] = [("", doc)]
+    seen: set[int] = set()
+
+    def check(where: str, text: str, what: str) -> None:
+        found = _SURROGATE.search(text)
+        if found is not None:
+            problems.append(Problem(label, where or "(document)", None,
+                                    f"{what} holds {ascii(found.group())}, half of a UTF-16 "
+                                    "surrogate pair, which is no character (an escape such "
+                                    "as \\ud800 without its pair): write the character "
+                                    "itself"))
+
+    while stack and len(problems) < 20:
+        where, node = stack.pop()
+        if isinstance(node, str):
+            check(where, node, "the text")
+        elif isinstance(node, dict | list) and id(node) not in seen:
+            seen.add(id(node))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                shown = voc.shown(key)
+                sub = f"{where}[{shown}]" if isinstance(node, list) else \
+                    (f"{where}.{shown}" if where else shown)
+                if isinstance(key, str):
+                    check(sub, key, "the key")
+                stack.append((sub, child))
+    if problems:
+        raise InstanceError(problems)
 
 
 class _JsonDuplicateKey(ValueError):
@@ -331,9 +727,157 @@ def _check_expansion(label: str, doc: Any) -> None:
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, _HugeNumber):
+        return value.literal
     if isinstance(value, float) and math.isnan(value):
         return "nan"
     return str(value).strip()
+
+
+class _CsvError(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _csv_records(text: str) -> tuple[list[list[str]], list[int]]:
+    """The records of a CSV text (the ``csv`` module: quoting as pandas and spreadsheets
+    write it) with the line each starts on; blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    last = 0
+    try:
+        for record in reader:
+            if len(record) > 1 or (record and record[0].strip()):
+                records.append(record)
+                lines.append(last + 1)
+            last = reader.line_num
+    except csv.Error as exc:
+        raise _CsvError(str(exc), reader.line_num) from None
+    return records, lines
+
+
+def _unquoted_layout(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a CSV text without quotes (and without lone carriage returns), the number of
+    fields of each line that is not blank, and its line number, counted with numpy (a
+    comma always separates two fields there); None for any other text."""
+    if not raw or b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+        return None
+    data = np.frombuffer(raw, dtype=np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(data)]))
+    commas = np.bincount(np.searchsorted(newlines, np.flatnonzero(data == 44)),
+                         minlength=len(starts))
+    blank = ends == starts
+    first = data[np.minimum(starts, len(data) - 1)]
+    for k in np.flatnonzero(~blank & ((first == 32) | (first == 9) | (first == 13))):
+        blank[k] = not raw[starts[k]:ends[k]].strip()  # blanks only: pandas skips it too
+    keep = np.flatnonzero(~blank)
+    return commas[keep] + 1, keep + 1
+
+
+def _clean_csv(raw: bytes, text: str) -> tuple[pd.DataFrame, list[int]] | None:
+    """The fast reading of a CSV table with nothing to report: no quotes, every line
+    as wide as the header, the header's names all given once. pandas' C reader then
+    splits it exactly as the format reads it. None for any other table (the exact
+    reading, :func:`_csv_records`, then reads it and words its problems)."""
+    layout = _unquoted_layout(raw)
+    if layout is None:
+        return None
+    counts, lines = layout
+    if not len(counts) or (counts != counts[0]).any():
+        return None
+    header_line = next(line for line in io.StringIO(text) if line.strip())
+    header = [c.strip() for c in header_line.rstrip("\r\n").split(",")]
+    if len(header) != counts[0] or "" in header or len(set(header)) != len(header):
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[],
+                            skipinitialspace=True, index_col=False)
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(frame) != len(lines) - 1 or len(frame.columns) != len(header):
+        return None
+    frame.columns = header
+    return frame, lines.tolist()
+
+
+def _csv_frame(ctx: _Context, raw: bytes, text: str, label: str
+               ) -> tuple[pd.DataFrame, list[int]] | None:
+    """The cells of a CSV text as a frame of strings, with the line of each record, or
+    None after recording the problems: a header column with no name or given twice, a
+    row with fewer or more fields than the header (each named by its line). pandas would
+    rename a second ``capital`` to ``capital.1``, fill a short row with defaults and take
+    the first column of long rows as an index: none of that happens here."""
+    clean = _clean_csv(raw, text)
+    if clean is not None:
+        return clean
+    try:
+        records, lines = _csv_records(text)
+    except _CsvError as exc:
+        ctx.add("(file)", f"is not a valid CSV table: {exc}", row=f"line {exc.line}",
+                file=label)
+        return None
+    header = [c.strip() for c in records[0]]
+    width = len(header)
+    bad = False
+    for j, name in enumerate(header):
+        if not name:
+            hint = " (a trailing comma?)" if j == width - 1 else ""
+            ctx.add("(header)", f"column {j + 1} of the header has no name{hint}; name it "
+                                "(or remove the empty column)", file=label, row="(header)")
+            bad = True
+    positions: dict[str, list[int]] = {}
+    for j, name in enumerate(header):
+        positions.setdefault(name, []).append(j + 1)
+    for name, where in positions.items():
+        if name and len(where) > 1:
+            columns = ", ".join(map(str, where))
+            ctx.add(voc.shown(name), f"the column is given {len(where)} times in the header "
+                                     f"(columns {columns}); give each column once",
+                    file=label, row="(header)")
+            bad = True
+    if bad:
+        return None
+    data = records[1:]
+    counts = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+
+    def row_of(i: int) -> str:
+        return f"row {i + 1} (line {lines[i + 1]})"
+
+    if len(data) and (counts != width).any():
+        if (counts == width + 1).all():
+            trailing = all(not r[-1].strip() for r in data)
+            ctx.add("(row)", f"rows have one field more than the header (a trailing comma?): "
+                             f"every row has {width + 1} fields, the header (line {lines[0]}) "
+                             f"{width}; " + ("remove the comma at the end of each row"
+                                             if trailing else "name the extra column in the "
+                                             "header or remove it from every row"),
+                    file=label, row=f"every row (lines {lines[1]}-{lines[-1]})")
+            return None
+        for i in np.flatnonzero(counts < width):
+            got = int(counts[i])
+            missing = header[got:]
+            ctx.add(voc.shown(missing[0]), f"the row has {got} field{'s' if got != 1 else ''}, "
+                    f"the header {width}: no {', '.join(map(voc.shown, missing))}; give "
+                    "every field (an empty field takes the default)",
+                    file=label, row=row_of(int(i)))
+        for i in np.flatnonzero(counts > width):
+            got = int(counts[i])
+            hint = " (a trailing comma?)" if got == width + 1 and not data[i][-1].strip() else ""
+            ctx.add("(row)", f"the row has {got} fields, {got - width} more than the header's "
+                             f"{width}{hint}; remove the extra fields or name them in the header",
+                    file=label, row=row_of(int(i)))
+        return None
+    if data:
+        cells = zip(*data, strict=True)
+        frame = pd.DataFrame({name: np.array(column, dtype=object)
+                              for name, column in zip(header, cells, strict=True)})
+    else:
+        frame = pd.DataFrame({name: np.array([], dtype=object) for name in header})
+    return frame, lines
 
 
 def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
@@ -343,17 +887,21 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
         path = base / spec
         label = str(path)
         try:
-            size = path.stat().st_size
-            if size > MAX_TABLE_BYTES:
-                ctx.add("(file)", f"is {size:,} bytes; a table may be at most "
-                                  f"{MAX_TABLE_BYTES:,}", file=label)
-                return None
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            ctx.add(field_name, f"file {spec!r} not found (looked for {label})")
-            return None
-        except OSError as exc:
-            ctx.add(field_name, f"file {spec!r} cannot be read: {exc.strerror}")
+            raw = read_regular(path, MAX_TABLE_BYTES)
+        except Unreadable as exc:
+            name = _shown_value(spec)
+            if exc.kind == "large":
+                ctx.add("(file)", f"{exc}; a table may be at most {MAX_TABLE_BYTES:,}",
+                        file=label)
+            elif exc.kind == "missing":
+                ctx.add(field_name, f"file {name} not found (looked for {label})")
+            elif exc.kind in ("directory", "special"):
+                ctx.add(field_name, f"file {name} is {exc}, not a regular file (looked for "
+                                    f"{label}); give a CSV file")
+            elif exc.kind == "path":
+                ctx.add(field_name, f"file {name}: {exc}")
+            else:
+                ctx.add(field_name, f"file {name} {exc}")
             return None
         try:
             text = raw.decode("utf-8-sig")
@@ -365,21 +913,14 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
             ctx.add("(file)", "is empty: a header row and at least one data row are needed",
                     file=label)
             return None
-        from io import StringIO
-
-        try:
-            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
-                                na_values=[], skipinitialspace=True)
-        except (pd.errors.ParserError, ValueError) as exc:
-            ctx.add("(file)", f"is not a valid CSV table: {str(exc).strip()}", file=label)
+        read = _csv_frame(ctx, raw, text, label)
+        if read is None:
             return None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        if len(set(frame.columns)) != len(frame.columns):
-            ctx.add("(header)", "a column name appears twice", file=label)
-            return None
+        frame, lines = read
         if text and _padded(text):  # blanks around a cell: strip (a scan of the text is cheap,
             frame = frame.apply(lambda col: col.str.strip())  # stripping 10^6 cells is not)
-        table = _Table(frame, label, lambda i: f"row {i + 1} (line {i + 2})")
+        table = _Table(frame, label, lambda i: f"row {i + 1} (line {lines[i + 1]})",
+                       field_name)
     elif isinstance(spec, list):
         label = ctx.file
         records = []
@@ -388,7 +929,14 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
                 ctx.add(field_name, f"each entry must be a mapping, got {type(item).__name__}",
                         row=f"{field_name}[{i}]")
                 return None
-            records.append({str(k): _cell_text(v) for k, v in item.items()})
+            record = {str(k): _cell_text(v) for k, v in item.items()}
+            if len(record) != len(item):  # YAML's 1 and "1": one column, given twice
+                names = [str(k) for k in item]
+                twice = next(n for n in names if names.count(n) > 1)
+                ctx.add(f"{field_name}.{voc.shown(twice)}", "two keys of the entry read as "
+                        "this one column; give each column once", row=f"{field_name}[{i}]")
+                return None
+            records.append(record)
         if not records:
             ctx.add(field_name, f"is an empty list: the {field_name} table has no rows")
             return None
@@ -397,7 +945,7 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
         def inline_row(i: int, name: str = field_name) -> str:
             return f"{name}[{i}]"
 
-        table = _Table(frame, label, inline_row)
+        table = _Table(frame, label, inline_row, field_name)
     else:
         ctx.add(field_name, "must be a CSV path (relative to the program file) or a list of "
                 f"mappings, got {type(spec).__name__}")
@@ -435,40 +983,100 @@ def _to_float(cell: str) -> float:
 def _floats(cells: np.ndarray) -> np.ndarray:
     """Cells to floats as Python's ``float`` reads them; NaN where one is not a number.
     numpy converts a clean column at once, four times faster than ``pd.to_numeric``;
-    a column with a bad cell is read cell by cell, with the same rules."""
+    a column with a bad cell is read cell by cell, with the same rules. (Cells not
+    written as plain decimals are set aside before: see :func:`_not_plain`.)"""
     try:
         return cells.astype(np.float64)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return np.fromiter((_to_float(c) for c in cells), dtype=np.float64, count=len(cells))
+
+
+#: The characters of a column whose every cell float() reads as a plain decimal, or
+#: refuses, or reads as not finite (refused as such): digits, letters, '.', '+', '-'.
+_PLAIN_CHARACTERS = re.compile(r"[0-9A-Za-z.+\-]*")
+#: A cell written as a plain decimal number (or as a word for a value that is not finite,
+#: which has its own message).
+_PLAIN_CELL = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+                         r"|[-+]?(?:inf|infinity|nan)", re.IGNORECASE | re.ASCII)
+_INFINITE_WORD = re.compile(r"[-+]?inf(?:inity)?", re.IGNORECASE | re.ASCII)
+
+
+def _not_plain(cells: np.ndarray) -> np.ndarray:
+    """Where a cell is not written as a plain decimal number although Python's float()
+    reads it as one (``1_0``, full-width ``１０``, Arabic-Indic ``١٠``, blanks or other
+    separators): one test of the column's whole text, cell by cell only where that text
+    holds some other character."""
+    try:
+        quick = _PLAIN_CHARACTERS.fullmatch("".join(cells)) is not None
+    except TypeError:  # a cell that is not text: test each
+        quick = False
+    if quick:
+        return np.zeros(len(cells), dtype=bool)
+    return np.fromiter((_PLAIN_CELL.fullmatch(str(c)) is None for c in cells), dtype=bool,
+                       count=len(cells))
+
+
+def _column_bound(table: _Table, col: str) -> Bound | None:
+    """The bound the vocabulary gives a column of the projects or profiles table."""
+    section = {"projects": voc.PROJECTS, "profiles": voc.PROFILES}.get(table.name)
+    if section is None:
+        return None
+    try:
+        return section.field(col).bound
+    except KeyError:
+        return None
 
 
 def _numeric(ctx: _Context, table: _Table, col: str, *, required: np.ndarray | bool,
              integer: bool = False, minimum: float | None = None,
-             strict_minimum: bool = False) -> np.ndarray:
-    """Parse one column to floats (NaN where blank), recording every bad cell."""
+             strict_minimum: bool = False, bound: Bound | None = None) -> np.ndarray:
+    """Parse one column to floats (NaN where blank), recording every bad cell: one not
+    written as a plain decimal, not a number, not finite, not whole where it must be,
+    below ``minimum`` or outside its bound (``bound``, else the vocabulary's)."""
     text = _column(table, col)
     blank = (text == "").to_numpy()
     raw = text.to_numpy(dtype=object)
-    values = _floats(np.where(blank, "nan", raw))
-    invalid = ~blank & ~np.isfinite(values)
+    odd = ~blank & _not_plain(raw)
+    _report_rows(ctx, table, col, odd,
+                 lambda i: f"{_shown_value(raw[i])} is not a plain decimal number: write "
+                           "ASCII digits 0-9 with an optional sign, decimal point and "
+                           "exponent (no '_', blanks or other digits)")
+    values = _floats(np.where(blank | odd, "nan", raw))
+    invalid = ~blank & ~odd & ~np.isfinite(values)
     _report_rows(ctx, table, col, invalid & np.isnan(values),
-                 lambda i: f"{raw[i]!r} is not a number")
-    _report_rows(ctx, table, col, invalid & np.isinf(values),
-                 lambda i: f"{raw[i]!r} is not finite")
+                 lambda i: f"{_shown_value(raw[i])} is not a number")
+    infinite = invalid & np.isinf(values)
+    if infinite.any():
+        word = np.zeros(len(raw), dtype=bool)
+        for i in np.flatnonzero(infinite):
+            word[i] = _INFINITE_WORD.fullmatch(str(raw[i])) is not None
+        _report_rows(ctx, table, col, infinite & word,
+                     lambda i: f"{_shown_value(raw[i])} is not finite")
+        within = bound or _column_bound(table, col)
+        _report_rows(ctx, table, col, infinite & ~word,
+                     lambda i: (_outside(within, values[i]) if within is not None else
+                                "is beyond the range of floating-point numbers")
+                     + f", got {_shown_value(raw[i])}")
     need = np.broadcast_to(np.asarray(required, dtype=bool), blank.shape)
     _report_rows(ctx, table, col, blank & need, lambda i: "is required but empty")
     ok = np.isfinite(values)
     if integer:
         fractional = ok & (values != np.round(values))
         _report_rows(ctx, table, col, fractional,
-                     lambda i: f"must be a whole number, got {raw[i]!r}")
+                     lambda i: f"must be a whole number, got {_shown_value(raw[i])}")
         ok &= ~fractional
     if minimum is not None:
         low = ok & ((values <= minimum) if strict_minimum else (values < minimum))
         sign = ">" if strict_minimum else ">="
         _report_rows(ctx, table, col, low,
-                     lambda i: f"must be {sign} {minimum:g}, got {raw[i]!r}")
+                     lambda i: f"must be {sign} {minimum:g}, got {_shown_value(raw[i])}")
         ok &= ~low
+    bound = bound or _column_bound(table, col)
+    if bound is not None:
+        out = ok & ((values < bound.low) | (values > bound.high))
+        _report_rows(ctx, table, col, out,
+                     lambda i: f"{_outside(bound, values[i])}, got {_shown_value(raw[i])}")
+        ok &= ~out
     values[~ok] = np.nan
     return values
 
@@ -481,19 +1089,31 @@ def _horizon(ctx: _Context, doc: Mapping[str, Any]) -> tuple[int, int] | None:
         return None
     if (not isinstance(value, list) or len(value) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        ctx.add("horizon", f"must be [first_year, last_year] as two whole numbers, got {value!r}")
+        ctx.add("horizon", "must be [first_year, last_year] as two whole numbers, got "
+                           f"{_shown_value(value)}")
         return None
     first, last = value
+    bound = voc.PROGRAM.field("horizon").bound or YEAR
+    for which, year in (("first", first), ("last", last)):
+        if not bound.holds(year):
+            ctx.add("horizon", f"the {which} year {_outside(bound, year)}, got "
+                               f"{_shown_value(year)}")
+            return None
     if first > last:
         ctx.add("horizon", f"first year {first} is after last year {last}")
         return None
-    if last - first > 200:
-        ctx.add("horizon", f"spans {last - first + 1} years; at most 201 are supported")
+    if last - first + 1 > HORIZON_YEARS:
+        ctx.add("horizon", f"spans {last - first + 1} years; at most {HORIZON_YEARS} are "
+                           "supported")
         return None
     return first, last
 
 
-def _sectors(ctx: _Context, doc: Mapping[str, Any]) -> tuple[list[str], list[float], list[float]]:
+def _sectors(ctx: _Context, doc: Mapping[str, Any], metadata: dict[str, Any] | None = None
+             ) -> tuple[list[str], list[float], list[float]]:
+    """The sectors by name, with their floors and ceilings (NaN where none). A key
+    beginning with ``x_`` is metadata, not a sector; two keys that read as the same name
+    (YAML's ``1`` and ``"1"``) are an error naming both."""
     value = doc.get("sectors")
     names: list[str] = []
     mins: list[float] = []
@@ -504,18 +1124,26 @@ def _sectors(ctx: _Context, doc: Mapping[str, Any]) -> tuple[list[str], list[flo
     if not isinstance(value, Mapping) or not value:
         ctx.add("sectors", "must be a non-empty mapping of sector name to {min, max}")
         return names, mins, maxs
+    first_key: dict[str, Any] = {}
     for key, limits in value.items():
+        if voc.is_metadata(key):
+            if metadata is not None:
+                metadata[f"sectors.{key}"] = limits
+            continue
         name = str(key)
-        where = f"sectors.{name}"
+        where = f"sectors.{voc.shown(name)}"
+        if name in first_key:
+            ctx.add(where, f"the sector keys {first_key[name]!r} and {key!r} both read as the "
+                           f"sector name {voc.shown(name)!r}; give each sector a distinct name")
+            continue
+        first_key[name] = key
         low = high = math.nan
         if limits is None:
             limits = {}
         if not isinstance(limits, Mapping):
             ctx.add(where, f"must be a mapping with optional min and max, got {limits!r}")
         else:
-            for extra in set(map(str, limits)) - {"min", "max"}:
-                ctx.warnings.append(f"{ctx.file}: {where}.{extra} is not a field of the format; "
-                                    "ignored")
+            _check_keys(ctx, limits, voc.SECTOR, where, metadata=metadata)
             if limits.get("min") is not None:
                 low = _number(ctx, limits["min"], f"{where}.min", minimum=0) or 0.0
             if limits.get("max") is not None:
@@ -524,10 +1152,13 @@ def _sectors(ctx: _Context, doc: Mapping[str, Any]) -> tuple[list[str], list[flo
         names.append(name)
         mins.append(low)
         maxs.append(high)
+    if not first_key:
+        ctx.add("sectors", "names no sector (keys beginning with x_ are metadata, not sectors)")
     return names, mins, maxs
 
 
-def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str, int]
+def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str, int],
+                  metadata: dict[str, Any] | None = None
                   ) -> tuple[np.ndarray, list[np.ndarray]]:
     value = doc.get("dependencies")
     requires: list[tuple[int, int]] = []
@@ -554,6 +1185,12 @@ def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str,
             ctx.add("dependencies", f"each entry must be a mapping, got {dep!r}", row=row)
             continue
         kind = dep.get("type")
+        # the keys of its type; of every type where the type itself is wrong
+        section = voc.DEPENDENCY_TYPES.get(kind) if isinstance(kind, str) else None
+        known = section.names() if section is not None else tuple(dict.fromkeys(
+            n for s in voc.DEPENDENCY_TYPES.values() for n in s.names()))
+        _check_keys(ctx, dep, section or voc.REQUIRES, "dependencies", row=row,
+                    metadata=metadata, known=known)
         if kind == "requires":
             for key in ("project", "on"):
                 if key not in dep:
@@ -754,6 +1391,115 @@ def _match_profiles(ctx: _Context, table: _Table, projects: pd.DataFrame,
     projects.loc[fill, "start"] = projects.loc[fill, "id"].map(firsts).to_numpy(dtype=float)
 
 
+# ------------------------------------------------------------- the vocabulary
+def _check_keys(ctx: _Context, mapping: Mapping[Any, Any], section: voc.Section, where: str,
+                *, row: str | None = None, metadata: dict[str, Any] | None = None,
+                known: tuple[str, ...] | None = None) -> None:
+    """Every key of ``mapping`` that ``section`` does not define is a problem naming the
+    place (``where``: ``budget``, ``sectors.energy``; "" at the top level) and the
+    nearest known name (``known``: the names allowed, by default the section's); keys
+    beginning with ``x_`` are user metadata, kept in ``metadata`` (under their dotted
+    place, or their row's) where one is given."""
+    names = known if known is not None else section.names()
+    for key in mapping:
+        place = f"{where}.{voc.shown(key)}" if where else voc.shown(key)
+        if voc.is_metadata(key):
+            if metadata is not None:  # at its place: budget.x_note, dependencies[2].x_why
+                prefix = row or where
+                metadata[f"{prefix}.{key}" if prefix else key] = mapping[key]
+            continue
+        if str(key) not in names:
+            ctx.add(place, voc.unknown_message(key, names), row=row)
+
+
+def _check_columns(ctx: _Context, table: _Table | None, spec: Any, section: voc.Section,
+                   field_name: str) -> _Table | None:
+    """The columns of a table as read: every column the vocabulary does not define is a
+    problem naming the table's file, the column and the nearest known name (in the
+    header of a CSV table; at the first entry that has it in an inline list); every
+    required column must be there. Columns beginning with ``x_`` are user metadata,
+    ignored. Returns the table, or None when a required column is missing."""
+    if table is None:
+        return None
+    known = section.names()
+    inline = isinstance(spec, list)
+    # inline: where each unknown name first appears, and in how many entries (one pass)
+    first_row: dict[str, int] = {}
+    count: dict[str, int] = {}
+    if inline and any(not voc.is_metadata(c) and str(c) not in known
+                      for c in table.frame.columns):
+        for i, item in enumerate(spec):
+            for k in item if isinstance(item, Mapping) else ():
+                key = str(k)
+                if key not in known and not voc.is_metadata(key):
+                    first_row.setdefault(key, i)
+                    count[key] = count.get(key, 0) + 1
+    for index, col in enumerate(table.frame.columns):
+        name = str(col)
+        if voc.is_metadata(name) or name in known:
+            continue
+        if not inline and (not name.strip() or re.fullmatch(r"Unnamed: \d+", name)):
+            ctx.add("(header)", f"column {index + 1} of the header has no name; name it "
+                                "(or remove the empty column)", file=table.file, row="(header)")
+            continue
+        message = voc.unknown_message(name, known, what="field" if inline else "column")
+        if not inline:
+            ctx.add(voc.shown(name), message, file=table.file, row="(header)")
+            continue
+        times = count.get(name, 1)
+        more = f" (also in {times - 1} more {field_name} entries)" if times > 1 else ""
+        ctx.add(f"{field_name}.{voc.shown(name)}", message + more,
+                row=f"{field_name}[{first_row.get(name, 0)}]")
+    missing = [c for c in section.required() if c not in table.frame.columns]
+    for col in missing:
+        ctx.add(col, f"required column is missing from the {field_name} table",
+                file=table.file, row="(header)")
+    return None if missing else table
+
+
+def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False) -> str | None:
+    """A text field (None where absent or after recording a problem); a ``label`` (one
+    line in reports) must be non-empty printable text."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        ctx.add(field_name, f"must be text, got {value!r}")
+        return None
+    if label and not value.strip():
+        ctx.add(field_name, "must not be empty")
+        return None
+    if label and not value.isprintable():
+        ctx.add(field_name, f"must be printable text on one line, got {voc.shown(value)!r}")
+        return None
+    return value
+
+
+def _units(ctx: _Context, doc: Mapping[str, Any], metadata: dict[str, Any]) -> tuple[str, str]:
+    """``units.money`` and ``units.labor``: labels for reports (defaults from the
+    vocabulary)."""
+    money = str(voc.UNITS.field("money").default)
+    people = str(voc.UNITS.field("labor").default)
+    units = doc.get("units")
+    if units is None:
+        return money, people
+    if not isinstance(units, Mapping):
+        ctx.add("units", f"must be a mapping with money and/or labor labels, got {units!r}")
+        return money, people
+    _check_keys(ctx, units, voc.UNITS, "units", metadata=metadata)
+    got = _text(ctx, units.get("money"), "units.money", label=True)
+    if got is not None:
+        money = got.strip()
+    got = _text(ctx, units.get("labor"), "units.labor", label=True)
+    if got is not None:
+        people = got.strip()
+    for key, label in (("money", money), ("labor", people)):
+        most = voc.UNITS.field(key).max_length
+        if most is not None and len(label) > most:
+            ctx.add(f"units.{key}", f"is {len(label)} characters long; a label may have at "
+                                    f"most {most}")
+    return money, people
+
+
 # --------------------------------------------------------------------- entry
 def load(path: str | Path) -> Instance:
     """Read and validate a ``capital-portfolio/1`` program file (YAML or JSON).
@@ -762,7 +1508,7 @@ def load(path: str | Path) -> Instance:
     Raises :class:`~optimizer.errors.InstanceError` listing every problem found, each
     with its file, field and row.
     """
-    path = Path(path)
+    path = _resolve_shipped(path)  # an existing path as is, else a shipped name: pilot
     ctx = _Context(str(path))
     doc = _read_document(path)
     if not isinstance(doc, Mapping):
@@ -771,9 +1517,8 @@ def load(path: str | Path) -> Instance:
                                      f"(format, horizon, sectors, projects, ...), got "
                                      f"{type(doc).__name__}")])
     doc = {str(k): v for k, v in doc.items()}
-    for key in sorted(set(doc) - KNOWN_KEYS):
-        ctx.warnings.append(f"{ctx.file}: top-level field {key!r} is not part of the format; "
-                            "ignored")
+    metadata: dict[str, Any] = {}  # every x_ key, at its dotted place
+    _check_keys(ctx, doc, voc.PROGRAM, "", metadata=metadata)
 
     fmt = doc.get("format")
     if fmt != FORMAT:
@@ -792,19 +1537,21 @@ def load(path: str | Path) -> Instance:
         if not isinstance(budget, Mapping):
             ctx.add("budget", f"must be a mapping with total and/or per_year, got {budget!r}")
         else:
+            _check_keys(ctx, budget, voc.BUDGET, "budget", metadata=metadata)
             if budget.get("total") is not None:
                 total = _number(ctx, budget["total"], "budget.total", minimum=0)
             per_year = _yearly(ctx, budget.get("per_year"), "budget.per_year", first, last)
     hurdle = None
     if doc.get("hurdle_rate") is not None:
         hurdle = _number(ctx, doc["hurdle_rate"], "hurdle_rate")
-    sectors, smin, smax = _sectors(ctx, doc)
+    sectors, smin, smax = _sectors(ctx, doc, metadata)
     labor = doc.get("labor")
     capacity: dict[int, float] = {}
     if labor is not None:
         if not isinstance(labor, Mapping):
             ctx.add("labor", f"must be a mapping with a capacity mapping, got {labor!r}")
         else:
+            _check_keys(ctx, labor, voc.LABOR, "labor", metadata=metadata)
             capacity = _yearly(ctx, labor.get("capacity"), "labor.capacity", first, last)
     known = None
     if doc.get("known_optimum") is not None:
@@ -813,17 +1560,23 @@ def load(path: str | Path) -> Instance:
     if proven is not None and not isinstance(proven, bool):
         ctx.add("known_optimum_proven", f"must be true or false, got {proven!r}")
         proven = None
+    for free in ("description", "source", "notes"):
+        _text(ctx, doc.get(free), free)
+    money_unit, labor_unit = _units(ctx, doc, metadata)
 
     base = path.parent
     profiles = pd.DataFrame({c: [] for c in PROFILE_COLUMNS})
     profile_table = None
     if doc.get("profiles") is not None:
-        profile_table = _read_table(ctx, doc["profiles"], "profiles", base,
-                                    ("project", "year", "capital"))
+        # required columns: checked by _check_columns, with the unknown ones beside them
+        profile_table = _check_columns(ctx, _read_table(ctx, doc["profiles"], "profiles",
+                                                        base, ()),
+                                       doc["profiles"], voc.PROFILES, "profiles")
     if "projects" not in doc or doc["projects"] is None:
         ctx.add("projects", "is required: a CSV path or an inline list of projects")
         raise InstanceError(ctx.problems)
-    table = _read_table(ctx, doc["projects"], "projects", base, ("id", "sector", "return"))
+    table = _check_columns(ctx, _read_table(ctx, doc["projects"], "projects", base, ()),
+                           doc["projects"], voc.PROJECTS, "projects")
     if table is None:
         raise InstanceError(ctx.problems)
     if table.frame.empty:
@@ -841,7 +1594,7 @@ def load(path: str | Path) -> Instance:
                                   set(profiles["project"].unique()))
     if profile_table is not None:
         _match_profiles(ctx, table, projects, profiles)
-    requires, excludes = _dependencies(ctx, doc, positions)
+    requires, excludes = _dependencies(ctx, doc, positions, metadata)
 
     if ctx.problems:
         raise InstanceError(ctx.problems)
@@ -871,6 +1624,9 @@ def load(path: str | Path) -> Instance:
         known_optimum=known,
         known_optimum_proven=proven,
         warnings=tuple(ctx.warnings),
+        money_unit=money_unit,
+        labor_unit=labor_unit,
+        metadata=metadata,
     )
     prepared = prepare(instance)
     numerics = _numerics_warnings(prepared, ctx.file)
@@ -944,13 +1700,16 @@ def prepare(instance: Instance) -> Instance:
     spread = np.flatnonzero(~profiled)
     build = projects["build_years"].to_numpy(dtype=np.int64)[spread]
     total[spread] += capital[spread]
-    owner = np.repeat(spread, build)
-    offset = np.arange(len(owner)) - np.repeat(np.cumsum(build) - build, build)
+    # only the build years inside the horizon get a column (the rest count toward the
+    # total above): at most the horizon's length per project, whatever build_years says
+    shown = np.clip(np.minimum(build, last - start[spread] + 1), 0, None)
+    owner = np.repeat(spread, shown)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(shown) - shown, shown)
     year = start[owner] + offset
-    inside = year <= last
+    inside = (year >= first) & (year <= last)
     rows.append(owner[inside])
     cols.append(year[inside] - first)
-    cap_vals.append((capital[spread] / build)[np.repeat(np.arange(len(spread)), build)][inside])
+    cap_vals.append((capital[spread] / build)[np.repeat(np.arange(len(spread)), shown)][inside])
     lab_vals.append(projects["labor"].to_numpy(dtype=float)[owner][inside])
 
     every = projects["reinvest_every"].to_numpy(dtype=np.int64)

@@ -29,7 +29,9 @@ from optimizer.errors import InstanceError, Problem
 
 __all__ = ["Knapsack", "read_orlib", "write_program", "convert", "best_known"]
 
-FIRST_YEAR = 1
+#: The year of a problem's first constraint: constraint k becomes year FIRST_YEAR + k, a
+#: calendar year as the format's bounds want (GK's 100 constraints end in 2100)
+FIRST_YEAR = 2001
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,17 @@ def read_orlib(path: str | Path) -> list[Knapsack]:
     """Every problem in an OR-Library knapsack file, whichever of its layouts it uses."""
     path = Path(path)
     label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8", errors="strict")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError([Problem(label, "(file)", None, f"cannot be read: {exc}")]) from None
+    from optimizer.loading import MAX_TABLE_BYTES, Unreadable, read_regular
+
+    try:  # a regular file only: a device or a named pipe would never end or never start
+        text = read_regular(path, MAX_TABLE_BYTES).decode("utf-8", errors="strict")
+    except Unreadable as exc:
+        words = f"is {exc}, not a regular file" if exc.kind == "special" else str(exc)
+        raise InstanceError([Problem(label, "(file)", None, words)]) from None
+    except UnicodeDecodeError as exc:
+        raise InstanceError([Problem(label, "(file)", None,
+                                     f"is not UTF-8 text (bad byte at offset {exc.start})")]
+                            ) from None
     stem = path.stem
     if re.search(r"^\s*problem\s+\S+", text, flags=re.M):
         return _mknap2(text, label)
@@ -128,33 +137,64 @@ def read_orlib(path: str | Path) -> list[Knapsack]:
 
 def best_known(table: str | Path) -> dict[tuple[str, int], tuple[float, str]]:
     """{(file name, index): (value, proven yes/no/unknown)} from a best-known table."""
+    import io
+
+    from optimizer.loading import MAX_TABLE_BYTES, Unreadable, read_regular
+
+    label = str(table)
+    try:
+        text = read_regular(Path(table), MAX_TABLE_BYTES).decode("utf-8")
+    except Unreadable as exc:
+        words = f"is {exc}, not a regular file" if exc.kind == "special" else str(exc)
+        raise InstanceError([Problem(label, "(file)", None, words)]) from None
+    except UnicodeDecodeError as exc:
+        raise InstanceError([Problem(label, "(file)", None,
+                                     f"is not UTF-8 text (bad byte at offset {exc.start})")]
+                            ) from None
     out = {}
-    with open(table, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["best_known"]:
-                key = (Path(row["file"]).name, int(row["index"]))
-                out[key] = (float(row["best_known"]), row["proven_optimal"])
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = {"file", "index", "best_known", "proven_optimal"} - set(reader.fieldnames or ())
+    if missing:
+        raise InstanceError([Problem(label, ", ".join(sorted(missing)), "(header)",
+                                     "required column is missing")])
+    for line, row in enumerate(reader, start=2):
+        if row["best_known"]:
+            for column, kind in (("index", int), ("best_known", float)):
+                try:
+                    kind(row[column] or "")
+                except (TypeError, ValueError):
+                    raise InstanceError([Problem(label, column, f"line {line}",
+                                                 f"{row[column]!r} is not a number")]) from None
+            key = (Path(row["file"] or "").name, int(row["index"]))
+            out[key] = (float(row["best_known"]), row["proven_optimal"])
     return out
 
 
 def write_program(problem: Knapsack, out_dir: str | Path, *, source: str = "",
                   known: tuple[float, str] | None = None) -> Path:
-    """Write one problem as ``out_dir/program.yaml`` with its projects and profiles CSVs."""
+    """Write one problem as ``out_dir/program.yaml`` with its projects and profiles CSVs
+    (each written whole or not at all, with the umask's mode)."""
+    import io
+
+    from optimizer.results import atomic_write
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n, m = problem.n, problem.m
     ids = [f"I{j:04d}" for j in range(n)]
-    with open(out / "projects.csv", "w", newline="", encoding="utf-8") as fh:
+    with io.StringIO() as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "sector", "return"])
         for pid, profit in zip(ids, problem.profits, strict=True):
             w.writerow([pid, "items", f"{profit:g}"])
+        atomic_write(out / "projects.csv", fh.getvalue())
     rows, cols = np.nonzero(problem.weights.T)  # (item, constraint) with weight > 0
-    with open(out / "profiles.csv", "w", newline="", encoding="utf-8") as fh:
+    with io.StringIO() as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["project", "year", "capital", "labor"])
         for j, i in zip(rows.tolist(), cols.tolist(), strict=True):
             w.writerow([ids[j], FIRST_YEAR + i, f"{problem.weights[i, j]:g}", 0])
+        atomic_write(out / "profiles.csv", fh.getvalue())
     program: dict = {
         "format": "capital-portfolio/1",
         "name": f"OR-Library {problem.name} ({n} items, {m} constraints)",
@@ -162,6 +202,9 @@ def write_program(problem: Knapsack, out_dir: str | Path, *, source: str = "",
         "budget": {"per_year": {FIRST_YEAR + i: float(c)
                                 for i, c in enumerate(problem.capacities)}},
         "sectors": {"items": None},
+        # an item's weight is its "capital" and its profit its "return": plain numbers, not
+        # billions of dollars; no item needs labor
+        "units": {"money": "units", "labor": "units"},
         "projects": "projects.csv",
         "profiles": "profiles.csv",
     }
@@ -179,7 +222,7 @@ def write_program(problem: Knapsack, out_dir: str | Path, *, source: str = "",
     if source:
         program["source"] = source
     path = out / "program.yaml"
-    path.write_text(yaml.safe_dump(program, sort_keys=False), encoding="utf-8")
+    atomic_write(path, yaml.safe_dump(program, sort_keys=False))
     return path
 
 
@@ -190,10 +233,13 @@ def convert(path: str | Path, out_dir: str | Path,
     ``known_optimum`` comes from the best-known table (by default ``best_known.csv``
     beside the file or one folder up, where it exists), else from the file itself.
 
-    Items of zero weight in every constraint cannot be projects (one unit must cost > 0)
-    and raise an :class:`InstanceError` naming them.
+    ``path`` is a file, or the name of a shipped set (``orlib/mknap1.txt``; see
+    ``optimizer examples``). Items of zero weight in every constraint cannot be projects
+    (one unit must cost > 0) and raise an :class:`InstanceError` naming them.
     """
-    path = Path(path)
+    from optimizer.shipped import resolve
+
+    path = resolve(path)
     if table is None:
         table = next((c for c in (path.parent / "best_known.csv",
                                   path.parent.parent / "best_known.csv") if c.exists()), None)

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
-
 from optimizer.results import Result
-
-
-def _fmt(x: float | None, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:,.{digits}g}" if abs(x) < 1e4 else f"{x:,.0f}"
-
-
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_string(na_rep="-", float_format=lambda v: f"{v:,.2f}")
+from optimizer.units import money, table
 
 
 def render_summary(result: Result) -> str:
+    """Numbers read as :mod:`optimizer.units` says: money with two decimals, people whole,
+    each labelled with the program's own units."""
     inst = result.instance
+    cash, staff = inst.money_unit, inst.labor_unit
     lines = [
         f"{inst.name}  ({inst.n_projects} projects, {inst.first_year}-{inst.last_year})",
         f"status: {result.status}   termination: {result.termination}",
-        f"objective (total return, $B): {_fmt(result.objective, 6)}   "
-        f"bound: {_fmt(result.bound, 6)}   gap: "
+        f"objective (total return, {cash}): {money(result.objective)}   "
+        f"bound: {money(result.bound)}   gap: "
         + ("-" if result.gap is None else f"{result.gap:.4%}"),
     ]
     if inst.known_optimum is not None:
-        lines.append(f"known optimum: {_fmt(inst.known_optimum, 8)}")
+        lines.append(f"known optimum: {money(inst.known_optimum)}")
     if result.message and result.status not in ("optimal", "feasible"):
         lines.append(result.message)
     for c in result.conflicts:
@@ -41,25 +31,27 @@ def render_summary(result: Result) -> str:
             lines += [f"  - {v}" for v in result.check.violations]
         chosen = result.selected()
         lines.append("")
-        lines.append(f"funded projects ({len(chosen)}), capital and return in $B:")
+        lines.append(f"funded projects ({len(chosen)}), capital and return in {cash}:")
         shown = chosen.head(40)
-        lines.append(_table(shown.set_index("id")) if len(shown) else "  (none)")
+        lines.append(table(shown.set_index("id"), money_columns=("capital", "return"))
+                     if len(shown) else "  (none)")
         if len(chosen) > len(shown):
             lines.append(f"  ... and {len(chosen) - len(shown)} more (use --out FILE.csv)")
         lines.append("")
         committed = result.check.total_capital if result.check else None
-        lines.append(f"capital committed: {_fmt(committed, 6)} $B"
-                     + (f" of {inst.budget_total:g}" if inst.budget_total is not None else ""))
+        lines.append(f"capital committed: {money(committed, cash)}"
+                     + (f" of {money(inst.budget_total)}" if inst.budget_total is not None
+                        else ""))
         lines.append("")
-        lines.append("capital by year ($B):")
-        lines.append(_table(result.capital_by_year()))
+        lines.append(f"capital by year ({cash}):")
+        lines.append(table(result.capital_by_year()))
         lines.append("")
-        lines.append("capital by sector ($B):")
-        lines.append(_table(result.capital_by_sector()))
+        lines.append(f"capital by sector ({cash}):")
+        lines.append(table(result.capital_by_sector()))
         if inst.labor_capacity.size and (result.labor_by_year()["used"] > 0).any():
             lines.append("")
-            lines.append("labor by year (specialists):")
-            lines.append(_table(result.labor_by_year()))
+            lines.append(f"labor by year ({staff}):")
+            lines.append(table(result.labor_by_year(), people_columns=("used", "limit", "slack")))
         binding = result.binding()
         lines.append("")
         lines.append("binding rules: " + (", ".join(binding) if binding else "none"))

@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import pandas as pd
 from optimizer.check import CheckReport
 from optimizer.instance import Instance
 
-__all__ = ["Result", "Conflict", "EXIT_CODES", "build_result", "atomic_write"]
+__all__ = ["Result", "Conflict", "EXIT_CODES", "build_result", "atomic_write",
+           "check_output", "current_umask"]
 
 #: Exit code of the command line for each status (section 5 of the format).
 EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "invalid": 1}
@@ -325,14 +327,92 @@ def manifest(sha256: str, solver: dict[str, Any]) -> dict[str, Any]:
                         "machine": platform.machine(), "cpus": os.cpu_count()}}
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask, read without changing it where the system
+    tells it (Linux's ``/proc/self/status``), else by setting and restoring it under a
+    lock (the mask is process-wide: another thread creating a file in that instant would
+    get mask 0)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def check_output(path: str | Path, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Check, before any work starts, that ``path`` can be written: its suffix is one of
+    ``suffixes`` (any when empty), it is not a folder, and its folder exists and is a
+    writable folder. Raises :class:`~optimizer.errors.UsageError` naming ``flag``, the
+    path and the reason."""
+    from optimizer.errors import UsageError
+
+    path = Path(path)
+    where = f"{flag} {path}"
+    if path.is_dir():
+        raise UsageError(f"{where}: is a folder; name a file in it")
+    if suffixes and path.suffix.lower() not in suffixes:
+        names = " or ".join(", ".join(suffixes).rsplit(", ", 1))
+        raise UsageError(f"{where}: the file must end in {names}")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{where}: exists and is not a regular file")
+    folder = path.parent
+    if not folder.exists():
+        raise UsageError(f"{where}: the folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"{where}: {str(folder)!r} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{where}: the folder {str(folder)!r} is not writable")
+    return path
+
+
+def check_output_dir(path: str | Path, flag: str) -> Path:
+    """Check, before any work starts, that the folder ``path`` can be written into: it is a
+    writable folder, or it does not exist yet and its nearest existing ancestor is one (it
+    will be created). Raises :class:`~optimizer.errors.UsageError` naming ``flag``."""
+    from optimizer.errors import UsageError
+
+    path = Path(path)
+    where = f"{flag} {path}"
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{where}: exists and is not a folder")
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{where}: {str(ancestor)!r} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"{where}: the folder {str(ancestor)!r} is not writable")
+    return path
+
+
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place: the
-    file is complete or absent, never half-written."""
+    file is complete or absent, never half-written. It gets the mode any other program
+    would give a new file, ``0o666`` less the process's umask (the temporary file is made
+    0600). Raises :class:`OSError` when the write fails (no space, folder gone), leaving
+    no temporary file behind."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        try:
+            view = memoryview(data.encode("utf-8") if isinstance(data, str) else data)
+            while view:
+                view = view[os.write(fd, view):]
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o666 & ~current_umask())
+        finally:
+            os.close(fd)
+        if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before Python 3.13
+            os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

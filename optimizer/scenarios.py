@@ -303,28 +303,28 @@ class Comparison:
         }
 
     def summary(self) -> str:
+        """Money as :func:`optimizer.units.money` (two decimals), people as
+        :func:`~optimizer.units.people` (whole), in the programs' units."""
+        from optimizer.units import money, people
+
         a, b = self.a, self.b
-        lines = [f"a: {a.instance.name} ({a.status}, return {_fmt(a.objective)})",
-                 f"b: {b.instance.name} ({b.status}, return {_fmt(b.objective)})",
-                 f"return change: {_fmt(self.objective_change, sign=True)} $B"]
+        cash, staff = a.instance.money_unit, a.instance.labor_unit
+        lines = [f"a: {a.instance.name} ({a.status}, return {money(a.objective, cash)})",
+                 f"b: {b.instance.name} ({b.status}, return "
+                 f"{money(b.objective, b.instance.money_unit)})",
+                 f"return change: {money(self.objective_change, cash, sign=True)}"]
         lines.append(f"added: {', '.join(self.added) or '-'}")
         lines.append(f"dropped: {', '.join(self.dropped) or '-'}")
         resized = self.projects[self.projects["change"].isin(["more units", "fewer units"])]
         if len(resized):
             lines.append("resized: " + ", ".join(
                 f"{r.id} {r.units_a}->{r.units_b}" for r in resized.itertuples()))
-        for title, frame in (("capital by sector ($B)", self.capital_by_sector),
-                             ("labor by year (specialists)", self.labor_by_year)):
+        for title, frame, fmt in ((f"capital by sector ({cash})", self.capital_by_sector, money),
+                                  (f"labor by year ({staff})", self.labor_by_year, people)):
             moved = frame[frame["change"].abs() > 1e-9]
             lines.append(f"{title}: " + (", ".join(
-                f"{k} {_fmt(v, sign=True)}" for k, v in moved["change"].items()) or "no change"))
+                f"{k} {fmt(v, sign=True)}" for k, v in moved["change"].items()) or "no change"))
         return "\n".join(lines)
-
-
-def _fmt(x: float | None, sign: bool = False) -> str:
-    if x is None:
-        return "-"
-    return f"{x:+,.4g}" if sign else f"{x:,.4g}"
 
 
 def _side_by_side(a: pd.Series, b: pd.Series, name: str) -> pd.DataFrame:

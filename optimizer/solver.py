@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -52,6 +52,11 @@ class SolveOptions:
     ``node_limit`` stops after that many branch-and-bound nodes and ``solution_limit``
     after that many improving plans (None: no limit); like the time limit, either keeps
     the best plan found so far, checked, with status ``feasible`` and its gap.
+    ``highs_options`` are HiGHS options by name (a mapping, or (name, value) pairs; a
+    value may be text, read as the option's type), checked by HiGHS itself (a bad name or
+    value raises :class:`~optimizer.errors.UsageError` with HiGHS's message) and applied
+    after this package's own settings, so they win; they are kept as a tuple of pairs.
+    ``log`` shows HiGHS's own log on standard error while it solves.
     """
 
     time_limit: float | None = None
@@ -66,9 +71,16 @@ class SolveOptions:
     heuristic: str = "off"
     heuristic_effort: float | None = None
     local_search: str = "off"
+    highs_options: tuple[tuple[str, Any], ...] | Mapping[str, Any] = ()
+    log: bool = False
 
     def __post_init__(self) -> None:
         from optimizer.errors import UsageError
+
+        if self.highs_options:
+            object.__setattr__(self, "highs_options", _highs_pairs(self.highs_options))
+        elif not isinstance(self.highs_options, tuple):
+            object.__setattr__(self, "highs_options", ())
 
         if self.time_limit is not None and not (self.time_limit >= 0):
             raise UsageError(f"time limit must be >= 0 seconds, got {self.time_limit}")
@@ -98,6 +110,171 @@ class SolveOptions:
         out = asdict(self)
         out.pop("progress")
         return out
+
+    def highs_items(self) -> tuple[tuple[str, Any], ...]:
+        """The user's HiGHS options, checked and typed, as (name, value) pairs."""
+        pairs = self.highs_options
+        return pairs if isinstance(pairs, tuple) else tuple(pairs.items())
+
+
+# ------------------------------------------------------------- HiGHS's own options
+_SCRATCH_LOCK = threading.Lock()
+_SCRATCH: list[Any] = []  # one Highs object, only ever used to check option values
+_CHECKED: dict[tuple[str, str, Any], Any] = {}  # (name, type of value, value) -> typed
+
+
+def _scratch() -> tuple[Any, list[str]]:
+    """A ``highspy.Highs`` for checking options, and the list its log messages go to."""
+    if not _SCRATCH:
+        import highspy
+
+        with quiet_stdout():
+            h = highspy.Highs()
+            h.setOptionValue("log_to_console", False)  # messages to the callback only
+        messages: list[str] = []
+        h.cbLogging.subscribe(lambda event: messages.append(str(event.message)))
+        _SCRATCH[:] = [h, messages]
+    return _SCRATCH[0], _SCRATCH[1]
+
+
+def highs_option_docs() -> dict[str, tuple[str, str]]:
+    """{name: (description, "[type: ..., range: ..., default: ...]")} of every HiGHS
+    option, as HiGHS documents them in an options file."""
+    import tempfile
+
+    h, _ = _scratch()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "options.txt")
+        with quiet_stdout():
+            h.writeOptions(path)
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    docs: dict[str, tuple[str, str]] = {}
+    comments: list[str] = []
+    for line in lines:
+        if line.startswith("#"):
+            comments.append(line.lstrip("# ").strip())
+        elif "=" in line:
+            name = line.split("=", 1)[0].strip()
+            about = [c for c in comments if not c.startswith("[")]
+            spec = next((c for c in comments if c.startswith("[")), "")
+            spec = spec.replace("advanced: false, ", "").replace("advanced: true, ", "")
+            docs[name] = (" ".join(about), spec)
+            comments = []
+        else:
+            comments = []
+    return docs
+
+
+_TRUE = ("true", "on", "yes", "1")
+_FALSE = ("false", "off", "no", "0")
+
+
+def _typed(name: str, value: Any, kind: str) -> Any:
+    """``value`` as HiGHS option ``name`` of type ``kind`` takes it (text is read as that
+    type); raises ValueError when it is not one."""
+    if isinstance(value, str) and kind != "string":
+        text = value.strip().lower()
+        if kind == "bool":
+            if text in _TRUE or text in _FALSE:
+                return text in _TRUE
+            raise ValueError(f"{value!r} is not true or false")
+        try:
+            return int(text) if kind == "integer" else float(text)
+        except ValueError:
+            what = "a whole number" if kind == "integer" else "a number"
+            raise ValueError(f"{value!r} is not {what}") from None
+    if kind == "bool" and isinstance(value, bool | np.bool_):
+        return bool(value)
+    if kind == "integer" and isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)
+    if kind == "double" and isinstance(value, int | float | np.integer | np.floating) \
+            and not isinstance(value, bool):
+        return float(value)
+    if kind == "string" and isinstance(value, str):
+        return value
+    nouns = {"bool": "true or false", "integer": "a whole number", "double": "a number"}
+    raise ValueError(f"{value!r} is not {nouns.get(kind, 'text')}")
+
+
+def highs_option(name: Any, value: Any) -> Any:
+    """HiGHS option ``name`` set to ``value``, checked by HiGHS on a scratch ``Highs``:
+    the value in the option's type, or a :class:`~optimizer.errors.UsageError` with
+    HiGHS's own message, the option's type and range."""
+    import highspy
+
+    from optimizer.errors import UsageError
+
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"HiGHS option names are text, got {name!r}")
+    key = (name, type(value).__name__, repr(value))
+    with _SCRATCH_LOCK:
+        if key in _CHECKED:
+            return _CHECKED[key]
+        h, messages = _scratch()
+        del messages[:]
+        with quiet_stdout():
+            status, kind = h.getOptionType(name)
+        if status != highspy.HighsStatus.kOk:
+            import difflib
+
+            said = "; ".join(m.strip() for m in messages) or f'Option "{name}" is unknown'
+            near = difflib.get_close_matches(name, list(highs_option_docs()), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise UsageError(f"HiGHS option {name}={value}: HiGHS refused it: "
+                             f"{_plain(said)}{hint}")
+        kind_name = {highspy.HighsOptionType.kBool: "bool",
+                     highspy.HighsOptionType.kInt: "integer",
+                     highspy.HighsOptionType.kDouble: "double",
+                     highspy.HighsOptionType.kString: "string"}.get(kind, "string")
+        spec = highs_option_docs().get(name, ("", ""))[1]
+        about = f" {spec}" if spec else f" [type: {kind_name}]"
+        try:
+            typed = _typed(name, value, kind_name)
+        except ValueError as exc:
+            raise UsageError(f"HiGHS option {name}={value}: {exc}; it takes{about}") from None
+        saved = h.getOptionValue(name)
+        del messages[:]
+        with quiet_stdout():
+            status = h.setOptionValue(name, typed)
+        if status != highspy.HighsStatus.kOk:
+            said = "; ".join(m.strip() for m in messages) or "no reason given"
+            raise UsageError(f"HiGHS option {name}={value}: HiGHS refused it: {_plain(said)}; "
+                             f"it takes{about}")
+        with quiet_stdout():
+            h.setOptionValue(name, saved[-1] if isinstance(saved, tuple) else saved)
+        _CHECKED[key] = typed
+        return typed
+
+
+def _plain(message: str) -> str:
+    """HiGHS's log message without its level and function prefix."""
+    message = message.removeprefix("ERROR:").removeprefix("WARNING:").strip()
+    head, colon, rest = message.partition(": ")
+    return rest if colon and head.isidentifier() else message
+
+
+def _highs_pairs(options: Any) -> tuple[tuple[str, Any], ...]:
+    """(name, typed value) pairs from a mapping or pairs, each checked by HiGHS; a name
+    given twice keeps its last value."""
+    from optimizer.errors import UsageError
+
+    items: list[tuple[Any, ...]]
+    if isinstance(options, Mapping):
+        items = list(options.items())
+    else:
+        try:
+            items = [tuple(pair) for pair in options]
+        except TypeError:
+            items = [()]
+        if any(len(pair) != 2 for pair in items):
+            raise UsageError("highs_options must be a mapping {name: value} or "
+                             f"(name, value) pairs, got {options!r}")
+    out: dict[str, Any] = {}
+    for name, value in items:
+        out.pop(name, None)
+        out[name] = highs_option(name, value)
+    return tuple(out.items())
 
 
 #: Local search (``SolveOptions.local_search``) runs only on models of at most this many
@@ -213,13 +390,14 @@ def _classify(model_status: Any, has_solution: bool, gap: float | None) -> tuple
 
 # ------------------------------------------------------------ stdout discipline
 @contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Point file descriptor 1 at the null device for the duration: HiGHS prints its
-    banner there when a ``Highs`` object is made, whatever its options say."""
+def quiet_stdout(to_stderr: bool = False) -> Iterator[None]:
+    """Point file descriptor 1 at the null device (or, ``to_stderr``, at standard error,
+    for HiGHS's log) for the duration: HiGHS prints its banner there when a ``Highs``
+    object is made, whatever its options say, and its log when logging is on."""
     try:
         sys.stdout.flush()
         saved = os.dup(1)
-        sink = os.open(os.devnull, os.O_WRONLY)
+        sink = os.dup(2) if to_stderr else os.open(os.devnull, os.O_WRONLY)
     except (OSError, ValueError):
         yield
         return
@@ -390,6 +568,11 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
     if options.feasibility_tolerance is not None:
         for name in ("primal_feasibility_tolerance", "mip_feasibility_tolerance"):
             chosen[name] = float(options.feasibility_tolerance)
+    if options.log:  # HiGHS's own log, on standard error (see quiet_stdout)
+        chosen.update(output_flag=True, log_to_console=True)
+    for name, value in options.highs_items():  # the user's, checked by HiGHS: they win
+        chosen.pop(name, None)
+        chosen[name] = value
     for name, value in chosen.items():
         h.setOptionValue(name, value)
     if "threads" not in chosen:  # report what HiGHS will use (0: its own choice)
@@ -468,7 +651,7 @@ def open_highs(pm: PortfolioModel, options: SolveOptions) -> HighsSession:
     """Translate ``pm`` and load it into a new ``highspy.Highs`` with ``options``."""
     import highspy
 
-    with quiet_stdout():
+    with quiet_stdout(to_stderr=options.log):
         t0 = time.perf_counter()
         lp, rows = translate_with_rows(pm)
         h = highspy.Highs()
@@ -531,7 +714,7 @@ def solve_session(session: HighsSession, options: SolveOptions,
     import highspy
 
     h, chosen, translate_seconds = session.highs, session.options, session.translate_seconds
-    with quiet_stdout():
+    with quiet_stdout(to_stderr=options.log):
         if start is not None:
             solution = highspy.HighsSolution()
             solution.col_value = np.asarray(start, dtype=float)
@@ -552,8 +735,10 @@ def solve_session(session: HighsSession, options: SolveOptions,
             search.attach(h)
         if options.progress is not None:
             # HiGHS calls its MIP logging callback only while logging is on: log, but to
-            # nowhere (not the console, not a file); the callback gets the figures
-            h.setOptionValue("log_to_console", False)
+            # nowhere (not the console, not a file, unless asked); the callback gets the
+            # figures
+            h.setOptionValue("log_to_console", bool(chosen.get("log_to_console", False)
+                                                    and chosen.get("output_flag")))
             h.setOptionValue("output_flag", True)
             report = options.progress
 

@@ -40,7 +40,7 @@ import dataclasses
 import itertools
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,8 @@ from optimizer.results import Result
 from optimizer.scenarios import derive, parameter_changes
 from optimizer.solver import SolveOptions
 
-__all__ = ["ParametricModel", "Sweep", "sweep", "grid_points", "parse_range", "restricts"]
+__all__ = ["ParametricModel", "Sweep", "SweepProgress", "sweep", "grid_points", "parse_range",
+           "restricts"]
 
 #: A limit large enough to be no limit, small enough to keep a row in the model.
 _OPEN = 1e15
@@ -323,13 +324,16 @@ def _order(instances: list[Instance]) -> list[int]:
 
 
 def _solve_chunk(base: Instance, points: list[dict[str, float]], options: dict[str, Any],
-                 reuse: bool = True) -> list[dict[str, Any]]:
+                 reuse: bool = True,
+                 on_point: Callable[[dict[str, Any]], None] | None = None
+                 ) -> list[dict[str, Any]]:
     """Solve successive points on one parametric model, each from the previous plan.
 
     Module-level and fed plain data, so that it runs the same in this process, in a local
     worker process or on a Dask worker. When the points tighten one another, they are
     solved loosest first, and a point whose predecessor's optimal plan still meets its
-    limits takes that plan without a solve (see :func:`_implied`)."""
+    limits takes that plan without a solve (see :func:`_implied`). ``on_point`` (in this
+    process only) is called with each point's record as it is done."""
     from optimizer.api import solve
 
     opts = SolveOptions(**options)
@@ -358,11 +362,14 @@ def _solve_chunk(base: Instance, points: list[dict[str, float]], options: dict[s
         if result.has_plan:
             start = model.column_values(result) if model is not None else None
         previous = (k, result)
-        records[k] = {"parameters": points[k], "result": result.to_dict(),
-                      "units": result.units.to_numpy(dtype=np.int64),
-                      "seconds": time.perf_counter() - t + setup,
-                      "reused": how != "cold", "how": how}
+        record = {"parameters": points[k], "result": result.to_dict(),
+                  "units": result.units.to_numpy(dtype=np.int64),
+                  "seconds": time.perf_counter() - t + setup,
+                  "reused": how != "cold", "how": how}
+        records[k] = record
         setup = 0.0
+        if on_point is not None:
+            on_point(record)
         if result.termination == "interrupted":
             break  # Ctrl-C or SIGTERM: the rest of the chunk is not run
     return [r for r in records if r is not None]
@@ -403,6 +410,18 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, saved)
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """A live report from a running sweep: ``done`` of ``total`` points solved after
+    ``elapsed`` seconds, and the status and parameters of the last point done."""
+
+    done: int
+    total: int
+    elapsed: float
+    last_status: str | None
+    last_parameters: dict[str, float] | None
 
 
 @dataclass(frozen=True)
@@ -452,17 +471,19 @@ class Sweep:
 
     def summary(self) -> str:
         """One line per point: parameters, status, return, bound, gap, projects funded."""
+        from optimizer.units import money
+
         lines = [f"{self.instance.name}: {len(self.points)} points in {self.seconds:.2f} s "
-                 f"({self.workers} worker{'s' if self.workers > 1 else ''})"]
+                 f"({self.workers} worker{'s' if self.workers > 1 else ''}); return, bound "
+                 f"and committed capital in {self.instance.money_unit}"]
         head = "  ".join(f"{p:>14}" for p in self.parameters)
         lines.append(f"{head}  {'status':<11} {'return':>10} {'bound':>10} {'gap':>8} "
                      f"{'committed':>10} {'funded':>6}  how")
         for row in self.frame.itertuples(index=False):
             values = "  ".join(f"{v:>14g}" for v in row[:len(self.parameters)])
-            objective, bound, gap, committed = (
-                "-" if v is None or v != v else f"{v:,.4f}" if k < 2 else
-                f"{v:.3%}" if k == 2 else f"{v:,.2f}"
-                for k, v in enumerate((row.objective, row.bound, row.gap, row.committed)))
+            objective, bound, committed = (money(v) for v in
+                                           (row.objective, row.bound, row.committed))
+            gap = "-" if row.gap is None or row.gap != row.gap else f"{row.gap:.3%}"
             how = row.how + (f", plan of point {int(row.shared_from)}"
                              if pd.notna(row.shared_from) else "")
             lines.append(f"{values}  {row.status:<11} {objective:>10} {bound:>10} {gap:>8} "
@@ -539,7 +560,8 @@ def _share_plans(base: Instance, records: list[dict[str, Any]]) -> None:
 
 def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
           options: SolveOptions | None = None, *, workers: int = 1, client: Any = None,
-          chunk_size: int | None = None, reuse: bool = True, share: bool = True) -> Sweep:
+          chunk_size: int | None = None, reuse: bool = True, share: bool = True,
+          progress: Callable[[SweepProgress], None] | None = None) -> Sweep:
     """Solve ``instance`` at every point of ``grid`` ({parameter: values}; one or two
     parameters named as in :data:`optimizer.scenarios.PARAMETERS`, e.g. ``"budget"``,
     ``"labor_scale"``, ``"sector_min:energy"``, ``"labor:2028"``).
@@ -547,6 +569,8 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     ``workers`` > 1 runs chunks on that many local processes; ``client`` (a
     ``dask.distributed.Client``) runs them on its cluster. ``reuse=False`` solves every
     point cold (for comparison); ``share=False`` keeps each point's own plan.
+    ``progress`` is called with a :class:`SweepProgress` as points are done: after each
+    point when the sweep runs in this process, after each chunk on workers or Dask.
     """
     options = options or SolveOptions()
     if options.progress is not None:
@@ -563,10 +587,27 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     chunks = _chunks(points, chunk_size)
     opts = options.as_dict()
     t = time.perf_counter()
+    done = [0]
+
+    def report(records: list[dict[str, Any]]) -> None:
+        if progress is None or not records:
+            return
+        done[0] += len(records)
+        last = records[-1]
+        progress(SweepProgress(min(done[0], len(points)), len(points),
+                               time.perf_counter() - t, last["result"]["status"],
+                               dict(last["parameters"])))
+
     if client is not None:
         [shared] = client.scatter([instance], broadcast=True, hash=False)
         futures = client.map(_solve_chunk, [shared] * len(chunks), chunks,
                              [opts] * len(chunks), [reuse] * len(chunks), pure=False)
+        if progress is not None:
+            from distributed import as_completed
+
+            for future in as_completed(futures):
+                if future.status == "finished":
+                    report(future.result())
         parts = client.gather(futures)
         used = len(client.scheduler_info().get("workers", {})) or 1
     elif workers > 1 and len(chunks) > 1:
@@ -577,8 +618,16 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
                                                          initializer=_worker_init)
         try:
             with _sigterm_as_interrupt():
-                # a timed wait: Ctrl-C and SIGTERM get through to this thread
-                parts = pool.starmap_async(_solve_chunk, tasks, chunksize=1).get(10**7)
+                # timed waits: Ctrl-C and SIGTERM get through to this thread
+                pending = [pool.apply_async(_solve_chunk, task) for task in tasks]
+                parts = [[] for _ in tasks]
+                waiting = list(range(len(tasks)))
+                while waiting:
+                    pending[waiting[0]].wait(0.1)
+                    for k in [k for k in waiting if pending[k].ready()]:
+                        parts[k] = pending[k].get()  # a worker's exception is raised here
+                        waiting.remove(k)
+                        report(parts[k])
             pool.close()
         except BaseException:
             # Ctrl-C, SIGTERM or a failure: stop the workers now rather than after their
@@ -591,7 +640,8 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     else:
         parts = []
         for chunk in chunks:
-            parts.append(_solve_chunk(instance, chunk, opts, reuse))
+            parts.append(_solve_chunk(instance, chunk, opts, reuse,
+                                      None if progress is None else lambda r: report([r])))
             if parts[-1] and parts[-1][-1]["result"]["termination"] == "interrupted":
                 break  # Ctrl-C or SIGTERM: no further chunk starts
         used = 1

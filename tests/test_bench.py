@@ -85,3 +85,65 @@ def test_only_runs_the_matching_instances(tmp_path):
     names = [r[0] for r in db.execute("SELECT instance FROM results ORDER BY rowid")]
     assert len(names) == 2 and all("mknap1-0" in n for n in names), names
     assert main(["bench", "tiny", "--only", "nothing-*", "--history", str(path)]) == 2
+
+
+def test_report_without_history_exits_2_and_creates_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "report"]) == 2
+    err = capsys.readouterr().err
+    assert "no benchmark history at bench-history.sqlite yet" in err
+    assert "run `optimizer bench SUITE` first" in err
+    assert list(tmp_path.iterdir()) == []  # no history file, no report folder
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")  # what an older version left behind
+    assert main(["bench", "report", "--history", str(empty), "--out", "r"]) == 2
+    assert "no benchmark history" in capsys.readouterr().err
+    assert empty.stat().st_size == 0 and not (tmp_path / "r").exists()
+    (tmp_path / "junk.sqlite").write_text("not a database")
+    assert main(["bench", "report", "--history", "junk.sqlite"]) == 2
+    assert "--history junk.sqlite" in capsys.readouterr().err
+
+
+def test_bench_paths_are_checked_before_any_work(tmp_path, capsys, history):
+    path, _, _ = history
+    (tmp_path / "file").write_text("x")
+    code = main(["bench", "report", "--history", str(_copy(path, tmp_path)),
+                 "--out", str(tmp_path / "file")])
+    assert code == 2 and "--out" in capsys.readouterr().err
+    assert main(["bench", "tiny", "--history", str(tmp_path / "nodir" / "h.sqlite")]) == 2
+    err = capsys.readouterr().err  # refused at once: before the reference solves
+    assert "--history" in err and "does not exist" in err
+    assert not (tmp_path / "nodir").exists()
+    assert main(["bench", "tiny", "--history", str(tmp_path)]) == 2  # a folder
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_report_flags_runs_with_different_options(history, tmp_path):
+    path, _, second = history
+    planted = _copy(path, tmp_path)
+    db = sqlite3.connect(planted)
+    db.execute("UPDATE runs SET options = ? WHERE id = ?",
+               ('{"time_limit": 5.0, "threads": 2, "gap": 0.0001}', second))
+    db.commit()
+    db.close()
+    _, report = bench.report(planted, tmp_path / "out")
+    text = report.read_text()
+    assert "**Warning: the two runs compared used different options**" in text
+    assert "threads 1 -> 2" in text and "time_limit 30 -> 5.0" in text
+    _, report = bench.report(_copy(path, tmp_path), tmp_path / "same")
+    assert "different options" not in report.read_text()
+
+
+def test_report_has_per_set_and_per_instance_tables_and_charts(history, tmp_path):
+    path, _, _ = history
+    _, report = bench.report(_copy(path, tmp_path), tmp_path / "out")
+    text = report.read_text()
+    assert "## Per set" in text and "| mknap1 | 7 | 7 | 7 (7) |" in text
+    assert "| generated-20 | 1 | 0 |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| OR-Library mknap1-")
+            or line.startswith("| US-Japan")]
+    assert len(rows) == 8  # every instance, each once
+    for name in ("gap.png", "time.png"):
+        png = tmp_path / "out" / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+        assert f"]({name})" in text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import program, write
 
-from optimizer import check_plan, load
+from optimizer import UsageError, check_plan, load
 
 
 @pytest.fixture
@@ -56,7 +57,6 @@ def test_a_valid_plan_passes(instance):
     (plan(B=1, C=1, E=1), ["excludes", "requires"]),
     (plan(A=1, B=2, C=1), ["budget_year", "labor_year"]),   # 2026: 5+12+4 > 12; labor 2027
     (plan(B=3, C=1), ["units"]),                        # above max_units
-    (plan(B=1.5, C=1), ["units"]),                      # not a whole number
 ])
 def test_each_broken_rule_is_named(instance, units, expected):
     found = rules(check_plan(instance, units))
@@ -89,3 +89,46 @@ def test_tolerance_is_relative(tmp_path):
     doc = program([{"id": "A", "capital": 1000.01, "return": 1}], budget={"total": 1000})
     inst = load(write(tmp_path, doc))
     assert not check_plan(inst, pd.Series({"A": 1})).valid      # 1e-5 relative: broken
+
+
+def test_a_plan_as_a_mapping_a_series_or_an_array(instance):
+    by_array = check_plan(instance, [0, 1, 1, 0, 0])
+    for given in ({"B": 1, "C": 1}, pd.Series({"C": 1, "B": 1}), pd.Series({"B": 1.0, "C": 1.0}),
+                  np.array([0, 1, 1, 0, 0]), np.array([0.0, 1.0, 1.0, 0.0, 0.0]),
+                  {"A": 0, "B": np.int64(1), "C": 1.0}):
+        report = check_plan(instance, given)  # ids left out have 0 units
+        assert report.valid, given
+        assert report.total_capital == by_array.total_capital
+        assert report.total_return == by_array.total_return
+
+
+@pytest.mark.parametrize("units,words", [
+    ({"B": 1, "C": 1, "P99": 1}, ["unknown project id 'P99'"]),
+    (pd.Series({"C": 1, "X": 2, "Y": 0}), ["unknown project ids 'X', 'Y'"]),
+    ({"B": -1, "C": 1}, ["project 'B'", "whole number >= 0", "-1"]),
+    ({"B": 1.5, "C": 1}, ["project 'B'", "1.5"]),
+    ({"B": float("nan"), "C": 1}, ["project 'B'", "nan"]),
+    ({"B": float("inf"), "C": 1}, ["project 'B'", "inf"]),
+    ({"B": "1", "C": 1}, ["project 'B'", "'1'"]),
+    ({"B": True, "C": 1}, ["project 'B'", "True"]),
+    (pd.Series([1, 1], index=["C", "C"]), ["given twice", "'C'"]),
+    ([0, 1, 1], ["one count for each of the 5 projects", "got 3"]),
+    (np.zeros((5, 2)), ["shape (5, 2)"]),
+    ([0, 1, 1, 0, -2], ["project 'E' (position 4)", "-2"]),
+    (np.array([0, 0.5, 1, 0, 0]), ["project 'B' (position 1)", "0.5"]),
+    ("B", ["mapping"]),
+    (3, ["mapping"]),
+])
+def test_a_malformed_plan_is_a_usage_error_naming_it(instance, units, words):
+    with pytest.raises(UsageError) as caught:
+        check_plan(instance, units)
+    message = str(caught.value)
+    assert message.startswith("check_plan: ")
+    for word in words:
+        assert word in message, message
+
+
+def test_more_than_max_units_stays_a_violation(instance):
+    report = check_plan(instance, {"B": 3, "C": 1})  # B's max_units is 2
+    units = [v for v in report.violations if v.rule == "units"]
+    assert [(v.key, v.value, v.limit) for v in units] == [("B", 3.0, 2.0)]

@@ -256,35 +256,37 @@ def test_a_closed_pipe_is_not_an_internal_error():
     assert proc.returncode in (0, 141)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="signals and named pipes")
+def _catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler installed for ``sig`` (Linux's SigCgt mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_interrupt_before_the_solver_reports_no_plan(tmp_path):
-    """SIGINT while the program is still being read (its projects table is a named pipe
-    nobody writes yet): exit 4 with one JSON object saying no plan, and --out complete."""
-    doc = program([{"id": "A", "capital": 2, "return": 1}])
-    path = write(tmp_path, doc, csv=True)
-    table = tmp_path / "projects.csv"
-    table.unlink()
-    os.mkfifo(table)
+    """SIGINT while the program is still being read (a large generated program, signalled
+    as soon as the solve's handlers are in place): exit 4 with one JSON object saying no
+    plan, and --out complete."""
+    from optimizer.generate import generate
+    from optimizer.generate import write as write_program
+
+    path = write_program(generate(300_000, seed=3), tmp_path / "big")
     out = tmp_path / "plan.json"
     proc = subprocess.Popen([sys.executable, "-m", "optimizer", "solve", str(path), "--json",
                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while True:  # opening the pipe's writing end succeeds once the reader waits on it
-        try:
-            fd = os.open(table, os.O_WRONLY | os.O_NONBLOCK)
-            break
-        except OSError:
-            assert time.monotonic() < deadline and proc.poll() is None
-            time.sleep(0.05)
-    # the reader's open() has returned; let it block in read() (a signal landing between
-    # the two system calls would wait for the read to end, as in any program)
-    time.sleep(0.5)
+    # Python itself catches SIGINT from the start; SIGTERM only once `solve` has installed
+    # its handlers, right before it reads the program
+    while not _catches(proc.pid, signal.SIGTERM):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     try:
         stdout, stderr = proc.communicate(timeout=60)
     finally:
-        os.close(fd)
         proc.kill()
     assert proc.returncode == 4, stderr
     assert "Traceback" not in stderr

@@ -42,9 +42,15 @@ def test_local_cluster_returns_the_serial_points(serial):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        on_cluster = sweep(load(PILOT), GRID, EXACT, chunk_size=3, client=client)
+        calls = []
+        on_cluster = sweep(load(PILOT), GRID, EXACT, chunk_size=3, client=client,
+                           progress=calls.append)
     assert on_cluster.workers == 2
     _same(serial.points, on_cluster.points)
+    # progress as chunks complete: 10 points in chunks of 3 -> 4 reports, up to the total
+    done = [c.done for c in calls]
+    assert len(done) == 4 and done == sorted(done) and done[-1] == 10
+    assert all(c.total == 10 for c in calls)
 
 
 def _free_port() -> int:

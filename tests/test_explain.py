@@ -56,7 +56,7 @@ CASES = {
             {"id": "C", "capital": 5, "return": 1}]},
         ("sectors.max", "energy"),
         {("sectors.max", "energy"), ("force_in", "A"), ("force_in", "B")},
-        ["energy ceiling of 50", "70 $B"]),
+        ["energy ceiling of 50.00 $B", "70.00 $B"]),
 }
 
 

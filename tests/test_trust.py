@@ -44,7 +44,7 @@ def test_harmless_aliases_still_load(tmp_path):
                                                             "return": 2}])
     path = write(tmp_path, doc)
     text = path.read_text().replace("sectors:\n  energy: null",
-                                    "limits: &floor {min: 1}\nsectors:\n  energy: *floor")
+                                    "x_limits: &floor {min: 1}\nsectors:\n  energy: *floor")
     path.write_text(text)
     instance = load(path)
     assert instance.sector_min[instance.sectors.index("energy")] == 1

@@ -1,0 +1,1 @@
+"""The programs and benchmark sets shipped with the package (see optimizer/shipped.py)."""

@@ -1,0 +1,178 @@
+"""The programs and benchmark sets shipped with the package, and the names that find them.
+
+The checkout's top-level ``instances/`` folder installs as the package
+``optimizer.instances`` (see ``pyproject.toml``), so an installed copy carries the pilot
+program and the OR-Library sets wherever it is run from. :func:`resolve` is how every
+command and :func:`optimizer.load` reach them:
+
+* a path that names an existing file (or anything else that exists) is used as it is;
+* otherwise a shipped name is looked up: ``pilot`` (a shipped program, see
+  :data:`PROGRAMS`), or a file inside the package such as ``orlib/mknap1.txt``,
+  ``pilot/program.yaml`` or, as a checkout spells it, ``instances/orlib/mknap1.txt``;
+* otherwise the path is returned unchanged, for the caller to report as missing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["PACKAGE", "PROGRAMS", "root", "resolve", "shipped", "programs", "sets",
+           "orlib", "listing", "copy_out"]
+
+#: The package that holds the shipped files.
+PACKAGE = "optimizer.instances"
+
+#: The shipped programs: name -> program file inside the package.
+PROGRAMS = {"pilot": "pilot/program.yaml"}
+
+#: Files of the package that are neither programs nor data of one.
+_SKIP = {"__init__.py"}
+
+
+def root() -> Path:
+    """The folder of the shipped files: the installed ``optimizer.instances`` package, or
+    the checkout's ``instances/`` folder where an old editable install does not map it."""
+    from importlib import resources
+
+    try:
+        return Path(str(resources.files(PACKAGE)))
+    except ModuleNotFoundError:  # pragma: no cover - an editable install made before
+        return Path(__file__).resolve().parents[1] / "instances"
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):  # a NUL byte, a name too long: not a shipped name either
+        return False
+
+
+def shipped(name: str | os.PathLike[str]) -> Path | None:
+    """The shipped file a name stands for, or None: a program's name (``pilot``) or a
+    path inside the package (``orlib/mknap1.txt``, ``instances/orlib/mknap1.txt``)."""
+    text = os.fspath(name).replace("\\", "/").strip()
+    if not text or "\0" in text or text.startswith("/"):
+        return None
+    text = text.removeprefix("./").removeprefix("instances/").rstrip("/")
+    parts = text.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    base = root()
+    try:
+        if text in PROGRAMS:
+            candidate = base.joinpath(*PROGRAMS[text].split("/"))
+            return candidate if candidate.is_file() else None
+        candidate = base.joinpath(*parts)
+        if candidate.is_dir() and (candidate / "program.yaml").is_file():
+            candidate = candidate / "program.yaml"
+        return candidate if candidate.is_file() and candidate.name not in _SKIP else None
+    except (OSError, ValueError):  # a name too long, a lone surrogate: not a shipped name
+        return None
+
+
+def resolve(path: str | os.PathLike[str]) -> Path:
+    """``path`` itself where it exists, else the shipped file it names, else ``path``
+    unchanged (the caller reports it missing)."""
+    given = Path(path)
+    if _exists(given):
+        return given
+    found = shipped(path)
+    return given if found is None else found
+
+
+def programs() -> dict[str, Path]:
+    """Every shipped program: name -> its file."""
+    base = root()
+    return {name: base.joinpath(*rel.split("/")) for name, rel in PROGRAMS.items()}
+
+
+def orlib() -> Path:
+    """The folder of the shipped OR-Library knapsack sets."""
+    return root() / "orlib"
+
+
+def sets() -> list[str]:
+    """Every shipped OR-Library knapsack file, as the name ``convert`` takes
+    (``orlib/mknap1.txt``, ``orlib/gk/gk01.dat``)."""
+    base = orlib()
+    found = [p for p in base.rglob("*") if p.is_file() and
+             (p.suffix == ".dat" or p.name.startswith("mknap"))]
+    return sorted(("orlib/" + p.relative_to(base).as_posix() for p in found),
+                  key=lambda name: (name.count("/"), _natural(name)))
+
+
+def _natural(text: str) -> tuple[object, ...]:
+    import re
+
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+#: What each shipped OR-Library file holds (file-name pattern -> description).
+_SET_NOTES = (
+    (r"mknap1\.txt", "Petersen's R&D project selection (1967): 7 problems, proven optima"),
+    (r"mknap2\.txt", "SAC-94 collection (SENTO, WEING, WEISH, PB, HP): 48 problems"),
+    (r"mknapcb\d\.txt", "Chu and Beasley (1998): 30 problems"),
+    (r"gk/gk\d+\.dat", "Glover and Kochenberger: 1 problem"),
+)
+
+
+def listing() -> str:
+    """The shipped programs and OR-Library sets, as ``optimizer examples`` prints them."""
+    import re
+
+    import yaml
+
+    lines = ["Programs (solve one by name: optimizer solve pilot):"]
+    for name, path in programs().items():
+        try:
+            title = yaml.safe_load(path.read_text(encoding="utf-8")).get("name", "")
+        except (OSError, ValueError, AttributeError, yaml.YAMLError):
+            title = ""
+        lines.append(f"  {name:<22} {title}")
+    lines += ["", "OR-Library knapsack sets (convert one by name: "
+                  "optimizer convert orlib orlib/mknap1.txt --out DIR):"]
+    for name in sets():
+        note = next((text for pattern, text in _SET_NOTES
+                     if re.fullmatch(f"orlib/{pattern}", name)), "")
+        lines.append(f"  {name:<22} {note}")
+    lines += ["", f"The files are in {root()}; copy one out with "
+                  "optimizer examples --copy DIR [NAME]."]
+    return "\n".join(lines)
+
+
+def copy_out(name: str, dest: str | os.PathLike[str]) -> list[Path]:
+    """Copy a shipped program (its folder: program, tables, sources) or an OR-Library set
+    (with the best-known table beside it) into the folder ``dest``; the paths written.
+    Never overwrites: a :class:`~optimizer.errors.UsageError` names what is in the way."""
+    import shutil
+
+    from optimizer.errors import UsageError
+
+    found = shipped(name)
+    if found is None or not (name in PROGRAMS or name.removeprefix("instances/") in sets()
+                             or found.name == "program.yaml"):
+        raise UsageError(f"examples: {name!r} is not a shipped program or set; "
+                         f"choose from {', '.join([*PROGRAMS, *sets()])}")
+    out = Path(dest)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--copy {out}: exists and is not a folder")
+    if found.name == "program.yaml":
+        target = out / found.parent.name
+        if target.exists():
+            raise UsageError(f"--copy {out}: {target} already exists; nothing copied")
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(found.parent, target, ignore=shutil.ignore_patterns(
+            "__pycache__", "__init__.py"))
+        return [target / "program.yaml"]
+    target = out / found.name
+    if target.exists():
+        raise UsageError(f"--copy {out}: {target} already exists; nothing copied")
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(found, target)
+    written = [target]
+    table = orlib() / "best_known.csv"
+    if table.is_file() and not (out / table.name).exists():
+        shutil.copyfile(table, out / table.name)
+        written.append(out / table.name)
+    return written

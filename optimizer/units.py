@@ -1,0 +1,94 @@
+"""How numbers read in text output: one place, used by every summary and message.
+
+* money (capital, return, budgets, floors, ceilings) with :data:`MONEY_DECIMALS`
+  decimals and thousands separators: ``51.38``, ``1,095,445.00``;
+* people (labor use and capacity) as whole numbers with thousands separators:
+  ``296,020``.
+
+Each function takes an optional unit label, the program's own (``Instance.money_unit``,
+``$B`` by default; ``Instance.labor_unit``, ``specialists`` by default), put after the
+number: ``money(51.38, "$B")`` is ``51.38 $B``. A missing value (None, NaN, infinite)
+reads ``-``. JSON output is never formatted: its numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["MONEY_DECIMALS", "money", "people", "signed_money", "money_formatter",
+           "people_formatter", "table"]
+
+#: Decimals of every amount of money in text output.
+MONEY_DECIMALS = 2
+MISSING = "-"
+
+
+def _finite(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _with(text: str, unit: str | None) -> str:
+    return f"{text} {unit}" if unit and text != MISSING else text
+
+
+def money(x: Any, unit: str | None = None, *, sign: bool = False) -> str:
+    """An amount of money: ``51.38``, ``1,095,445.00``; with ``unit``, ``51.38 $B``;
+    with ``sign``, ``+3.10`` and ``-0.50``."""
+    value = _finite(x)
+    if value is None:
+        return MISSING
+    text = f"{value:{'+' if sign else ''},.{MONEY_DECIMALS}f}"
+    if text.lstrip("+-").strip("0.,") == "":  # -0.00 and +0.00 read 0.00
+        text = f"{0:.{MONEY_DECIMALS}f}"
+    return _with(text, unit)
+
+
+def signed_money(x: Any, unit: str | None = None) -> str:
+    """An amount of money with its sign: ``+3.10``, ``-0.50``, ``0.00``."""
+    return money(x, unit, sign=True)
+
+
+def people(x: Any, unit: str | None = None, *, sign: bool = False) -> str:
+    """A count of people, whole, with thousands separators: ``296,020``; with ``unit``,
+    ``296,020 specialists``."""
+    value = _finite(x)
+    if value is None:
+        return MISSING
+    whole = round(value)
+    if whole == 0:
+        whole = 0  # never -0
+    return _with(f"{whole:{'+' if sign and whole else ''},d}", unit)
+
+
+def money_formatter(v: Any) -> str:
+    """:func:`money` without a unit, for a table's cells."""
+    return money(v)
+
+
+def people_formatter(v: Any) -> str:
+    """:func:`people` without a unit, for a table's cells."""
+    return people(v)
+
+
+def table(frame: Any, *, money_columns: tuple[str, ...] = (),
+          people_columns: tuple[str, ...] = (), other: Callable[[Any], str] | None = None
+          ) -> str:
+    """``frame.to_string`` with money and people columns formatted as above (other float
+    columns by ``other``, default :func:`money`); missing values read ``-``."""
+    formatters: dict[str, Callable[[Any], str]] = {}
+    for col in frame.columns:
+        if col in money_columns:
+            formatters[col] = money_formatter
+        elif col in people_columns:
+            formatters[col] = people_formatter
+        elif frame[col].dtype.kind == "f":
+            formatters[col] = other or money_formatter
+    return str(frame.to_string(na_rep=MISSING, formatters=formatters))

@@ -1,0 +1,459 @@
+"""The vocabulary of the program format: every key and every column, in one place.
+
+The loader (:mod:`optimizer.loading`) takes from here which keys and columns exist,
+which are required and what an unknown name is nearest to; the JSON Schema
+(:mod:`optimizer.schema`) and the tables of ``docs/format.md`` (:func:`markdown`) are
+generated from it. Numeric bounds come from :mod:`optimizer.limits`.
+
+A key or column that is not named here is an error, except names beginning with ``x_``
+(:func:`is_metadata`), which are the user's own: kept where sensible, never interpreted.
+
+Each :class:`Field` says in which format version it first exists (``since``), so a later
+version (``capital-portfolio/2`` adds an ``economics`` section and new columns) adds
+fields and sections here without changing version 1's meaning.
+
+``python -m optimizer.vocabulary --write docs/format.md`` replaces the text between the
+markers ``<!-- BEGIN generated: fields -->`` and ``<!-- END generated: fields -->`` of
+that file with :func:`markdown`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optimizer.limits import (
+    BUILD_YEARS,
+    HORIZON_YEARS,
+    MAX_UNITS,
+    MONEY,
+    PEOPLE,
+    RATE,
+    REINVEST_EVERY,
+    YEAR,
+    Bound,
+)
+
+__all__ = ["Field", "Section", "FORMAT", "FORMATS", "METADATA_PREFIX", "PROGRAM", "BUDGET",
+           "SECTOR", "LABOR", "UNITS", "REQUIRES", "EXCLUDES", "DEPENDENCY_TYPES",
+           "PROJECTS", "PROFILES", "SECTIONS", "is_metadata", "suggest", "unknown_message",
+           "shown", "markdown", "write_markdown", "generated_block", "BEGIN_MARKER",
+           "END_MARKER"]
+
+#: The format this package reads, and every version by number.
+FORMAT = "capital-portfolio/1"
+FORMATS = {1: FORMAT}
+#: Keys and columns beginning with this are user metadata at every depth.
+METADATA_PREFIX = "x_"
+
+#: Money at or above zero (limits, capital): the magnitude bound of :data:`MONEY`.
+_MONEY_AT_LEAST_0 = Bound(0, MONEY.high, MONEY.why)
+
+#: The kinds of value a field holds (``Field.kind``):
+#:
+#: ``text``, ``number``, ``integer``, ``boolean``, ``year`` (a whole-number calendar
+#: year), ``horizon`` (two years), ``year_map`` (a mapping of year to a number),
+#: ``mapping`` (a mapping with the keys of ``Field.section``), ``named`` (a mapping of
+#: user-chosen names to mappings with the keys of ``Field.section``), ``dependencies``
+#: (a list of mappings, one of :data:`DEPENDENCY_TYPES` each), ``table`` (a CSV path or an
+#: inline list of mappings with the columns of ``Field.section``), ``id`` (a project id),
+#: ``ids`` (a list of project ids).
+KINDS = ("text", "number", "integer", "boolean", "year", "horizon", "year_map", "mapping",
+         "named", "dependencies", "table", "id", "ids")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a mapping, or one column of a table."""
+
+    name: str
+    kind: str
+    description: str
+    #: required in every file (a conditional requirement is worded in ``required_text``)
+    required: bool = False
+    #: how ``required`` reads in the documentation where "yes" / "no" would not say it all
+    required_text: str | None = None
+    #: the value used when the field is absent or empty (None: no value, the rule is off)
+    default: Any = None
+    #: how the default reads in the documentation, where it is not a plain value
+    default_text: str | None = None
+    #: what one number means: "$B per unit", "specialists per unit and build year", ...
+    unit: str = ""
+    #: the inclusive range of a number (of the values of a ``year_map``)
+    bound: Bound | None = None
+    #: the bound's low end is exclusive (capital > 0)
+    low_exclusive: bool = False
+    #: the only values allowed (text fields)
+    values: tuple[str, ...] = ()
+    #: the keys of a ``mapping`` / ``named`` field, the columns of a ``table`` field
+    section: Section | None = None
+    #: the most characters a text field may hold (labels)
+    max_length: int | None = None
+    #: an optional field may be given as null, read as absent (not ``name``)
+    nullable: bool = True
+    #: the first format version that has this field
+    since: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r} for field {self.name!r}")
+
+    @property
+    def required_words(self) -> str:
+        return self.required_text or ("yes" if self.required else "no")
+
+    @property
+    def default_words(self) -> str:
+        if self.default_text is not None:
+            return self.default_text
+        if self.default is None:
+            return ""
+        return f"`{self.default}`"
+
+    def allowed_words(self) -> str:
+        """The allowed values or range, in words (for the documentation)."""
+        if self.values:
+            return ", ".join(f"`{v}`" for v in self.values)
+        if self.max_length is not None:
+            return f"1 to {self.max_length} characters"
+        if self.bound is not None:
+            low = _num(self.bound.low)
+            high = _num(self.bound.high)
+            sign = ">" if self.low_exclusive else ">="
+            years = f"{int(YEAR.low)} to {int(YEAR.high)}"  # years: no thousands separator
+            if self.kind == "horizon":
+                return f"years {years}; at most {HORIZON_YEARS} years"
+            if self.kind == "year":
+                return f"years {years}"
+            if self.kind == "year_map":
+                return f"years {years}; values {low} to {high}"
+            if self.low_exclusive:
+                return f"{sign} {low}, at most {high}"
+            return f"{low} to {high}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """The keys of one mapping of the program file, or the columns of one table."""
+
+    #: how the documentation and the problems name it: ``budget``, ``sectors.<name>``
+    place: str
+    title: str
+    fields: tuple[Field, ...]
+    #: ``mapping`` (keys of a mapping) or ``table`` (columns of a table)
+    kind: str = "mapping"
+    #: the first format version that has this section
+    since: int = 1
+
+    def names(self, version: int = 1) -> tuple[str, ...]:
+        """The names this section defines in the given format version, in order."""
+        return tuple(f.name for f in self.fields if f.since <= version)
+
+    def required(self, version: int = 1) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required and f.since <= version)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def unknown(self, names: Iterable[Any], version: int = 1) -> list[Any]:
+        """The names (as given) that this section does not define and that are not user
+        metadata, in their order."""
+        known = set(self.names(version))
+        return [n for n in names if not is_metadata(n) and str(n) not in known]
+
+
+def _num(value: float) -> str:
+    if value == int(value) and abs(value) < 1e7:
+        return f"{int(value):,}"
+    mantissa, exponent = f"{value:e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+# ------------------------------------------------------------------ sections
+BUDGET = Section("budget", "`budget`: caps on capital", (
+    Field("total", "number", "cap on the capital of every funded unit together (its "
+          "profile or spread, build years after the horizon included, plus its "
+          "reinvestments)", unit="$B over the plan", bound=_MONEY_AT_LEAST_0,
+          default_text="no cap"),
+    Field("per_year", "year_map", "cap on the capital disbursed in each year it names; a "
+          "year it does not name has no cap; a year outside the horizon caps nothing "
+          "(a warning)", unit="$B in that year", bound=_MONEY_AT_LEAST_0,
+          default_text="no cap"),
+))
+
+SECTOR = Section("sectors.<name>", "`sectors.<name>`: one sector's floor and ceiling", (
+    Field("min", "number", "floor on the capital committed in the sector (total capital "
+          "of its funded units)", unit="$B over the plan", bound=_MONEY_AT_LEAST_0,
+          default_text="no floor"),
+    Field("max", "number", "ceiling on the capital committed in the sector",
+          unit="$B over the plan", bound=_MONEY_AT_LEAST_0, default_text="no ceiling"),
+))
+
+LABOR = Section("labor", "`labor`: specialists available", (
+    Field("capacity", "year_map", "cap on the specialists needed in each year it names "
+          "(every funded unit's labor in that year); a year it does not name has no cap",
+          unit="specialists in that year", bound=PEOPLE, default_text="no cap"),
+))
+
+UNITS = Section("units", "`units`: labels of the program's units", (
+    Field("money", "text", "label of every amount of money in reports (a label only: "
+          "numbers are never converted)", default="$B", max_length=40),
+    Field("labor", "text", "label of every count of people in reports (a label only)",
+          default="specialists", max_length=40),
+))
+
+REQUIRES = Section("dependencies[] (requires)",
+                   "`dependencies` entry of type `requires`: a funded project needs another", (
+                       Field("type", "text", "the kind of dependency", required=True,
+                             values=("requires",)),
+                       Field("project", "id", "the project that needs `on`: if it is funded, "
+                             "`on` is funded too", required=True),
+                       Field("on", "id", "the project it needs (the key is the text "
+                             "`on`, never a boolean)", required=True),
+                   ))
+
+EXCLUDES = Section("dependencies[] (excludes)",
+                   "`dependencies` entry of type `excludes`: at most one of a group", (
+                       Field("type", "text", "the kind of dependency", required=True,
+                             values=("excludes",)),
+                       Field("projects", "ids", "two or more distinct project ids; at most "
+                             "one of them is funded", required=True),
+                   ))
+
+#: Every kind of dependency by its ``type``.
+DEPENDENCY_TYPES = {"requires": REQUIRES, "excludes": EXCLUDES}
+
+PROJECTS = Section("projects", "`projects`: one row per candidate project", (
+    Field("id", "text", "unique key of the project", required=True),
+    Field("name", "text", "label for reports", default_text="empty"),
+    Field("sector", "text", "the project's sector: one of `sectors`", required=True),
+    Field("capital", "number", "capital of one unit; with profile rows, if given, it must "
+          "equal their sum", required_text="yes, unless the project has profile rows",
+          unit="$B per unit", bound=_MONEY_AT_LEAST_0, low_exclusive=True,
+          default_text="the sum of its profile rows"),
+    Field("return", "number", "expected return of one unit over the horizon, net of "
+          "principal repayment (may be negative)", required=True, unit="$B per unit",
+          bound=MONEY),
+    Field("start", "year", "first year of disbursement, inside the horizon",
+          required_text="yes, unless the project has profile rows", bound=YEAR,
+          default_text="its first profile year"),
+    Field("build_years", "integer", "capital is disbursed in equal parts over start .. "
+          "start + build_years - 1 (ignored for a project with profile rows)", default=1,
+          unit="years", bound=BUILD_YEARS),
+    Field("labor", "number", "specialists needed in each build year (ignored for a "
+          "project with profile rows: their labor applies)", default=0,
+          unit="specialists per unit and build year", bound=PEOPLE),
+    Field("reinvest_every", "integer", "years between reinvestments (give "
+          "reinvest_capital too)", unit="years", bound=REINVEST_EVERY,
+          default_text="no reinvestment"),
+    Field("reinvest_capital", "number", "capital of each reinvestment, disbursed in year "
+          "start + k * reinvest_every for k = 1, 2, ... while inside the horizon (no "
+          "labor)", unit="$B per unit and reinvestment", bound=_MONEY_AT_LEAST_0,
+          default_text="no reinvestment"),
+    Field("max_units", "integer", "how many identical units may be funded", default=1,
+          unit="units", bound=MAX_UNITS),
+    Field("force", "text", "`in`: must be funded (at least one unit); `out`: must not be "
+          "funded; empty: free", values=("in", "out"), default_text="empty (free)"),
+), kind="table")
+
+PROFILES = Section("profiles", "`profiles`: a project's capital and labor year by year", (
+    Field("project", "text", "id of a project in `projects`", required=True),
+    Field("year", "year", "the year (not before the horizon's first year; years after "
+          "its last count toward `budget.total` and the sectors only)", required=True,
+          bound=YEAR),
+    Field("capital", "number", "capital of one unit in that year", required=True,
+          unit="$B per unit in that year", bound=_MONEY_AT_LEAST_0),
+    Field("labor", "number", "specialists one unit needs in that year", default=0,
+          unit="specialists per unit in that year", bound=PEOPLE),
+), kind="table")
+
+PROGRAM = Section("(program)", "The program file: top-level fields", (
+    Field("format", "text", "the format and version of this file", required=True,
+          values=(FORMAT,)),
+    Field("name", "text", "label for reports", default_text="the file's name",
+          nullable=False),
+    Field("horizon", "horizon", "[first year, last year] of planning, inclusive",
+          required=True, bound=YEAR),
+    Field("budget", "mapping", "caps on capital (below)", section=BUDGET,
+          default_text="no caps"),
+    Field("hurdle_rate", "number", "total return >= hurdle_rate x total capital of the "
+          "funded units", unit="fraction (0.10 is 10%)", bound=RATE,
+          default_text="no hurdle"),
+    Field("sectors", "named", "every project's sector, by name, each with an optional "
+          "floor and ceiling (below); keys beginning with `x_` are metadata, not sectors",
+          required=True, section=SECTOR),
+    Field("labor", "mapping", "specialists available (below)", section=LABOR,
+          default_text="no caps"),
+    Field("units", "mapping", "labels of money and labor in reports (below)",
+          section=UNITS, default_text="`$B`, `specialists`"),
+    Field("projects", "table", "the candidate projects: a CSV path relative to this file, "
+          "or an inline list of mappings with the same columns", required=True,
+          section=PROJECTS),
+    Field("profiles", "table", "year-by-year capital and labor of some projects: a CSV path "
+          "or an inline list", section=PROFILES, default_text="no profiles"),
+    Field("dependencies", "dependencies", "`requires` and `excludes` rules (below)",
+          default_text="none"),
+    Field("known_optimum", "number", "benchmark metadata: the best objective value known",
+          unit="as the objective", bound=MONEY),
+    Field("known_optimum_proven", "boolean", "benchmark metadata: whether known_optimum is "
+          "proven optimal"),
+    Field("description", "text", "free text"),
+    Field("source", "text", "free text: where the program comes from"),
+    Field("notes", "text", "free text"),
+))
+
+#: Every section, in the order the documentation lists them.
+SECTIONS = (PROGRAM, BUDGET, SECTOR, LABOR, UNITS, REQUIRES, EXCLUDES, PROJECTS, PROFILES)
+
+
+# ------------------------------------------------------------------ names
+def is_metadata(name: Any) -> bool:
+    """Whether a key or column is user metadata (begins with ``x_``)."""
+    return isinstance(name, str) and name.startswith(METADATA_PREFIX)
+
+
+#: Names longer than this are cut in messages (a hostile file may hold a megabyte key).
+_SHOWN_MAX = 80
+
+
+def shown(name: Any) -> str:
+    """A name as it can be printed in a message: itself where it is plain printable text,
+    else with escapes (a lone surrogate, a NUL byte, a newline); long names cut."""
+    text = str(name)
+    cut = len(text) > _SHOWN_MAX
+    text = text[:_SHOWN_MAX]
+    try:
+        text.encode("utf-8")
+        plain = text.isprintable()
+    except UnicodeEncodeError:
+        plain = False
+    if not plain:
+        text = ascii(text)[1:-1]
+    return text + ("..." if cut else "")
+
+
+def suggest(name: Any, known: Sequence[str]) -> str | None:
+    """The known name nearest to ``name`` (difflib, case-insensitive), or None."""
+    text = str(name)[:_SHOWN_MAX].lower()
+    lowered = {k.lower(): k for k in known}
+    match = difflib.get_close_matches(text, list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def unknown_message(name: Any, known: Sequence[str], what: str = "field") -> str:
+    """``unknown field 'hurdle_rat'; did you mean 'hurdle_rate'?``, or the known names
+    where none is near."""
+    near = suggest(name, known)
+    head = f"unknown {what} '{shown(name)}'"
+    if near is not None:
+        return f"{head}; did you mean '{near}'?"
+    return (f"{head}; the {what}s here are: {', '.join(known)} "
+            f"(names beginning with {METADATA_PREFIX} are free for your own notes)")
+
+
+# ------------------------------------------------------------------ markdown
+BEGIN_MARKER = "<!-- BEGIN generated: fields -->"
+END_MARKER = "<!-- END generated: fields -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _kind_words(f: Field) -> str:
+    words = {
+        "text": "text", "number": "number", "integer": "whole number", "boolean":
+        "`true` / `false`", "year": "year", "horizon": "[year, year]",
+        "year_map": "mapping year: number", "mapping": "mapping", "named":
+        "mapping name: mapping", "dependencies": "list of mappings", "table":
+        "CSV path or list of mappings", "id": "project id", "ids": "list of project ids",
+    }
+    return words[f.kind]
+
+
+def markdown(version: int = 1) -> str:
+    """The tables of every key and column of the format (name, required, default, unit,
+    allowed values or bound, meaning), as markdown, generated from this module."""
+    out: list[str] = []
+    out.append(f"Generated from `optimizer/vocabulary.py` (format `{FORMATS[version]}`) by "
+               "`python -m optimizer.vocabulary --write docs/format.md`; do not edit by "
+               "hand. Every key or column not listed here is an error (exit 2), except "
+               f"names beginning with `{METADATA_PREFIX}`, which are yours (kept, never "
+               "interpreted), at every depth and in every table. Money is in billions of "
+               "US dollars ($B), labor in specialists (headcount), years are calendar "
+               "years.")
+    for section in SECTIONS:
+        if section.since > version:
+            continue
+        out.append("")
+        out.append(f"### {section.title}")
+        out.append("")
+        name_head = "column" if section.kind == "table" else "key"
+        out.append(f"| {name_head} | type | required | default | unit | allowed | meaning |")
+        out.append("|---|---|---|---|---|---|---|")
+        for f in section.fields:
+            if f.since > version:
+                continue
+            row = [f"`{f.name}`", _kind_words(f), f.required_words, f.default_words,
+                   f.unit, f.allowed_words(), f.description]
+            out.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(path: str | Path) -> bool:
+    """Replace the text between :data:`BEGIN_MARKER` and :data:`END_MARKER` in ``path``
+    with :func:`markdown`; return whether the file changed. Raises ``ValueError`` when a
+    marker is missing."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
+    if start < 0 or end < start:
+        raise ValueError(f"{path}: the markers {BEGIN_MARKER} and {END_MARKER} are missing "
+                         "(or in the wrong order)")
+    new = text[:start + len(BEGIN_MARKER)] + "\n" + markdown() + text[end:]
+    if new == text:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True
+
+
+def generated_block(text: str) -> str | None:
+    """The text between the markers in a document (None where they are missing)."""
+    start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
+    if start < 0 or end < start:
+        return None
+    return text[start + len(BEGIN_MARKER):end].removeprefix("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m optimizer.vocabulary",
+                                description="Print the format's field tables, or write them "
+                                            "between the markers of a markdown file.")
+    p.add_argument("--write", metavar="FILE.md", default=None,
+                   help=f"replace the text between {BEGIN_MARKER} and {END_MARKER} in FILE")
+    args = p.parse_args(argv)
+    if args.write is None:
+        sys.stdout.write(markdown())
+        return 0
+    try:
+        changed = write_markdown(args.write)
+    except (OSError, ValueError) as exc:
+        print(f"optimizer.vocabulary: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.write}: {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

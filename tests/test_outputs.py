@@ -1,0 +1,241 @@
+"""No result is lost: output paths are checked before any work, a failed write at the end
+still prints the result and exits 2 naming the file, and written files get the umask's
+mode (issue 13, section 3)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from helpers import program, write
+
+import optimizer.api
+import optimizer.loading
+import optimizer.sweeps
+from optimizer.cli import main
+from optimizer.errors import UsageError
+from optimizer.results import atomic_write, check_output, check_output_dir, current_umask
+
+
+def small(tmp_path: Path) -> Path:
+    doc = program([{"id": "A", "capital": 6, "return": 6}, {"id": "B", "capital": 5, "return": 4},
+                   {"id": "C", "capital": 5, "return": 4}], budget={"total": 10})
+    return write(tmp_path, doc)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask():
+    """Set the process's umask for a test, and restore it after."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+
+    def set_mask(mask: int) -> None:
+        os.umask(mask)
+
+    yield set_mask
+    os.umask(saved)
+
+
+@pytest.fixture
+def no_solve(monkeypatch):
+    """Fail the test if anything is loaded or solved."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the program was loaded or solved before the paths were checked")
+
+    monkeypatch.setattr(optimizer.api, "solve", refuse)
+    monkeypatch.setattr(optimizer.sweeps, "sweep", refuse)
+    monkeypatch.setattr(optimizer.loading, "load", refuse)
+
+
+# ------------------------------------------------------------ checked before any work
+@pytest.mark.parametrize("name,reason", [
+    ("nodir/plan.csv", "does not exist"),
+    ("plan.txt", "must end in .json or .csv"),
+    ("adir", "is a folder"),
+    ("afile/plan.json", "is not a folder"),
+])
+def test_solve_out_is_checked_before_solving(tmp_path, capsys, no_solve, name, reason):
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / name
+    assert main(["solve", str(tmp_path / "program.yaml"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}" in err and reason in err, err
+    assert "internal error" not in err
+
+
+@pytest.mark.parametrize("flag,name,reason", [
+    ("--out", "nodir/points.csv", "does not exist"),
+    ("--out", "points.png", "must end in .json or .csv"),
+    ("--plot", "nodir/frontier.png", "does not exist"),
+    ("--plot", "frontier.svg", "must end in .png"),
+    ("--frequency-plot", "nodir/f.png", "does not exist"),
+    ("--frequency-plot", "adir", "is a folder"),
+])
+def test_sweep_outputs_are_checked_before_loading(tmp_path, capsys, no_solve, flag, name,
+                                                  reason):
+    (tmp_path / "adir").mkdir()
+    out = tmp_path / name
+    code = main(["sweep", str(tmp_path / "missing.yaml"), "--budget", "5,10", flag, str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{flag} {out}" in err and reason in err, err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="permissions (root may write anywhere)")
+def test_an_unwritable_folder_is_refused(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(UsageError, match="not writable"):
+            check_output(folder / "plan.json", "--out", (".json",))
+    finally:
+        folder.chmod(0o755)
+
+
+def test_generate_out_must_be_a_folder(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["generate", "--projects", "3", "--out", str(tmp_path / "file")]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert main(["generate", "--projects", "3", "--out", str(tmp_path / "file" / "sub")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    check_output_dir(tmp_path / "new" / "deeper", "--out")  # created on writing: fine
+
+
+# ------------------------------------------------------- a failed write at the end
+def _remove_folder_after(monkeypatch, module, name, folder: Path) -> None:
+    """Make ``module.name`` (the solve or the sweep) remove ``folder`` once it has run:
+    the folder existed when the paths were checked and is gone when they are written."""
+    real = getattr(module, name)
+
+    def run_then_remove(*args, **kwargs):
+        out = real(*args, **kwargs)
+        shutil.rmtree(folder)
+        return out
+
+    monkeypatch.setattr(module, name, run_then_remove)
+
+
+def test_solve_prints_the_result_when_the_folder_vanishes(tmp_path, capsys, monkeypatch):
+    path = small(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _remove_folder_after(monkeypatch, optimizer.api, "solve", folder)
+    code = main(["solve", str(path), "--json", "--out", str(folder / "plan.json")])
+    captured = capsys.readouterr()
+    assert code == 2
+    data = json.loads(captured.out)  # the whole result, on standard output
+    assert data["status"] == "optimal"
+    assert f"optimizer: could not write {folder / 'plan.json'}: " in captured.err
+    assert "No such file or directory" in captured.err
+    assert "internal error" not in captured.err
+
+
+def test_solve_text_summary_survives_a_full_disk(tmp_path, capsys, monkeypatch):
+    path = small(tmp_path)
+    real_write = os.write
+
+    def full(fd, data):
+        if fd in (1, 2):
+            return real_write(fd, data)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    out = tmp_path / "plan.csv"
+    code = main(["solve", str(path), "--out", str(out)])
+    monkeypatch.undo()
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "status: optimal" in captured.out
+    assert f"optimizer: could not write {out}: No space left on device" in captured.err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file
+
+
+def test_sweep_prints_the_points_when_the_folder_vanishes(tmp_path, capsys, monkeypatch):
+    path = small(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _remove_folder_after(monkeypatch, optimizer.sweeps, "sweep", folder)
+    outs = {flag: folder / name for flag, name in (
+        ("--out", "points.csv"), ("--plot", "frontier.png"), ("--frequency-plot", "f.png"))}
+    argv = ["sweep", str(path), "--budget", "5,10", "--workers", "1", "--json"]
+    for flag, out in outs.items():
+        argv += [flag, str(out)]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert len(json.loads(captured.out)["points"]) == 2
+    for out in outs.values():
+        assert f"optimizer: could not write {out}: " in captured.err
+    assert "internal error" not in captured.err
+
+
+def test_atomic_write_leaves_nothing_on_a_full_disk(tmp_path, monkeypatch):
+    def full(_fd, _data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    (tmp_path / "keep.json").write_text("old")
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError) as caught:
+        atomic_write(tmp_path / "keep.json", "new")
+    monkeypatch.undo()
+    assert caught.value.errno == errno.ENOSPC
+    assert (tmp_path / "keep.json").read_text() == "old"  # the old file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.json"]
+
+
+# --------------------------------------------------------------- the files' modes
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_write_follows_the_umask(tmp_path, umask, mask, mode):
+    umask(mask)
+    assert current_umask() == mask
+    assert current_umask() == mask  # reading it leaves it unchanged
+    assert _mode(atomic_write(tmp_path / "a.json", "{}")) == mode
+    assert _mode(atomic_write(tmp_path / "a.json", b"{}")) == mode  # replacing, too
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_every_written_file_follows_the_umask(tmp_path, umask, capsys, mask, mode):
+    path = small(tmp_path)
+    umask(mask)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["solve", str(path), "--out", str(out / "plan.json")]) == 0
+    assert main(["solve", str(path), "--out", str(out / "plan.csv")]) == 0
+    assert main(["sweep", str(path), "--budget", "5,10", "--workers", "1",
+                 "--out", str(out / "points.json"), "--plot", str(out / "frontier.png"),
+                 "--frequency-plot", str(out / "f.png")]) == 0
+    assert main(["generate", "--projects", "4", "--out", str(out / "generated")]) == 0
+    capsys.readouterr()
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert len(written) >= 7
+    assert {p.name: _mode(p) for p in written} == {p.name: mode for p in written}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_converted_orlib_files_follow_the_umask(tmp_path, umask):
+    import numpy as np
+
+    from optimizer.orlib import Knapsack, write_program
+
+    umask(0o027)
+    problem = Knapsack(name="tiny", profits=np.array([3.0, 4.0]),
+                       weights=np.array([[1.0, 2.0]]), capacities=np.array([2.0]),
+                       optimum=None)
+    write_program(problem, tmp_path / "tiny")
+    modes = {p.name: _mode(p) for p in (tmp_path / "tiny").iterdir()}
+    assert modes == {"program.yaml": 0o640, "projects.csv": 0o640, "profiles.csv": 0o640}
