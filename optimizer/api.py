@@ -1,7 +1,7 @@
 """The Python API: load a program, solve it with options, read the result.
 
     >>> from optimizer import load, solve, SolveOptions
-    >>> instance = load("instances/pilot/program.yaml")
+    >>> instance = load("pilot")
     >>> result = solve(instance, SolveOptions(time_limit=60, threads=1))
     >>> result.status, result.valid
     ('optimal', True)
@@ -107,7 +107,9 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
     report = check_plan(instance, units) if units is not None else None
     message = outcome.message
     if report is not None and not report.valid:
-        retry = resolve(replace(options, feasibility_tolerance=TIGHT_TOLERANCE))
+        tight = TIGHT_TOLERANCE if options.feasibility_tolerance is None else \
+            min(TIGHT_TOLERANCE, options.feasibility_tolerance)  # never looser than asked
+        retry = resolve(replace(options, feasibility_tolerance=tight))
         timings["solve"] += retry.solve_seconds
         retry_units = _units(instance, retry)
         retry_report = check_plan(instance, retry_units) if retry_units is not None else None
@@ -115,11 +117,11 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
         if retry_report is not None and retry_report.valid:
             outcome, units, report = retry, retry_units, retry_report
             message = (f"the first plan broke a rule ({broken}); re-solved with feasibility "
-                       f"tolerance {TIGHT_TOLERANCE:g}")
+                       f"tolerance {tight:g}")
         else:
             outcome = replace(outcome, status="invalid")
             message = (f"the solver's plan breaks rules beyond tolerance, also after a retry "
-                       f"with tolerance {TIGHT_TOLERANCE:g}: {broken}")
+                       f"with tolerance {tight:g}: {broken}")
     timings["check"] = time.perf_counter() - t
 
     conflicts: tuple[Conflict, ...] = ()

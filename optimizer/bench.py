@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.errors import UsageError
+from optimizer.shipped import natural_order
 
 #: The folder that holds the ``optimizer`` package (the checkout, or site-packages): the
 #: solves run there so that they import this very package.
@@ -91,10 +92,16 @@ def _no_history(history: Path) -> UsageError:
 def check_history(history: Path, *, must_exist: bool) -> None:
     """Before any work: ``history`` is a SQLite file (or, when it need not exist yet, can
     be made in a writable folder). Raises :class:`UsageError` naming ``--history``."""
+    from optimizer.results import check_output
+
     where = f"--history {history}"
+    if must_exist and not history.exists():
+        raise _no_history(history)
+    if not must_exist:  # a file that can be written, in a writable folder
+        check_output(history, "--history")
+    elif not history.is_file():
+        raise UsageError(f"{where}: exists and is not a regular file")
     if history.exists():
-        if not history.is_file():
-            raise UsageError(f"{where}: exists and is not a regular file")
         try:
             with open(history, "rb") as fh:
                 head = fh.read(16)
@@ -104,32 +111,6 @@ def check_history(history: Path, *, must_exist: bool) -> None:
             raise UsageError(f"{where}: is not a benchmark history (not a SQLite file)")
         if not must_exist and not os.access(history, os.W_OK):
             raise UsageError(f"{where}: is not writable")
-    elif must_exist:
-        raise _no_history(history)
-    folder = history.parent
-    if not folder.is_dir():
-        raise UsageError(f"{where}: the folder {str(folder)!r} does not exist")
-    if not must_exist and not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{where}: the folder {str(folder)!r} is not writable")
-
-
-def check_out_folder(out: Path, flag: str = "--out") -> None:
-    """Before any work: ``out`` is a writable folder, or can be made as one (its nearest
-    existing ancestor is a writable folder). Raises :class:`UsageError` naming ``flag``."""
-    where = f"{flag} {out}"
-    if out.exists():
-        if not out.is_dir():
-            raise UsageError(f"{where}: exists and is not a folder")
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise UsageError(f"{where}: the folder is not writable")
-        return
-    ancestor = out.absolute().parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise UsageError(f"{where}: {str(ancestor)!r} is not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UsageError(f"{where}: cannot be made: {str(ancestor)!r} is not writable")
 
 
 # ------------------------------------------------------------------------- runs
@@ -220,6 +201,7 @@ def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Optio
 def _run(suite: str, history: Path, opts: Options, echo: bool, only: str | None,
          work: Path) -> int:
     from optimizer.generate import generate, write
+    from optimizer.results import write_errors
     from optimizer.shipped import programs
 
     instances = _instances(suite, work, only)
@@ -230,15 +212,17 @@ def _run(suite: str, history: Path, opts: Options, echo: bool, only: str | None,
     for path in reference:
         _solve(path, Options(time_limit=120, threads=1, gap=1e-4))
     reference_seconds = time.perf_counter() - t
-    db = sqlite3.connect(history)
+    with write_errors(history):
+        db = sqlite3.connect(history)
     try:
-        _migrate(db)
-        cur = db.execute("INSERT INTO runs (started, suite, git_commit, machine, options, "
-                         "reference_seconds) VALUES (?, ?, ?, ?, ?, ?)",
-                         (time.strftime("%Y-%m-%dT%H:%M:%S"),
-                          suite if only is None else f"{suite}[{only}]", _git_commit(),
-                          _machine(), json.dumps(vars(opts)), reference_seconds))
-        db.commit()
+        with write_errors(history):
+            _migrate(db)
+            cur = db.execute("INSERT INTO runs (started, suite, git_commit, machine, options, "
+                             "reference_seconds) VALUES (?, ?, ?, ?, ?, ?)",
+                             (time.strftime("%Y-%m-%dT%H:%M:%S"),
+                              suite if only is None else f"{suite}[{only}]", _git_commit(),
+                              _machine(), json.dumps(vars(opts)), reference_seconds))
+            db.commit()
         run_id = int(cur.lastrowid or 0)
         insert = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) VALUES "
                   f"({', '.join('?' * len(_RESULT_COLUMNS))})")
@@ -256,8 +240,9 @@ def _run(suite: str, history: Path, opts: Options, echo: bool, only: str | None,
                    timings.get("load"), timings.get("build"), timings.get("solve"),
                    timings.get("total"), peak, data.get("solver", {}).get("version"), code,
                    set_name)
-            db.execute(insert, row)
-            db.commit()
+            with write_errors(history):
+                db.execute(insert, row)
+                db.commit()
             if echo:
                 shown = "-" if gap_known is None else f"{gap_known:.4%}"
                 print(f"{row[1][:48]:<48} {data['status']:<11} {data['termination']:<11} "
@@ -360,11 +345,7 @@ def set_stats(rows: dict[str, sqlite3.Row], reference_seconds: float | None
             mean_gap=sum(gaps) / len(gaps) if gaps else None, total=total,
             total_ratio=total / ref if ref and times else None,
             median_ratio=median / ref if ref and median is not None else None)
-    return dict(sorted(out.items(), key=lambda kv: _natural(kv[0])))
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+    return dict(sorted(out.items(), key=lambda kv: natural_order(kv[0])))
 
 
 def _options_changed(old: sqlite3.Row, new: sqlite3.Row) -> list[str]:
@@ -396,12 +377,12 @@ def _charts(runs: list[sqlite3.Row], stats: list[dict[str, SetStats]], out: Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from optimizer.results import atomic_write
+    from optimizer.results import atomic_write, write_errors
 
     xs = list(range(len(runs)))
     labels = [f"{r['id']}: {r['git_commit']}" for r in runs]
     step = max(1, math.ceil(len(runs) / 20))  # at most 20 labelled ticks
-    sets = sorted({name for s in stats for name in s}, key=_natural)
+    sets = sorted({name for s in stats for name in s}, key=natural_order)
     cmap = plt.get_cmap("tab20" if len(sets) > 10 else "tab10")
     colours = {name: cmap(k % cmap.N) for k, name in enumerate(sets)}
     markers = "osD^v<>phX*"
@@ -445,6 +426,19 @@ def _charts(runs: list[sqlite3.Row], stats: list[dict[str, SetStats]], out: Path
         ax.set_xticks(xs[::step], labels[::step], rotation=30, ha="right", fontsize=8)
         ax.set_xlim(-0.5, max(len(xs) - 0.5, 0.5))
 
+    def finish(fig: Any, top: Any, path: Path) -> Path:
+        """The sets' legend beside the panels (from the top one), then the PNG written."""
+        handles, names = top.get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, names, title="set", loc="center left",
+                       bbox_to_anchor=(0.78, 0.5), fontsize=8)
+        fig.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
+        try:
+            with write_errors(path):
+                return atomic_write(path, _png(fig))
+        finally:
+            plt.close(fig)
+
     written = []
     published = [n for n in sets if any(n in s and s[n].published for s in stats)]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
@@ -460,13 +454,7 @@ def _charts(runs: list[sqlite3.Row], stats: list[dict[str, SetStats]], out: Path
     bottom.set_xlabel("benchmark run (id: commit)")
     fig.suptitle(f"Suite {suite}: per-set results against the published values, "
                  f"{len(runs)} run{'s' if len(runs) != 1 else ''}")
-    handles, names = top.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, names, title="set", loc="center left",
-                   bbox_to_anchor=(0.78, 0.5), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
-    written.append(atomic_write(out / "gap.png", _png(fig)))
-    plt.close(fig)
+    written.append(finish(fig, top, out / "gap.png"))
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     panel(top, lambda s: s.total_ratio, "total time / reference solve (x)", sets, log=True)
@@ -480,13 +468,7 @@ def _charts(runs: list[sqlite3.Row], stats: list[dict[str, SetStats]], out: Path
     fig.suptitle(f"Suite {suite}: per-set solve times ({len(runs)} "
                  f"run{'s' if len(runs) != 1 else ''}; reference solve: the pilot and a "
                  "2,000-project program)", fontsize=11)
-    handles, names = top.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, names, title="set", loc="center left",
-                   bbox_to_anchor=(0.78, 0.5), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
-    written.append(atomic_write(out / "time.png", _png(fig)))
-    plt.close(fig)
+    written.append(finish(fig, top, out / "time.png"))
     return written
 
 
@@ -518,12 +500,12 @@ def _open_history(history: Path) -> sqlite3.Connection:
 def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
            suite: str | None = None) -> tuple[int, Path]:
     """Write the Markdown report of the newest run; (exit code, report path)."""
-    from optimizer.results import atomic_write
+    from optimizer.results import atomic_write, check_output_dir, write_errors
 
     history, out = Path(history), Path(out)
     db = _open_history(history)
     try:
-        check_out_folder(out)
+        check_output_dir(out, "--out")
         runs = _runs(db, suite)
         if not runs:
             if suite:
@@ -540,7 +522,8 @@ def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
         stats = [set_stats(_results(db, r["id"]), r["reference_seconds"]) for r in same]
     finally:
         db.close()
-    out.mkdir(parents=True, exist_ok=True)
+    with write_errors(out):
+        out.mkdir(parents=True, exist_ok=True)
     charts = _charts(same, stats, out, newest["suite"])
     lines = [f"# Benchmark report: suite {newest['suite']}, run {newest['id']}",
              "",
@@ -593,8 +576,8 @@ def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
               "| instance | set | status | termination | objective | published | gap to it | "
               "bound gap | seconds | previous s | peak MB |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, r in sorted(new.items(), key=lambda kv: (_natural(set_name(kv[1])),
-                                                       _natural(kv[0]))):
+    for name, r in sorted(new.items(), key=lambda kv: (natural_order(set_name(kv[1])),
+                                                       natural_order(kv[0]))):
         g = _pct(r["gap_to_known"])
         bg = "-" if r["gap"] is None else f"{r['gap']:.2e}"
         prev = old.get(name)
@@ -604,5 +587,6 @@ def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
                      f"{(r['total'] or 0):.2f} | {ps} | {(r['peak_mb'] or 0):.0f} |")
     lines += ["", "## Trends over the runs, per set", ""] + \
         [f"![{p.stem}]({p.name})" for p in charts]
-    path = atomic_write(out / "report.md", "\n".join(lines) + "\n")
+    with write_errors(out / "report.md"):
+        path = atomic_write(out / "report.md", "\n".join(lines) + "\n")
     return (1 if regressions else 0), path

@@ -12,10 +12,15 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:  # the command line imports the solver only when a command needs it
+    from optimizer.solver import Progress
+    from optimizer.sweeps import SweepProgress
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
 
 
 def _version() -> str:
@@ -133,25 +138,56 @@ def _highs_option(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _feasibility_tolerance(text: str) -> float:
+    value = _non_negative_float(text)
+    if value < 1e-10:
+        raise argparse.ArgumentTypeError(f"must be at least 1e-10, got {text!r}")
+    return value
+
+
 def _highs_flags(p: argparse.ArgumentParser) -> None:
-    """--highs-option and --log (--tee), for every command that solves."""
+    """--feasibility-tolerance, --highs-option and --log (--tee), for every command that
+    solves."""
+    p.add_argument("--feasibility-tolerance", type=_feasibility_tolerance, default=None,
+                   metavar="T",
+                   help="HiGHS's primal and MIP feasibility tolerance (default: HiGHS's own; a "
+                        "plan the check rejects is re-solved at 1e-9, or T if tighter)")
     p.add_argument("--highs-option", type=_highs_option, action="append", default=[],
                    metavar="NAME=VALUE",
-                   help="set a HiGHS option (repeatable), after this program's own settings, "
-                        "e.g. --highs-option mip_feasibility_tolerance=1e-7")
+                   help="set any other HiGHS option (repeatable), e.g. --highs-option "
+                        "mip_detect_symmetry=off; the options this program's flags set "
+                        "(time_limit, mip_rel_gap, random_seed, threads, ...) are refused: "
+                        "use the flag")
     p.add_argument("--log", "--tee", dest="log", action="store_true",
                    help="show HiGHS's own log on standard error while it solves")
 
 
 def _options(args: argparse.Namespace, **more: Any):  # noqa: ANN202 - SolveOptions (lazy)
     """SolveOptions from the flags of :func:`_solver_flags` and :func:`_highs_flags`, and
-    ``more``."""
-    from optimizer.solver import SolveOptions
+    ``more``. A ``--highs-option`` this program sets itself is refused, naming the flag."""
+    from optimizer.errors import UsageError
+    from optimizer.solver import OWNED_OPTIONS, SolveOptions
 
+    for name, value in args.highs_option:
+        if name in OWNED_OPTIONS:
+            flag = OWNED_OPTIONS[name][1]
+            instead = (f"use {flag} instead" if hasattr(args, flag[2:].replace("-", "_"))
+                       else f"`optimizer {args.command}` has no flag for it (`optimizer "
+                            f"solve` takes {flag})")
+            raise UsageError(f"--highs-option {name}={value}: HiGHS option {name} is set by "
+                             f"this program itself (the result reports it); {instead}")
     return SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
                         seed=args.seed, node_limit=args.node_limit,
                         solution_limit=args.solution_limit,
+                        feasibility_tolerance=args.feasibility_tolerance,
                         highs_options=tuple(args.highs_option), log=args.log, **more)
+
+
+def _suites() -> list[str]:
+    """The benchmark suites' names (optimizer.bench imports only the standard library)."""
+    from optimizer.bench import SUITES
+
+    return list(SUITES)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -189,11 +225,17 @@ def parser() -> argparse.ArgumentParser:
                         "(the funded projects)")
     s.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     g = sub.add_parser("generate", help="write a synthetic program shaped like the pilot")
-    g.add_argument("--projects", type=_positive_int, required=True, metavar="N")
-    g.add_argument("--years", type=_positive_int, default=10, metavar="Y")
-    g.add_argument("--seed", type=_seed, default=0)
-    g.add_argument("--first-year", type=int, default=2026)
-    g.add_argument("--out", required=True, metavar="DIR")
+    g.add_argument("--projects", type=_positive_int, required=True, metavar="N",
+                   help="how many projects the program has")
+    g.add_argument("--years", type=_positive_int, default=10, metavar="Y",
+                   help="the horizon's length in years (default: 10)")
+    g.add_argument("--seed", type=_seed, default=0,
+                   help="random seed: the same seed writes the same program (default: 0)")
+    g.add_argument("--first-year", type=int, default=2026, metavar="YEAR",
+                   help="the horizon's first year (default: 2026)")
+    g.add_argument("--out", required=True, metavar="DIR",
+                   help="the folder to write program.yaml, projects.csv and profiles.csv "
+                        "into (made if missing)")
     g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     c = sub.add_parser("convert", help="convert benchmark files into programs")
     c.add_argument("kind", choices=("orlib",), help="the source format")
@@ -212,7 +254,7 @@ def parser() -> argparse.ArgumentParser:
                    help="copy NAME into the folder DIR (a program with its tables)")
     x.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     b = sub.add_parser("bench", help="run a benchmark suite, or report on the history")
-    b.add_argument("target", help="a suite (smoke, nightly, full) or 'report'")
+    b.add_argument("target", help=f"a suite ({', '.join(_suites())}) or 'report'")
     b.add_argument("--history", default="bench-history.sqlite", metavar="PATH",
                    help="the SQLite history store (default: bench-history.sqlite)")
     b.add_argument("--time-limit", type=_non_negative_float, default=60.0, metavar="S",
@@ -275,51 +317,47 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-class _LiveProgress:
-    """Elapsed time, incumbent, bound and gap on one refreshed terminal line."""
+class _LiveLine:
+    """One refreshed line on standard error (a terminal), ended by :meth:`close`."""
 
     def __init__(self) -> None:
         self.shown = False
+
+    def show(self, text: str) -> None:
+        sys.stderr.write(f"\r{text}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+class _LiveProgress(_LiveLine):
+    """Elapsed time, incumbent, bound and gap of a solve."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.last = 0.0
 
-    def __call__(self, p: object) -> None:
+    def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        elapsed = getattr(p, "elapsed", 0.0)
-        if elapsed < 1.0 or now - self.last < 0.25:
+        if p.elapsed < 1.0 or now - self.last < 0.25:
             return
         self.last = now
-        inc, bnd, gap = (getattr(p, k) for k in ("incumbent", "bound", "gap"))
-        text = (f"\r  {elapsed:7.1f}s  incumbent {'-' if inc is None else f'{inc:,.6g}':>12}"
-                f"  bound {'-' if bnd is None else f'{bnd:,.6g}':>12}"
-                f"  gap {'-' if gap is None else f'{gap:.3%}':>8}")
-        sys.stderr.write(text)
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        inc, bnd, gap = p.incumbent, p.bound, p.gap
+        self.show(f"  {p.elapsed:7.1f}s  incumbent {'-' if inc is None else f'{inc:,.6g}':>12}"
+                  f"  bound {'-' if bnd is None else f'{bnd:,.6g}':>12}"
+                  f"  gap {'-' if gap is None else f'{gap:.3%}':>8}")
 
 
-class _LiveSweep:
-    """A sweep's points done of the total, elapsed time and the last point's status, on
-    one refreshed terminal line."""
+class _LiveSweep(_LiveLine):
+    """A sweep's points done of the total, elapsed time and the last point's status."""
 
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, p: object) -> None:
-        done, total, elapsed = (getattr(p, k) for k in ("done", "total", "elapsed"))
-        status = getattr(p, "last_status", None) or "-"
-        sys.stderr.write(f"\r  {done:,}/{total:,} points  {elapsed:7.1f}s  last: {status:<12}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+    def __call__(self, p: SweepProgress) -> None:
+        self.show(f"  {p.done:,}/{p.total:,} points  {p.elapsed:7.1f}s  "
+                  f"last: {p.last_status or '-':<12}")
 
 
 def _emit(text: str) -> None:
@@ -400,7 +438,7 @@ def _no_plan(args: argparse.Namespace, seconds: float) -> int:
     if args.json:
         _emit(text + "\n")
     print(f"optimizer: no_solution: {message}", file=sys.stderr)
-    return EXIT_USAGE if writes.report() else 4
+    return writes.exit_code(4)
 
 
 class _Writes:
@@ -416,11 +454,15 @@ class _Writes:
         except OSError as exc:
             self.failed.append((path, exc))
 
-    def report(self) -> bool:
-        """Say on standard error which files could not be written; True if any."""
+    def exit_code(self, code: int) -> int:
+        """Say on standard error which files could not be written, and the exit code:
+        ``code`` when every file was written, or when it says something graver than a
+        failed write (1, the checker rejected a plan; 130, interrupted); else 2."""
         for path, exc in self.failed:
             print(f"optimizer: could not write {path}: {exc.strerror or exc}", file=sys.stderr)
-        return bool(self.failed)
+        if self.failed and code not in (EXIT_INTERNAL, EXIT_INTERRUPTED):
+            return EXIT_USAGE
+        return code
 
 
 def _check_outputs(args: argparse.Namespace,
@@ -468,7 +510,7 @@ def _solve_and_report(args: argparse.Namespace) -> int:
         _emit(result.summary() + "\n")
     if result.status in ("infeasible", "no_solution", "invalid"):
         print(f"optimizer: {result.status}: {result.message}", file=sys.stderr)
-    return EXIT_USAGE if writes.report() else result.exit_code
+    return writes.exit_code(result.exit_code)
 
 
 def _sweep_grid(args: argparse.Namespace) -> dict[str, list[float]]:
@@ -559,18 +601,17 @@ def _sweep(args: argparse.Namespace) -> int:
         _emit(result.to_json() + "\n")
     else:
         _emit(result.summary() + "\n")
-    if writes.report():
-        return EXIT_USAGE
+    code = 0
+    invalid = (result.frame["status"] == "invalid").sum()
     if not result.complete:
         print(f"optimizer: interrupted: {len(result.points)} of {result.grid_size} points "
               "solved; those are reported", file=sys.stderr)
-        return 130
-    invalid = (result.frame["status"] == "invalid").sum()
-    if invalid:
+        code = EXIT_INTERRUPTED
+    elif invalid:
         print(f"optimizer: {invalid} point(s) with a plan that breaks a rule; see the output",
               file=sys.stderr)
-        return EXIT_INTERNAL
-    return 0
+        code = EXIT_INTERNAL
+    return writes.exit_code(code)
 
 
 def _quiet_fd1_if(flag: bool):  # noqa: ANN202 - a context manager
@@ -637,24 +678,19 @@ def _validate(args: argparse.Namespace) -> int:
     instance = load(args.path)
     for warning in instance.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{args.path}: valid ({instance.n_projects} projects, "
+    shown = args.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    print(f"{shown}: valid ({instance.n_projects} projects, "
           f"{instance.first_year}-{instance.last_year}, {len(instance.sectors)} sectors)")
     return 0
 
 
-def _written(folder: str, write: Any) -> Any:
-    """``write()``, a failed write (no space, permission lost) a UsageError naming it."""
-    from pathlib import Path
+def _written(where: Any, write: Any) -> Any:
+    """``write()``; a failed write (no space, permission lost) a UsageError naming the
+    file (``where`` when the error names none) and the reason."""
+    from optimizer.results import write_errors
 
-    from optimizer.errors import UsageError
-
-    try:
+    with write_errors(where):
         return write()
-    except OSError as exc:
-        where = Path(exc.filename) if isinstance(exc.filename, str) else Path(folder)
-        inside = where.resolve().is_relative_to(Path(folder).resolve())
-        raise UsageError(f"could {'not write' if inside else 'not read'} {where}: "
-                         f"{exc.strerror or exc}") from None
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -683,7 +719,8 @@ def _examples(args: argparse.Namespace) -> int:
     from optimizer.errors import UsageError
 
     if args.copy is not None:
-        for path in shipped.copy_out(args.name or "pilot", args.copy):
+        for path in _written(args.copy, lambda: shipped.copy_out(args.name or "pilot",
+                                                                 args.copy)):
             print(path)
     elif args.name is not None:
         found = shipped.shipped(args.name)

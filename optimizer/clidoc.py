@@ -12,17 +12,20 @@ written::
     python -m optimizer.clidoc                       # print the block
 
 ``--write`` replaces the text between the lines :data:`BEGIN` and :data:`END` and leaves
-the rest of the file as it is.
+the rest of the file as it is. The same machinery (:func:`blocks_main`,
+:func:`write_blocks`) writes the generated tables of ``docs/format.md``
+(:mod:`optimizer.vocabulary`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["BEGIN", "END", "render", "subcommands", "replace_block", "main"]
+__all__ = ["BEGIN", "END", "render", "subcommands", "replace_block", "generated_block",
+           "replace_blocks", "write_blocks", "blocks_main", "file_main", "main"]
 
 BEGIN = "<!-- BEGIN generated: cli -->"
 END = "<!-- END generated: cli -->"
@@ -140,6 +143,11 @@ def render(p: argparse.ArgumentParser | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+# ------------------------------------------------------------- generated blocks
+#: A generated block of a document: its begin line, its end line, and what renders it.
+Block = tuple[str, str, Callable[[], str]]
+
+
 def replace_block(text: str, block: str, begin: str = BEGIN, end: str = END) -> str:
     """``text`` with whatever lies between the ``begin`` and ``end`` lines replaced by
     ``block``; a ValueError when the two lines are not both there, once, in that order."""
@@ -159,38 +167,100 @@ def generated_block(text: str, begin: str = BEGIN, end: str = END) -> str:
     return rest.partition(end)[0]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m optimizer.clidoc",
-                                 description="Render the command-line reference from the "
-                                             "parser.")
+def replace_blocks(text: str, blocks: Iterable[tuple[str, str, str]]) -> str:
+    """``text`` with every block ``(begin, end, content)`` replaced (:func:`replace_block`)."""
+    for begin, end, content in blocks:
+        text = replace_block(text, content, begin, end)
+    return text
+
+
+def write_blocks(path: str | Path, blocks: Iterable[tuple[str, str, str]]) -> bool:
+    """Replace the blocks ``(begin, end, content)`` of the file at ``path``, written
+    whole or not at all (:func:`optimizer.results.atomic_write`); return whether it
+    changed. Raises OSError, or ValueError when a marker is missing."""
+    from optimizer.results import atomic_write  # results imports pandas: only here
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    new = replace_blocks(text, blocks)
+    if new == text:
+        return False
+    atomic_write(path, new)
+    return True
+
+
+def blocks_main(prog: str, description: str, blocks: Sequence[Block],
+                argv: Sequence[str] | None = None) -> int:
+    """The command line of a generator of blocks: print them, ``--write FILE`` (replace
+    them in FILE; exit 2 when a marker is missing) or ``--check FILE`` (exit 1 when FILE's
+    blocks differ from what the code renders)."""
+    ap = argparse.ArgumentParser(prog=prog, description=description)
     group = ap.add_mutually_exclusive_group()
+    markers = " and ".join(f"{b} ... {e}" for b, e, _ in blocks)
     group.add_argument("--write", metavar="FILE.md",
-                       help=f"replace the text between {BEGIN} and {END} in FILE.md")
+                       help=f"replace the text between {markers} in FILE.md")
     group.add_argument("--check", metavar="FILE.md",
-                       help="exit 1 if FILE.md's generated block differs from the parser")
+                       help="exit 1 if FILE.md's generated text differs from the code's")
     args = ap.parse_args(argv)
-    block = render()
+    rendered = [(begin, end, render()) for begin, end, render in blocks]
     target = args.write or args.check
     if target is None:
-        sys.stdout.write(block)
+        sys.stdout.write("".join(content for _, _, content in rendered))
         return 0
     path = Path(target)
     try:
-        text = path.read_text(encoding="utf-8")
-        new = replace_block(text, block)
+        if args.check:
+            text = path.read_text(encoding="utf-8")
+            if replace_blocks(text, rendered) != text:
+                print(f"{path}: the generated text is stale; run {prog} --write {path}",
+                      file=sys.stderr)
+                return 1
+            return 0
+        changed = write_blocks(path, rendered)
     except (OSError, ValueError) as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return 2
-    if args.check:
-        if new != text:
-            print(f"{path}: the generated CLI reference is stale; run "
-                  f"python -m optimizer.clidoc --write {path}", file=sys.stderr)
-            return 1
+    print(f"{path}: {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+def file_main(prog: str, description: str, path: Path, render: Callable[[], str],
+              argv: Sequence[str] | None = None) -> int:
+    """The command line of a generated file (the shipped JSON Schema): print it,
+    ``--write`` it (whole, :func:`optimizer.results.atomic_write`) or ``--check`` it (exit
+    1 when the file differs from what the code renders)."""
+    ap = argparse.ArgumentParser(prog=prog, description=description)
+    group = ap.add_mutually_exclusive_group()
+    group.add_argument("--write", action="store_true", help=f"rewrite {path}")
+    group.add_argument("--check", action="store_true",
+                       help=f"exit 1 if {path} differs from what the code generates")
+    args = ap.parse_args(argv)
+    text = render()
+    if not (args.write or args.check):
+        sys.stdout.write(text)
         return 0
-    if new != text:
-        path.write_text(new, encoding="utf-8")
+    try:
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if args.check:
+            if old != text:
+                print(f"{path}: stale; run {prog} --write", file=sys.stderr)
+                return 1
+            return 0
+        if old != text:
+            from optimizer.results import atomic_write
+
+            atomic_write(path, text)
+    except OSError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 2
     print(path)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return blocks_main("python -m optimizer.clidoc",
+                       "Render the command-line reference from the parser.",
+                       [(BEGIN, END, render)], argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

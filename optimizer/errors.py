@@ -6,12 +6,40 @@ interruption is an answer (a :class:`~optimizer.results.Result`), never an excep
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["Problem", "InstanceError", "OptimizerError", "UsageError"]
+__all__ = ["Problem", "InstanceError", "OptimizerError", "UsageError", "printable"]
 
 #: How many problems an :class:`InstanceError` message lists before summarising the rest.
 MESSAGE_LIMIT = 200
+
+
+#: What a terminal would act on or break a line at rather than show: the control characters
+#: (Unicode category Cc: C0, DEL and C1, the newline and the escape included), the line and
+#: paragraph separators, the bidirectional overrides and isolates (they reorder what follows
+#: them), and lone surrogates (a file name's undecodable bytes, as Python reads them).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as surrogateescape keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one line of a terminal: every control character (a NUL, an
+    escape, a newline), line separator, bidirectional override and lone surrogate written
+    as its Python escape (``\\x1b``, ``\\n``, ``\\u202e``, ``\\xff`` for a file name's
+    undecodable byte); every other character, any script's letters included, as it is."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 @dataclass(frozen=True)
@@ -29,8 +57,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}: " + (f"{self.row}, " if self.row else "")
-        return f"{where}field '{self.field}': {self.message}"
+        """The problem on one line: the file, row, field and message as given, with every
+        character a terminal would act on escaped (:func:`printable`)."""
+        where = f"{printable(self.file)}: " + (f"{printable(self.row)}, " if self.row else "")
+        return f"{where}field '{printable(self.field)}': {printable(self.message)}"
 
 
 class OptimizerError(Exception):

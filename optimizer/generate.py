@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from optimizer.vocabulary import PROJECTS
+
 __all__ = ["GeneratedProgram", "generate", "write", "SECTORS"]
 
 FORMAT = "capital-portfolio/1"
@@ -59,8 +61,8 @@ _PLACES = ["Arizona", "Ohio", "Texas", "New York", "Oregon", "Georgia", "Virgini
 _MONEY = 4       # decimals for $B amounts in the tables
 _LIMIT = 2       # decimals for $B limits in the program file
 _GREEDY_UP_TO = 5000   # witness by a greedy pass up to this many projects
-_PROJECT_COLUMNS = ["id", "name", "sector", "capital", "return", "start", "build_years",
-                    "labor", "reinvest_every", "reinvest_capital", "max_units", "force"]
+#: the projects table's columns, in the format's order (optimizer.vocabulary)
+_PROJECT_COLUMNS = list(PROJECTS.names())
 
 
 @dataclass(frozen=True)

@@ -18,31 +18,52 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Instance", "PROJECT_COLUMNS", "PROFILE_COLUMNS"]
+from optimizer.vocabulary import PROFILES, PROJECTS
 
-#: Columns of :attr:`Instance.projects`, in this order, after validation.
-PROJECT_COLUMNS = (
-    "id",
-    "name",
-    "sector",
-    "capital",
-    "return",
-    "start",
-    "build_years",
-    "labor",
-    "reinvest_every",
-    "reinvest_capital",
-    "max_units",
-    "force",
-)
-#: Columns of :attr:`Instance.profiles`.
-PROFILE_COLUMNS = ("project", "year", "capital", "labor")
+__all__ = ["Instance", "Metadata", "PROJECT_COLUMNS", "PROFILE_COLUMNS"]
+
+#: Columns of :attr:`Instance.projects`, in this order, after validation: the format's
+#: columns (:data:`optimizer.vocabulary.PROJECTS`).
+PROJECT_COLUMNS = PROJECTS.names()
+#: Columns of :attr:`Instance.profiles` (:data:`optimizer.vocabulary.PROFILES`).
+PROFILE_COLUMNS = PROFILES.names()
+
+
+class Metadata(Mapping[str, Any]):
+    """The user metadata of a program, read-only: a mapping of dotted place to value that
+    cannot be changed in place (an :class:`Instance` is immutable). It pickles as its
+    pairs (sweeps send instances to worker processes and Dask). The values are as read;
+    :meth:`to_dict` gives a fresh, mutable copy."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        self._items: dict[str, Any] = dict(items)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Metadata({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Metadata, (tuple(self._items.items()),))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._items)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -84,8 +105,10 @@ class Instance:
     labor_unit: str = "specialists"
     #: user metadata: every key beginning with ``x_``, as read (kept, never interpreted),
     #: by its place: ``x_owner`` at the top level, ``budget.x_note``, ``sectors.x_order``,
-    #: ``sectors.energy.x_color``, ``dependencies[2].x_why`` (x_ table columns are ignored)
-    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: ``sectors.energy.x_color``, ``budget.per_year.x_source``, ``dependencies[2].x_why``
+    #: (x_ table columns are ignored); read-only (:class:`Metadata`: a mapping given here
+    #: is copied into one)
+    metadata: Mapping[str, Any] = field(default_factory=Metadata, repr=False)
     # prepared tables (derived from the above by loading.prepare)
     capital_by_year: Any = field(default=None, repr=False)
     labor_by_year: Any = field(default=None, repr=False)
@@ -107,6 +130,8 @@ class Instance:
             if value is not None:
                 object.__setattr__(self, name, _frozen(value))
         object.__setattr__(self, "excludes", tuple(_frozen(g) for g in self.excludes))
+        if not isinstance(self.metadata, Metadata):
+            object.__setattr__(self, "metadata", Metadata(self.metadata))
 
     # ----------------------------------------------------------------- shape
     @property

@@ -3,9 +3,14 @@
 This is the one place input is checked. Every problem in a program is collected and
 raised at once as an :class:`~optimizer.errors.InstanceError` naming the file, the field
 and the row. Nothing is dropped, clipped or filled in behind the user's back: the only
-values supplied are the defaults the format itself defines (``build_years`` 1,
-``labor`` 0, ``max_units`` 1) and the values it defines from profiles (a profiled
+values supplied are the defaults the format itself defines (``Field.default`` in
+:mod:`optimizer.vocabulary`) and the values it defines from profiles (a profiled
 project's ``capital`` and ``start``).
+
+What is checked comes from the vocabulary: which keys and columns exist and which are
+required, each one's kind (number, whole number, year, text, ...), bound and allowed
+values; the loader adds the rules between fields (unique ids, known sectors, a start
+inside the horizon, reinvestments given whole, profiles matching their project).
 
 Tables are validated column by column with pandas, so 100,000 projects load in well
 under a second; only the rows found wrong are visited one by one, to word their messages.
@@ -31,17 +36,14 @@ import scipy.sparse as sp
 import yaml
 
 from optimizer import vocabulary as voc
-from optimizer.errors import InstanceError, Problem
+from optimizer.errors import InstanceError, Problem, printable
 from optimizer.instance import PROFILE_COLUMNS, PROJECT_COLUMNS, Instance
-from optimizer.limits import HORIZON_YEARS, YEAR, Bound
+from optimizer.limits import HORIZON_YEARS, YEAR
 from optimizer.shipped import resolve as _resolve_shipped
 
 __all__ = ["load", "prepare", "read_regular", "Unreadable", "FORMAT"]
 
 FORMAT = voc.FORMAT
-#: The top-level keys of the format (from :mod:`optimizer.vocabulary`, the one place
-#: that defines every key and column).
-KNOWN_KEYS = frozenset(voc.PROGRAM.names())
 #: A blank or tab next to a comma or at either end of a line: some cell needs stripping.
 _PADDING = (" ,", ", ", " \n", "\n ", " \r")
 
@@ -54,6 +56,66 @@ def _padded(text: str) -> bool:
     if "\t" in text and any(p in text for p in ("\t,", ",\t", "\t\r", "\t\n", "\n\t")):
         return True
     return any(pair in text for pair in _PADDING)
+
+
+# ------------------------------------------------------------------ characters
+#: A control character (Unicode category Cc: C0, DEL and C1; NUL, tab, newline and escape
+#: among them). No text of a program holds one (free text aside, which may hold newlines):
+#: a NUL makes ``A\0`` an id distinct from ``A`` that prints as ``A``; an escape or a
+#: newline, printed, rewrites the terminal or forges a line of a report.
+_CONTROL = re.compile(f"[{voc.CONTROL_CHARACTERS}]")
+#: The same, the newline aside (free text: ``description``, ``source``, ``notes``).
+_CONTROL_IN_LINES = re.compile(f"[{voc.CONTROL_BUT_NEWLINE}]")
+#: An invisible format character (Unicode category Cf, as of Unicode 15: the soft hyphen,
+#: zero-width spaces and joiners, bidirectional marks, overrides and isolates, the byte
+#: order mark, tags), or a control character: what an id or a sector name may not hold,
+#: since it makes distinct names that look alike (``A`` and ``A\u200b``).
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+#: The bytes a CSV text may hold anywhere without a cell to check: printable ASCII, the
+#: newline, and every byte of a multi-byte UTF-8 character but 0xC2 (which begins the C1
+#: controls, U+0080-U+009F, as well as U+00A0-U+00BF). Deleting them (``bytes.translate``,
+#: 3 ms for 10 MB) leaves nothing in a clean table.
+_SAFE_BYTES = bytes([*range(0x20, 0x7F), 0x0A, *range(0x80, 0xC2), *range(0xC3, 0x100)])
+_C1_BYTES = re.compile(b"\xc2[\x80-\x9f]")
+#: The fields whose text is a name that must look like no other (ids, sectors).
+_NAME_COLUMNS = frozenset({"id", "sector", "project"})
+
+
+def _character_words(char: str) -> str:
+    """``a control character (U+0000, a NUL byte)``, ``an invisible format character
+    (U+200B)``: what a refused character is, for a message."""
+    code = ord(char)
+    if _CONTROL.fullmatch(char):
+        names = {0: ", a NUL byte", 9: ", a tab", 10: ", a newline", 13: ", a carriage return",
+                 27: ", an escape"}
+        return f"a control character (U+{code:04X}{names.get(code, '')})"
+    return f"an invisible format character (U+{code:04X})"
+
+
+def _bad_character(text: str, *, name: bool = False, lines: bool = False) -> str | None:
+    """Why ``text`` may not stand in a program (the rest of a sentence about it), or None:
+    it holds a control character (a newline allowed where ``lines``); a ``name`` (an id,
+    a sector) holds no invisible format character either."""
+    found = (_INVISIBLE if name else _CONTROL_IN_LINES if lines else _CONTROL).search(text)
+    if found is None:
+        return None
+    why = ("which an id or a sector name may not hold (it makes distinct names that look "
+           "alike)" if name and not _CONTROL.fullmatch(found.group()) else
+           "which no text of a program may hold" + (" (free text may hold newlines)"
+                                                    if lines else ""))
+    return f"holds {_character_words(found.group())}, {why}: remove it"
+
+
+def _clean_source(path: Path | str) -> str:
+    """A file name as text any reader takes: the bytes of a name that are not UTF-8
+    (Python keeps them as lone surrogates, which strict JSON refuses) as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 #: Relative tolerance for "capital, if given, must equal the profile's sum".
 PROFILE_SUM_RTOL = 1e-6
 #: Size limits: a program file (YAML or JSON) and each CSV table it names. A table at
@@ -93,6 +155,21 @@ class _Tagged:
         self.tag, self.line = tag, line
 
 
+class _BadKey:
+    """A mapping key that is a list or a mapping (YAML's ``? [a, b]``): kept, by identity,
+    as a marker the validator refuses by name; never converted to text (``str()`` of a
+    list that YAML aliases expand would be megabytes)."""
+
+    def __init__(self, value: Any) -> None:
+        self.kind = _type_words(value)
+        self.text = voc.shown_value(value)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
 class _DuplicateKey(yaml.YAMLError):
     def __init__(self, key: Any, line: int) -> None:
         super().__init__(f"the key {key!r} appears twice in one mapping")
@@ -113,7 +190,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
             seen = key in out
         except TypeError:  # an unhashable key (a list or mapping): the validator names it
             seen = False
-            key = str(key)
+            key = _BadKey(key)
         if seen:
             raise _DuplicateKey(key, key_node.start_mark.line + 1)
         out[key] = loader.construct_object(value_node, deep=True)
@@ -133,22 +210,21 @@ _SafeLoader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
-# Numbers as YAML 1.2 (and JSON) write them, plain decimals only: YAML 1.1 would also read
-# 1_000, 0x1F, 017 (octal), 0b101 and 1:30 (sexagesimal, 90) as numbers. Those stay
-# text here, which the validator refuses where a number belongs.
+# Numbers as the format writes them (:data:`~optimizer.vocabulary.PLAIN_DECIMAL`, as JSON
+# does): YAML 1.1 would also read 1_000, 0x1F, 017 (octal: 15), 0b101 and 1:30
+# (sexagesimal, 90) as numbers, and YAML 1.2 reads 017 as 17. All of those stay text here,
+# which the validator refuses where a number belongs ("017" is not a plain decimal). The
+# int resolver is tried first, so the float one sees only what has a fraction or exponent.
 _SafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    "tag:yaml.org,2002:int", re.compile(rf"^{voc.PLAIN_INTEGER}$"), list("-+0123456789"))
 _SafeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?"
-               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(rf"^(?:{voc.PLAIN_DECIMAL}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."))
 
-#: A plain decimal number: an optional sign, ASCII digits, an optional fraction and
-#: exponent. Python's int() and float() also read ``1_0``, full-width and Arabic-Indic
-#: digits and blanks around the number, which are not numbers in a program file.
-_PLAIN_INT = re.compile(r"[-+]?[0-9]+")
-_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+#: The format's plain numbers (:mod:`optimizer.vocabulary`).
+_PLAIN_INT = re.compile(voc.PLAIN_INTEGER)
+_PLAIN_NUMBER = re.compile(voc.PLAIN_DECIMAL)
 
 
 class _HugeNumber(float):
@@ -221,8 +297,13 @@ class _Table:
     frame: pd.DataFrame
     file: str
     row_label: Callable[[int], str]
-    #: which table: "projects" or "profiles" (its columns' bounds come from the vocabulary)
+    #: which table: "projects" or "profiles"
     name: str = ""
+    #: the cells already refused, by column (a control character, a list as a cell): no
+    #: other problem is reported for them
+    refused: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the columns whose names were refused (a control character)
+    bad_columns: set[str] = field(default_factory=set)
 
 
 def _is_number(value: Any) -> bool:
@@ -231,96 +312,113 @@ def _is_number(value: Any) -> bool:
 
 def _shown_value(value: Any) -> str:
     """A value as a message quotes it: its repr, cut where long (a hostile file may hold a
-    5,000-digit number or a megabyte of text), escaped where not printable."""
-    if isinstance(value, _HugeNumber):
+    5,000-digit number, a megabyte of text or, through YAML aliases, a list of millions of
+    values), escaped where not printable (:func:`optimizer.vocabulary.shown_value`)."""
+    if isinstance(value, _HugeNumber | _BadKey):
         return repr(value)
     if isinstance(value, str):
         return f"'{voc.shown(value)}'" + (f" ({len(value):,} characters)" if len(value) > 80
                                          else "")
-    text = repr(value)
-    return voc.shown(text) if len(text) > 80 else text
+    return voc.shown_value(value)
 
 
-def _bound_number(value: float) -> str:
-    return f"{int(value)}" if value == int(value) and abs(value) < 1e7 else f"{value:g}"
+def _spelled(key: Any) -> str:
+    """A key that is no text as a document spells it: ``null``, ``true``, ``1.5``,
+    ``[a, b]`` (never Python's ``None`` or ``True``, which the file does not say)."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return voc.shown(key)
 
 
-def _outside(bound: Bound, value: float) -> str:
-    """Why ``value`` (outside ``bound``) is refused, in words naming the bound."""
+def _type_words(value: Any) -> str:
+    """What a value of a document is, for a message: ``a list``, ``a boolean``."""
+    import datetime
+
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, _BadKey):
+        return value.kind
+    if isinstance(value, datetime.date):
+        return "a date"
+    for kind, words in ((float, "a fractional number"), (int, "a whole number"),
+                        (str, "text"), (bytes, "binary data (!!binary)"), (list, "a list"),
+                        (Mapping, "a mapping"), (set | frozenset, "a set (!!set)"),
+                        (tuple, "a list")):
+        if isinstance(value, kind):
+            return words
+    return type(value).__name__
+
+
+def _outside(f: voc.Field, value: float) -> str:
+    """Why ``value`` (outside the bound of ``f``) is refused, in words naming the bound."""
+    bound = f.bound
+    assert bound is not None
     if value > bound.high:
-        return f"must be at most {_bound_number(bound.high)} ({bound.why})"
-    return f"must be at least {_bound_number(bound.low)} ({bound.why})"
+        return f"must be at most {voc.number_text(bound.high)} ({bound.why})"
+    least = "more than" if f.low_exclusive else "at least"
+    return f"must be {least} {voc.number_text(bound.low)} ({bound.why})"
 
 
-def _field_bound(field_name: str) -> Bound | None:
-    """The bound the vocabulary gives a program field (``budget.total``,
-    ``budget.per_year.2026``, ``sectors.energy.min``, ``hurdle_rate``), or None."""
-    parts = field_name.split(".")
-    try:
-        if parts[0] == "sectors" and len(parts) >= 3:
-            return voc.SECTOR.field(parts[-1]).bound
-        if parts[0] in ("budget", "labor") and len(parts) >= 2:
-            section = voc.BUDGET if parts[0] == "budget" else voc.LABOR
-            return section.field(parts[1]).bound
-        return voc.PROGRAM.field(field_name).bound
-    except KeyError:
-        return None
-
-
-def _number(ctx: _Context, value: Any, field_name: str, *, minimum: float | None = None,
-            integer: bool = False, bound: Bound | None = None) -> float | None:
-    """A finite number from a program-level field, inside its bound (``bound``, else the
-    vocabulary's for ``field_name``), or None after recording a problem."""
+def _number(ctx: _Context, value: Any, where: str, f: voc.Field) -> float | None:
+    """A finite number for the program-level field ``f`` (at ``where``: ``budget.total``,
+    ``budget.per_year.2026``, ``sectors.energy.min``), whole where its kind says so and
+    inside its bound, or None after recording a problem."""
     if isinstance(value, _HugeNumber):
-        within = bound or _field_bound(field_name)
-        rule = _outside(within, value) if within is not None else "must be finite"
-        ctx.add(field_name, f"{rule}, got {value!r}")
+        rule = _outside(f, value) if f.bound is not None else "must be finite"
+        ctx.add(where, f"{rule}, got {_shown_value(value)}")
         return None
     if not _is_number(value):
-        ctx.add(field_name, f"must be a number, got {_shown_value(value)}")
+        ctx.add(where, f"must be a number, got {_shown_value(value)}")
         return None
     if not math.isfinite(value):
-        ctx.add(field_name, f"must be finite, got {value!r}")
+        ctx.add(where, f"must be finite, got {_shown_value(value)}")
         return None
-    if integer and float(value) != int(value):
-        ctx.add(field_name, f"must be a whole number, got {value!r}")
+    if f.integer and float(value) != int(value):
+        ctx.add(where, f"must be a whole number, got {_shown_value(value)}")
         return None
-    if minimum is not None and value < minimum:
-        ctx.add(field_name, f"must be >= {minimum:g}, got {value!r}")
-        return None
-    bound = bound or _field_bound(field_name)
-    if bound is not None and not bound.holds(value):
-        ctx.add(field_name, f"{_outside(bound, value)}, got {_shown_value(value)}")
+    if not f.holds(value):
+        ctx.add(where, f"{_outside(f, value)}, got {_shown_value(value)}")
         return None
     return float(value)
 
 
-#: A year as text (a JSON key, a quoted YAML key): ASCII digits only, blanks around.
-_YEAR_TEXT = re.compile(r"[ \t]*([-+]?[0-9]{1,12})[ \t]*")
+#: A year as text (a JSON key, a quoted YAML key): the vocabulary's grammar.
+_YEAR_TEXT = re.compile(voc.YEAR_KEY_TEXT)
+#: A year key with more digits than this is outside every year (not converted).
+_YEAR_DIGITS = 12
+#: The bound of every year, as a field (for its messages).
+_YEAR_FIELD = voc.Field("year", "year", "a year", bound=YEAR)
 
 
 def _year_key(ctx: _Context, key: Any, field_name: str) -> int | None:
     """A key of a per-year mapping as a year inside :data:`~optimizer.limits.YEAR`."""
     if isinstance(key, bool):
-        ctx.add(field_name, f"year {key!r} is not a year")
+        ctx.add(field_name, f"year {_shown_value(key)} is not a year")
         return None
     year: int | None = None
     if isinstance(key, int):
         year = key
     elif isinstance(key, str) and (match := _YEAR_TEXT.fullmatch(key)):
-        year = int(match.group(1))
+        digits = match.group(1)
+        year = int(digits) if len(digits) <= _YEAR_DIGITS else int(YEAR.high) + 1
     if year is None:
-        ctx.add(field_name, f"year {_shown_value(key)} is not a whole-number year")
+        ctx.add(field_name, f"year {_shown_value(key)} is not a whole-number year (ASCII "
+                            "digits, no sign or leading zero)")
         return None
     if not YEAR.holds(year):
-        ctx.add(field_name, f"year {_shown_value(key)} {_outside(YEAR, year)}")
+        ctx.add(field_name, f"year {_shown_value(key)} {_outside(_YEAR_FIELD, year)}")
         return None
     return year
 
 
-def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
-            last: int | None) -> dict[int, float]:
-    """A {year: limit} mapping (budget.per_year, labor.capacity), validated."""
+def _yearly(ctx: _Context, mapping: Any, field_name: str, f: voc.Field, first: int | None,
+            last: int | None, metadata: dict[str, Any] | None = None) -> dict[int, float]:
+    """A {year: limit} mapping (budget.per_year, labor.capacity: the ``year_map`` field
+    ``f``), validated; its x_ keys are metadata, kept at their dotted place."""
     if mapping is None:
         return {}
     if not isinstance(mapping, Mapping):
@@ -329,11 +427,14 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
     out: dict[int, float] = {}
     for key, value in mapping.items():
         if voc.is_metadata(key):  # user metadata (x_...), as at every depth: not a year
+            if _metadata_key(ctx, key, f"{field_name}.{voc.shown(key)}") and \
+                    metadata is not None:
+                metadata[f"{field_name}.{key}"] = value
             continue
         year = _year_key(ctx, key, field_name)
         if year is None:
             continue
-        limit = _number(ctx, value, f"{field_name}.{year}", minimum=0)
+        limit = _number(ctx, value, f"{field_name}.{year}", f)
         if limit is None:
             continue
         if year in out:
@@ -341,8 +442,9 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, first: int | None,
             continue
         if first is not None and last is not None and not first <= year <= last:
             # the format applies per-year limits inside the horizon only: say so, keep going
-            ctx.warnings.append(f"{ctx.file}: {field_name}.{year}: year {year} is outside the "
-                                f"horizon [{first}, {last}]; no per-year limit applies there")
+            ctx.warnings.append(f"{printable(ctx.file)}: {field_name}.{year}: year {year} is "
+                                f"outside the horizon [{first}, {last}]; no per-year limit "
+                                "applies there")
             continue
         out[year] = limit
     return out
@@ -358,9 +460,22 @@ class Unreadable(Exception):
     """Why a path cannot be read as a file, in words; ``kind`` is one of "missing",
     "directory", "special", "path", "large" or "error"."""
 
-    def __init__(self, message: str, kind: str = "error") -> None:
+    def __init__(self, message: str, kind: str = "error", limit: int | None = None) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.limit = kind, limit
+
+    def words(self, what: str) -> str:
+        """Why the file cannot be read, as the rest of a sentence about it; ``what`` is
+        what the file should have been ("a program file", "a table")."""
+        if self.kind == "missing":
+            return "not found"
+        if self.kind == "directory":
+            return f"is a directory, not a regular file; give {what}"
+        if self.kind == "special":
+            return f"is {self}, not a regular file; give {what}"
+        if self.kind == "large" and self.limit is not None:
+            return f"{self}; {what} may be at most {self.limit:,} bytes"
+        return str(self)
 
 
 def _not_regular(mode: int) -> str | None:
@@ -397,7 +512,7 @@ def read_regular(path: Path, limit: int) -> bytes:
     if kind is not None:
         raise Unreadable(kind, "directory" if stat.S_ISDIR(info.st_mode) else "special")
     if info.st_size > limit:
-        raise Unreadable(f"is {info.st_size:,} bytes", "large")
+        raise Unreadable(f"is {info.st_size:,} bytes", "large", limit)
     flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     try:
@@ -424,7 +539,7 @@ def read_regular(path: Path, limit: int) -> bytes:
     finally:
         os.close(fd)
     if total > limit:
-        raise Unreadable(f"is more than {limit:,} bytes", "large")
+        raise Unreadable(f"is more than {limit:,} bytes", "large", limit)
     return b"".join(chunks)
 
 
@@ -433,13 +548,10 @@ def _read_document(path: Path) -> Any:
     try:
         raw = read_regular(path, MAX_DOCUMENT_BYTES)
     except Unreadable as exc:
-        words = {
-            "missing": "file not found",
-            "directory": "is a directory; give the program file",
-            "special": f"is {exc}, not a regular file; give the program file itself",
-            "large": f"{exc}; a program file may be at most {MAX_DOCUMENT_BYTES:,} (put the "
-                     f"projects in a CSV table: tables may be up to {MAX_TABLE_BYTES:,})",
-        }.get(exc.kind, str(exc))
+        words = exc.words("a program file")
+        if exc.kind == "large":
+            words += f" (put the projects in a CSV table: a table may be up to " \
+                     f"{MAX_TABLE_BYTES:,} bytes)"
         shown = label.replace("\0", "\\0")  # a NUL byte, printed, would hide itself
         raise InstanceError([Problem(shown, "(file)", None, words)]) from None
     try:
@@ -680,7 +792,7 @@ def _refuse_tags(label: str, doc: Any) -> None:
         where, node = stack.pop()
         if isinstance(node, _Tagged):
             problems.append(Problem(label, where or "(document)", f"line {node.line}",
-                                    f"carries the YAML tag {node.tag!r}, which is not "
+                                    f"carries the YAML tag {_shown_value(node.tag)}, which is not "
                                     "allowed: write a plain value"))
         elif isinstance(node, (dict, list)) and id(node) not in seen:
             seen.add(id(node))
@@ -731,7 +843,7 @@ def _cell_text(value: Any) -> str:
         return value.literal
     if isinstance(value, float) and math.isnan(value):
         return "nan"
-    return str(value).strip()
+    return str(value).strip(voc.BLANKS)
 
 
 class _CsvError(Exception):
@@ -758,44 +870,71 @@ def _csv_records(text: str) -> tuple[list[list[str]], list[int]]:
     return records, lines
 
 
-def _unquoted_layout(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """For a CSV text without quotes (and without lone carriage returns), the number of
-    fields of each line that is not blank, and its line number, counted with numpy (a
-    comma always separates two fields there); None for any other text."""
-    if not raw or b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+def _layout(raw: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The records of a CSV text that is not blank, counted with numpy: the number of
+    fields of each, the line it starts on, and the offset where it ends; None where the
+    text needs the exact reading (:func:`_csv_records`): a lone carriage return, or a
+    quote that does not open a field at its start and close it at its end.
+
+    Quotes are found once: a comma or a newline is inside a quoted field where an odd
+    number of quotes comes before it (an escaped quote, ``""``, counts twice). A text
+    without quotes skips that."""
+    if not raw or raw.count(b"\r") != raw.count(b"\r\n"):
         return None
     data = np.frombuffer(raw, dtype=np.uint8)
-    newlines = np.flatnonzero(data == 10)
+    all_newlines = np.flatnonzero(data == 10)
+    newlines, commas = all_newlines, np.flatnonzero(data == 44)
+    if b'"' in raw:
+        quotes = np.flatnonzero(data == 34)
+        if len(quotes) % 2:
+            return None
+        opens, closes = quotes[0::2], quotes[1::2]
+        # an opening quote starts a field (or follows the closing one of an escaped pair)
+        before = data[np.maximum(opens - 1, 0)]
+        escaped = np.zeros(len(opens), dtype=bool)
+        escaped[1:] = opens[1:] == closes[:-1] + 1
+        if not (escaped | (opens == 0) | (before == 44) | (before == 10)).all():
+            return None
+        # a closing quote ends its field (or is the first of an escaped pair)
+        after = data[np.minimum(closes + 1, len(data) - 1)]
+        pair = np.zeros(len(closes), dtype=bool)
+        pair[:-1] = opens[1:] == closes[:-1] + 1
+        if not (pair | (closes == len(data) - 1) | (after == 44) | (after == 10)
+                | (after == 13)).all():
+            return None
+        newlines = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [len(data)]))
-    commas = np.bincount(np.searchsorted(newlines, np.flatnonzero(data == 44)),
-                         minlength=len(starts))
+    fields = np.bincount(np.searchsorted(newlines, commas), minlength=len(starts))
     blank = ends == starts
     first = data[np.minimum(starts, len(data) - 1)]
     for k in np.flatnonzero(~blank & ((first == 32) | (first == 9) | (first == 13))):
         blank[k] = not raw[starts[k]:ends[k]].strip()  # blanks only: pandas skips it too
     keep = np.flatnonzero(~blank)
-    return commas[keep] + 1, keep + 1
+    lines = np.searchsorted(all_newlines, starts[keep]) + 1
+    return fields[keep] + 1, lines, ends[keep]
 
 
 def _clean_csv(raw: bytes, text: str) -> tuple[pd.DataFrame, list[int]] | None:
-    """The fast reading of a CSV table with nothing to report: no quotes, every line
-    as wide as the header, the header's names all given once. pandas' C reader then
-    splits it exactly as the format reads it. None for any other table (the exact
-    reading, :func:`_csv_records`, then reads it and words its problems)."""
-    layout = _unquoted_layout(raw)
+    """The fast reading of a CSV table with nothing to report: every record as wide as
+    the header, the header's names all given once. pandas' C reader then splits it
+    (quoted fields and all) exactly as the format reads it. None for any other table (the
+    exact reading, :func:`_csv_records`, then reads it and words its problems)."""
+    layout = _layout(raw)
     if layout is None:
         return None
-    counts, lines = layout
+    counts, lines, ends = layout
     if not len(counts) or (counts != counts[0]).any():
         return None
-    header_line = next(line for line in io.StringIO(text) if line.strip())
-    header = [c.strip() for c in header_line.rstrip("\r\n").split(",")]
+    head = raw[:int(ends[0])].decode("utf-8-sig").strip()  # blank lines before it
+    record = next(csv.reader(io.StringIO(head, newline=""), skipinitialspace=True), [])
+    header = [c.strip(voc.BLANKS) for c in record]
     if len(header) != counts[0] or "" in header or len(set(header)) != len(header):
         return None
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[],
-                            skipinitialspace=True, index_col=False)
+                            skipinitialspace=True, index_col=False, engine="c")
     except (pd.errors.ParserError, ValueError):
         return None
     if len(frame) != len(lines) - 1 or len(frame.columns) != len(header):
@@ -820,7 +959,7 @@ def _csv_frame(ctx: _Context, raw: bytes, text: str, label: str
         ctx.add("(file)", f"is not a valid CSV table: {exc}", row=f"line {exc.line}",
                 file=label)
         return None
-    header = [c.strip() for c in records[0]]
+    header = [c.strip(voc.BLANKS) for c in records[0]]
     width = len(header)
     bad = False
     for j, name in enumerate(header):
@@ -871,37 +1010,31 @@ def _csv_frame(ctx: _Context, raw: bytes, text: str, label: str
                              f"{width}{hint}; remove the extra fields or name them in the header",
                     file=label, row=row_of(int(i)))
         return None
-    if data:
-        cells = zip(*data, strict=True)
-        frame = pd.DataFrame({name: np.array(column, dtype=object)
-                              for name, column in zip(header, cells, strict=True)})
-    else:
-        frame = pd.DataFrame({name: np.array([], dtype=object) for name in header})
-    return frame, lines
+    return pd.DataFrame(data, columns=header, dtype=object), lines
 
 
-def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
-                columns_required: tuple[str, ...]) -> _Table | None:
+def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path) -> _Table | None:
     """Read a table given as a CSV path (relative to the program) or an inline list."""
+    section = voc.PROGRAM.field(field_name).section
+    assert section is not None
+    raw: bytes | None = None
     if isinstance(spec, str):
+        bad = _bad_character(spec)
+        if bad is not None:  # no file name of a program holds one
+            ctx.add(field_name, f"the path {_shown_value(spec)} {bad}")
+            return None
         path = base / spec
         label = str(path)
         try:
             raw = read_regular(path, MAX_TABLE_BYTES)
         except Unreadable as exc:
-            name = _shown_value(spec)
-            if exc.kind == "large":
-                ctx.add("(file)", f"{exc}; a table may be at most {MAX_TABLE_BYTES:,}",
-                        file=label)
-            elif exc.kind == "missing":
-                ctx.add(field_name, f"file {name} not found (looked for {label})")
-            elif exc.kind in ("directory", "special"):
-                ctx.add(field_name, f"file {name} is {exc}, not a regular file (looked for "
-                                    f"{label}); give a CSV file")
-            elif exc.kind == "path":
-                ctx.add(field_name, f"file {name}: {exc}")
-            else:
-                ctx.add(field_name, f"file {name} {exc}")
+            words = exc.words("a table")
+            if exc.kind == "large":  # the file itself is at fault
+                ctx.add("(file)", words, file=label)
+            else:  # the path given is (escaped: printed, a control character would act)
+                looked = printable(label.replace("\0", "\\0"))
+                ctx.add(field_name, f"file {_shown_value(spec)} (looked for {looked}): "
+                                    f"{words}")
             return None
         try:
             text = raw.decode("utf-8-sig")
@@ -918,24 +1051,32 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
             return None
         frame, lines = read
         if text and _padded(text):  # blanks around a cell: strip (a scan of the text is cheap,
-            frame = frame.apply(lambda col: col.str.strip())  # stripping 10^6 cells is not)
+            frame = frame.apply(lambda col: col.str.strip(voc.BLANKS))  # 10^6 cells is not)
         table = _Table(frame, label, lambda i: f"row {i + 1} (line {lines[i + 1]})",
                        field_name)
     elif isinstance(spec, list):
         label = ctx.file
         records = []
+        refused: dict[str, list[int]] = {}
         for i, item in enumerate(spec):
             if not isinstance(item, Mapping):
-                ctx.add(field_name, f"each entry must be a mapping, got {type(item).__name__}",
+                ctx.add(field_name, f"each entry must be a mapping, got {_type_words(item)}",
                         row=f"{field_name}[{i}]")
                 return None
-            record = {str(k): _cell_text(v) for k, v in item.items()}
-            if len(record) != len(item):  # YAML's 1 and "1": one column, given twice
-                names = [str(k) for k in item]
-                twice = next(n for n in names if names.count(n) > 1)
-                ctx.add(f"{field_name}.{voc.shown(twice)}", "two keys of the entry read as "
-                        "this one column; give each column once", row=f"{field_name}[{i}]")
-                return None
+            record: dict[str, str] = {}
+            for k, v in item.items():
+                key = _inline_key(ctx, k, field_name, i)
+                if key is None:
+                    continue
+                if key in record:  # YAML's 1 and "1": one column, given twice
+                    ctx.add(f"{field_name}.{voc.shown(key)}", "two keys of the entry read as "
+                            "this one column; give each column once", row=f"{field_name}[{i}]")
+                    return None
+                text, why = _inline_cell(v, key, section)
+                if why is not None:
+                    ctx.add(voc.shown(key), why, row=f"{field_name}[{i}]")
+                    refused.setdefault(key, []).append(i)
+                record[key] = text
             records.append(record)
         if not records:
             ctx.add(field_name, f"is an empty list: the {field_name} table has no rows")
@@ -946,17 +1087,117 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path,
             return f"{name}[{i}]"
 
         table = _Table(frame, label, inline_row, field_name)
+        for key, rows in refused.items():
+            mask = np.zeros(len(frame), dtype=bool)
+            mask[rows] = True
+            table.refused[key] = mask
     else:
         ctx.add(field_name, "must be a CSV path (relative to the program file) or a list of "
-                f"mappings, got {type(spec).__name__}")
+                f"mappings, got {_type_words(spec)}")
         return None
-    missing = [c for c in columns_required if c not in table.frame.columns]
-    for col in missing:
-        ctx.add(col, f"required column is missing from the {field_name} table", file=table.file,
-                row="(header)")
-    if missing:
-        return None
+    _refuse_characters(ctx, table, section, raw)
     return table
+
+
+def _inline_key(ctx: _Context, key: Any, field_name: str, i: int) -> str | None:
+    """A key of an inline table's entry as a column name, or None after recording a
+    problem: a column is named by text (a whole number reads as its digits, an unknown
+    column then), never by null, a boolean, a fractional number, a date or a list."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, int) and not isinstance(key, bool | _HugeNumber):
+        return str(key)
+    ctx.add(f"{field_name}.{_spelled(key)}", f"the key {_spelled(key)} is "
+            f"{_type_words(key)}, not a column name", row=f"{field_name}[{i}]")
+    return None
+
+
+def _inline_cell(value: Any, key: str, section: voc.Section) -> tuple[str, str | None]:
+    """A cell of an inline table as the text a CSV cell would hold, and why it is refused
+    (None where it is not). A text column (``id``, ``name``, ``sector``, ``force``,
+    ``project``) takes text or a whole number (its decimal digits: an integer id is
+    unambiguous); a numeric column a number or text (read as a CSV cell is: a plain
+    decimal). Nothing else is converted: ``true`` would read "True", ``1e3`` "1000.0",
+    ``[a, b]`` "['a', 'b']", a date "2026-01-01". null is an empty cell. A column the
+    format does not define (metadata, or an unknown one: refused by name) is kept as
+    text where it is a scalar, empty otherwise."""
+    if value is None:
+        return "", None
+    if isinstance(value, str):
+        return value.strip(voc.BLANKS), None
+    try:
+        f: voc.Field | None = section.field(key)
+    except KeyError:
+        f = None
+    if isinstance(value, _HugeNumber):
+        return value.literal, None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if f is None:
+        return (_cell_text(value) if number or isinstance(value, bool) else ""), None
+    if f.numeric:
+        if number:
+            return _cell_text(value), None
+        return "", (f"must be a number (or a number written as text), got "
+                    f"{_type_words(value)}: {_shown_value(value)}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value), None
+    return "", (f"must be text (or a whole number), got {_type_words(value)}: "
+                f"{_shown_value(value)}")
+
+
+def _may_hold_controls(raw: bytes) -> bool:
+    """Whether some cell of a CSV text may hold a control character: the text holds a
+    control byte other than a newline (or a carriage return before one), a C1 control
+    (U+0080-U+009F), or a quote (a quoted cell may hold a newline). One deletion of the
+    bytes that cannot be one (3 ms for 10 MB) answers for a clean table."""
+    rest = raw.translate(None, _SAFE_BYTES)
+    if rest:
+        if b"\r" in rest and raw.count(b"\r") != raw.count(b"\r\n"):
+            return True
+        rest = rest.replace(b"\r", b"")
+        if rest.replace(b"\xc2", b""):  # a tab (inside a cell?), another C0 control, DEL
+            return True
+        if rest and _C1_BYTES.search(raw) is not None:
+            return True
+    return b'"' in raw
+
+
+def _refuse_characters(ctx: _Context, table: _Table, section: voc.Section,
+                       raw: bytes | None) -> None:
+    """Refuse every column name and cell that holds a control character (or, in an id or
+    sector column, an invisible format character), naming its file, column and row; such
+    cells are not reported again (:attr:`_Table.refused`). Vectorised: a CSV table's bytes
+    are tested first (:func:`_may_hold_controls`, and whether they are ASCII), then one
+    search of each column's cells joined, row by row only in a column where that finds
+    one. Metadata columns (x_...) are the user's own and not read."""
+    frame = table.frame
+    header = "(header)" if raw is not None else None
+    for name in frame.columns:
+        bad = _bad_character(str(name))
+        if bad is not None:
+            ctx.add(voc.shown(name), f"the column name {_shown_value(name)} {bad}",
+                    file=table.file, row=header)
+            table.bad_columns.add(str(name))
+    controls = raw is None or _may_hold_controls(raw)
+    invisible = raw is None or not raw.isascii()
+    known = set(section.names())
+    for name in frame.columns:
+        is_name = name in _NAME_COLUMNS
+        if name not in known or not (controls or (invisible and is_name)):
+            continue
+        cells = frame[name]
+        pattern = _INVISIBLE if is_name else _CONTROL
+        if pattern.search(" ".join(cells.tolist())) is None:
+            continue
+        mask = cells.str.contains(pattern).to_numpy(dtype=bool)
+        values = cells.to_numpy()
+
+        def why(i: int, v: np.ndarray = values, n: bool = is_name) -> str:
+            return f"{_shown_value(v[i])} {_bad_character(v[i], name=n)}"
+
+        _report_rows(ctx, table, name, mask, why)
+        previous = table.refused.get(name)
+        table.refused[name] = mask if previous is None else (previous | mask)
 
 
 # ------------------------------------------------------------------ table cells
@@ -969,6 +1210,9 @@ def _column(table: _Table, name: str) -> pd.Series:
 
 def _report_rows(ctx: _Context, table: _Table, col: str, mask: np.ndarray,
                  message: Callable[[int], str]) -> None:
+    refused = table.refused.get(col)
+    if refused is not None:
+        mask = mask & ~refused
     for i in np.flatnonzero(mask):
         ctx.add(col, message(int(i)), row=table.row_label(int(i)), file=table.file)
 
@@ -992,22 +1236,29 @@ def _floats(cells: np.ndarray) -> np.ndarray:
 
 
 #: The characters of a column whose every cell float() reads as a plain decimal, or
-#: refuses, or reads as not finite (refused as such): digits, letters, '.', '+', '-'.
-_PLAIN_CHARACTERS = re.compile(r"[0-9A-Za-z.+\-]*")
+#: refuses, or reads as not finite (refused as such): digits, letters, '.', '+', '-' (and
+#: the newline that joins the cells).
+_PLAIN_CHARACTERS = re.compile(r"[0-9A-Za-z.+\-\n]*")
+#: A cell whose number has a leading zero (``017``, ``-00.5``): float() reads it, the
+#: format does not (:data:`~optimizer.vocabulary.PLAIN_INTEGER`).
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]", re.MULTILINE)
 #: A cell written as a plain decimal number (or as a word for a value that is not finite,
 #: which has its own message).
-_PLAIN_CELL = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-                         r"|[-+]?(?:inf|infinity|nan)", re.IGNORECASE | re.ASCII)
+_PLAIN_CELL = re.compile(rf"{voc.PLAIN_DECIMAL}|[-+]?(?:inf|infinity|nan)",
+                         re.IGNORECASE | re.ASCII)
 _INFINITE_WORD = re.compile(r"[-+]?inf(?:inity)?", re.IGNORECASE | re.ASCII)
 
 
 def _not_plain(cells: np.ndarray) -> np.ndarray:
     """Where a cell is not written as a plain decimal number although Python's float()
-    reads it as one (``1_0``, full-width ``１０``, Arabic-Indic ``١٠``, blanks or other
-    separators): one test of the column's whole text, cell by cell only where that text
-    holds some other character."""
+    reads it as one (``1_0``, full-width ``１０``, Arabic-Indic ``١٠``, ``017``, blanks or
+    other separators): one test of the column's whole text, cell by cell only where that
+    text holds some other character or a leading zero."""
     try:
-        quick = _PLAIN_CHARACTERS.fullmatch("".join(cells)) is not None
+        joined = "\n".join(cells)
+        quick = (_PLAIN_CHARACTERS.fullmatch(joined) is not None
+                 and joined.count("\n") == len(cells) - 1  # no cell holds a newline
+                 and _LEADING_ZERO.search(joined) is None)
     except TypeError:  # a cell that is not text: test each
         quick = False
     if quick:
@@ -1016,31 +1267,22 @@ def _not_plain(cells: np.ndarray) -> np.ndarray:
                        count=len(cells))
 
 
-def _column_bound(table: _Table, col: str) -> Bound | None:
-    """The bound the vocabulary gives a column of the projects or profiles table."""
-    section = {"projects": voc.PROJECTS, "profiles": voc.PROFILES}.get(table.name)
-    if section is None:
-        return None
-    try:
-        return section.field(col).bound
-    except KeyError:
-        return None
-
-
-def _numeric(ctx: _Context, table: _Table, col: str, *, required: np.ndarray | bool,
-             integer: bool = False, minimum: float | None = None,
-             strict_minimum: bool = False, bound: Bound | None = None) -> np.ndarray:
-    """Parse one column to floats (NaN where blank), recording every bad cell: one not
-    written as a plain decimal, not a number, not finite, not whole where it must be,
-    below ``minimum`` or outside its bound (``bound``, else the vocabulary's)."""
+def _numeric(ctx: _Context, table: _Table, f: voc.Field, *,
+             required: np.ndarray | bool | None = None) -> np.ndarray:
+    """Parse the column of the numeric field ``f`` to floats (NaN where blank), recording
+    every bad cell: one not written as a plain decimal, not a number, not finite, not
+    whole where the field's kind says so, or outside the field's bound. ``required`` (by
+    default the field's own) may be a mask: which rows must give the cell."""
+    col = f.name
     text = _column(table, col)
     blank = (text == "").to_numpy()
     raw = text.to_numpy(dtype=object)
     odd = ~blank & _not_plain(raw)
     _report_rows(ctx, table, col, odd,
                  lambda i: f"{_shown_value(raw[i])} is not a plain decimal number: write "
-                           "ASCII digits 0-9 with an optional sign, decimal point and "
-                           "exponent (no '_', blanks or other digits)")
+                           "plain decimal digits 0-9 with an optional sign, decimal point "
+                           "and exponent (no '_', blanks inside the number, leading zeros "
+                           "or other digits; blanks around a cell are ignored)")
     values = _floats(np.where(blank | odd, "nan", raw))
     invalid = ~blank & ~odd & ~np.isfinite(values)
     _report_rows(ctx, table, col, invalid & np.isnan(values),
@@ -1052,61 +1294,151 @@ def _numeric(ctx: _Context, table: _Table, col: str, *, required: np.ndarray | b
             word[i] = _INFINITE_WORD.fullmatch(str(raw[i])) is not None
         _report_rows(ctx, table, col, infinite & word,
                      lambda i: f"{_shown_value(raw[i])} is not finite")
-        within = bound or _column_bound(table, col)
         _report_rows(ctx, table, col, infinite & ~word,
-                     lambda i: (_outside(within, values[i]) if within is not None else
+                     lambda i: (_outside(f, values[i]) if f.bound is not None else
                                 "is beyond the range of floating-point numbers")
                      + f", got {_shown_value(raw[i])}")
-    need = np.broadcast_to(np.asarray(required, dtype=bool), blank.shape)
+    need = np.broadcast_to(np.asarray(f.required if required is None else required,
+                                      dtype=bool), blank.shape)
     _report_rows(ctx, table, col, blank & need, lambda i: "is required but empty")
     ok = np.isfinite(values)
-    if integer:
+    if f.integer:
         fractional = ok & (values != np.round(values))
         _report_rows(ctx, table, col, fractional,
                      lambda i: f"must be a whole number, got {_shown_value(raw[i])}")
         ok &= ~fractional
-    if minimum is not None:
-        low = ok & ((values <= minimum) if strict_minimum else (values < minimum))
-        sign = ">" if strict_minimum else ">="
-        _report_rows(ctx, table, col, low,
-                     lambda i: f"must be {sign} {minimum:g}, got {_shown_value(raw[i])}")
-        ok &= ~low
-    bound = bound or _column_bound(table, col)
-    if bound is not None:
-        out = ok & ((values < bound.low) | (values > bound.high))
+    if f.bound is not None:
+        low, high = f.bound.low, f.bound.high
+        below = (values <= low) if f.low_exclusive else (values < low)
+        out = ok & (below | (values > high))
         _report_rows(ctx, table, col, out,
-                     lambda i: f"{_outside(bound, values[i])}, got {_shown_value(raw[i])}")
+                     lambda i: f"{_outside(f, values[i])}, got {_shown_value(raw[i])}")
         ok &= ~out
     values[~ok] = np.nan
     return values
 
 
+def _filled(table: _Table, f: voc.Field, values: np.ndarray, absent: float = 0.0
+            ) -> np.ndarray:
+    """A column's values with its blank cells set to the field's default (``absent``
+    where the format defines none: no reinvestment is 0 in an :class:`Instance`)."""
+    blank = (_column(table, f.name) == "").to_numpy()
+    out = values.copy()
+    out[blank] = absent if f.default is None else f.default
+    return out
+
+
+def _text_column(ctx: _Context, table: _Table, f: voc.Field) -> pd.Series:
+    """A text column, its blank cells reported where the field is required and every cell
+    outside the field's values (an empty cell aside) reported."""
+    cells = _column(table, f.name)
+    if f.required:
+        _report_rows(ctx, table, f.name, (cells == "").to_numpy(),
+                     lambda i: "is required but empty")
+    if f.values:
+        raw = cells.to_numpy()
+        allowed = voc.names_words([*map(repr, f.values), "empty"], "or")
+        _report_rows(ctx, table, f.name, ~cells.isin(["", *f.values]).to_numpy(),
+                     lambda i: f"must be {allowed}, got {_shown_value(raw[i])}")
+    return cells
+
+
 # ------------------------------------------------------------------ the program
-def _horizon(ctx: _Context, doc: Mapping[str, Any]) -> tuple[int, int] | None:
-    value = doc.get("horizon")
-    if value is None:
-        ctx.add("horizon", "is required: [first_year, last_year]")
-        return None
+def _horizon(ctx: _Context, value: Any, f: voc.Field) -> tuple[int, int] | None:
+    """The horizon ``[first, last]`` (the ``horizon`` field ``f``), validated."""
     if (not isinstance(value, list) or len(value) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        ctx.add("horizon", "must be [first_year, last_year] as two whole numbers, got "
-                           f"{_shown_value(value)}")
+        ctx.add(f.name, "must be [first_year, last_year] as two whole numbers, got "
+                        f"{_shown_value(value)}")
         return None
     first, last = value
-    bound = voc.PROGRAM.field("horizon").bound or YEAR
     for which, year in (("first", first), ("last", last)):
-        if not bound.holds(year):
-            ctx.add("horizon", f"the {which} year {_outside(bound, year)}, got "
-                               f"{_shown_value(year)}")
+        if not f.holds(year):
+            ctx.add(f.name, f"the {which} year {_outside(f, year)}, got {_shown_value(year)}")
             return None
     if first > last:
-        ctx.add("horizon", f"first year {first} is after last year {last}")
+        ctx.add(f.name, f"first year {first} is after last year {last}")
         return None
     if last - first + 1 > HORIZON_YEARS:
-        ctx.add("horizon", f"spans {last - first + 1} years; at most {HORIZON_YEARS} are "
-                           "supported")
+        ctx.add(f.name, f"spans {last - first + 1} years; at most {HORIZON_YEARS} are "
+                        "supported")
         return None
     return first, last
+
+
+def _keys_words(section: voc.Section) -> str:
+    """The keys of a mapping, for a message: ``total and/or per_year``."""
+    return voc.names_words(section.names(), "and" if section.required() else "and/or")
+
+
+def _section(ctx: _Context, value: Any, section: voc.Section, where: str, *,
+             metadata: dict[str, Any] | None = None, first: int | None = None,
+             last: int | None = None) -> dict[str, Any]:
+    """The values of a mapping with the keys of ``section`` (``budget``, a sector's
+    limits, ``labor``, ``units``), each read by its field (:func:`_fields`); {} after
+    recording a problem where it is no mapping."""
+    if not isinstance(value, Mapping):
+        ctx.add(where, f"must be a mapping with {_keys_words(section)}, got "
+                       f"{_shown_value(value)}")
+        return {}
+    _check_keys(ctx, value, section, where, metadata=metadata)
+    return _fields(ctx, value, section, where, metadata=metadata, first=first, last=last)
+
+
+def _fields(ctx: _Context, mapping: Mapping[str, Any], section: voc.Section, where: str, *,
+            metadata: dict[str, Any] | None = None, first: int | None = None,
+            last: int | None = None) -> dict[str, Any]:
+    """Every field of ``section`` in ``mapping``, read as its kind says: {name: value},
+    None where absent (the field's default, a text one's given here). A required field
+    that is absent, a number outside its bound, a text outside its values or longer
+    than its most is a problem at ``where.name``. The horizon, read first in the program,
+    gives the years of the ``year_map`` fields after it. The kinds read elsewhere
+    (``named``, ``table``, ``dependencies``) are given as they are."""
+    out: dict[str, Any] = {}
+    for f in section.fields:
+        place = f"{where}.{f.name}" if where else f.name
+        value = mapping.get(f.name)
+        if value is None:
+            if f.required:
+                ctx.add(place, f"is required: {f.description}")
+            elif f.name in mapping and not f.nullable:
+                ctx.add(place, "must not be null: give a value or leave the key out")
+            out[f.name] = None if f.default is None or f.kind != "text" else f.default
+            continue
+        got: Any = value
+        if f.numeric:
+            got = _number(ctx, value, place, f)
+        elif f.kind == "boolean":
+            if not isinstance(value, bool):
+                ctx.add(place, f"must be true or false, got {_shown_value(value)}")
+                got = None
+        elif f.kind == "text":
+            got = _text(ctx, value, place, label=f.max_length is not None,
+                        lines=f.multiline)
+            if got is not None and f.max_length is not None:
+                got = got.strip(voc.BLANKS)
+                if len(got) > f.max_length:
+                    ctx.add(place, f"is {len(got)} characters long; a label may have at "
+                                   f"most {f.max_length}")
+                    got = None
+            if got is not None and f.values and got not in f.values:
+                allowed = voc.names_words([repr(v) for v in f.values], "or")
+                ctx.add(place, f"must be {allowed}, got {_shown_value(value)}")
+                got = None
+            if got is None:
+                got = f.default
+        elif f.kind == "horizon":
+            got = _horizon(ctx, value, f)
+            if got is not None:
+                first, last = got
+        elif f.kind == "year_map":
+            got = _yearly(ctx, value, place, f, first, last, metadata)
+        elif f.kind == "mapping":
+            assert f.section is not None
+            got = _section(ctx, value, f.section, place, metadata=metadata, first=first,
+                           last=last)
+        out[f.name] = got
+    return out
 
 
 def _sectors(ctx: _Context, doc: Mapping[str, Any], metadata: dict[str, Any] | None = None
@@ -1118,37 +1450,31 @@ def _sectors(ctx: _Context, doc: Mapping[str, Any], metadata: dict[str, Any] | N
     names: list[str] = []
     mins: list[float] = []
     maxs: list[float] = []
-    if value is None:
-        ctx.add("sectors", "is required: every project's sector must be named there")
+    if value is None:  # required: said by _fields
         return names, mins, maxs
     if not isinstance(value, Mapping) or not value:
-        ctx.add("sectors", "must be a non-empty mapping of sector name to {min, max}")
+        ctx.add("sectors", "must be a non-empty mapping of sector name to "
+                           f"{{{', '.join(voc.SECTOR.names())}}}")
         return names, mins, maxs
     first_key: dict[str, Any] = {}
     for key, limits in value.items():
         if voc.is_metadata(key):
-            if metadata is not None:
+            if _metadata_key(ctx, key, f"sectors.{voc.shown(key)}") and metadata is not None:
                 metadata[f"sectors.{key}"] = limits
             continue
-        name = str(key)
+        name = _name_key(ctx, key, "sectors", "a sector name")
+        if name is None:
+            continue
         where = f"sectors.{voc.shown(name)}"
         if name in first_key:
-            ctx.add(where, f"the sector keys {first_key[name]!r} and {key!r} both read as the "
-                           f"sector name {voc.shown(name)!r}; give each sector a distinct name")
+            ctx.add(where, f"the sector keys {_shown_value(first_key[name])} and "
+                           f"{_shown_value(key)} both read as the sector name "
+                           f"'{voc.shown(name)}'; give each sector a distinct name")
             continue
         first_key[name] = key
-        low = high = math.nan
-        if limits is None:
-            limits = {}
-        if not isinstance(limits, Mapping):
-            ctx.add(where, f"must be a mapping with optional min and max, got {limits!r}")
-        else:
-            _check_keys(ctx, limits, voc.SECTOR, where, metadata=metadata)
-            if limits.get("min") is not None:
-                low = _number(ctx, limits["min"], f"{where}.min", minimum=0) or 0.0
-            if limits.get("max") is not None:
-                got = _number(ctx, limits["max"], f"{where}.max", minimum=0)
-                high = math.nan if got is None else got
+        got = _section(ctx, {} if limits is None else limits, voc.SECTOR, where,
+                       metadata=metadata)
+        low, high = (math.nan if got.get(n) is None else got[n] for n in ("min", "max"))
         names.append(name)
         mins.append(low)
         maxs.append(high)
@@ -1156,73 +1482,110 @@ def _sectors(ctx: _Context, doc: Mapping[str, Any], metadata: dict[str, Any] | N
         ctx.add("sectors", "names no sector (keys beginning with x_ are metadata, not sectors)")
     return names, mins, maxs
 
+def _name_key(ctx: _Context, key: Any, where: str, what: str) -> str | None:
+    """A key of a mapping whose keys are names (``sectors``) as text, or None after
+    recording a problem at ``where.<key>``: a name is text or a whole number (its decimal
+    digits: YAML's ``7``), never null, a boolean, a fractional number (``1e3`` would read
+    as ``1000.0``), a date or a list; it holds no control or invisible format character."""
+    if isinstance(key, _HugeNumber):
+        key = key.literal
+    elif isinstance(key, int) and not isinstance(key, bool):
+        key = str(key)
+    if not isinstance(key, str):
+        value = "" if key is None else f" ({_spelled(key)})"
+        ctx.add(where, f"a key is {_type_words(key)}{value}, not {what}: write {what} as "
+                       "text (in quotes, as YAML would otherwise read it: \"1.50\", \"true\")")
+        return None
+    bad = _bad_character(key, name=True)
+    if bad is not None:
+        ctx.add(f"{where}.{voc.shown(key)}", f"the key {_shown_value(key)} {bad}")
+        return None
+    return key
+
 
 def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str, int],
                   metadata: dict[str, Any] | None = None
                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The ``requires`` pairs (positions: a requires b) and the ``excludes`` groups. Each
+    entry's keys are those of its type (:data:`~optimizer.vocabulary.DEPENDENCY_TYPES`):
+    its required keys must be there, an ``id`` key names one project, an ``ids`` key two
+    or more distinct ones."""
     value = doc.get("dependencies")
-    requires: list[tuple[int, int]] = []
+    requires: list[tuple[int, ...]] = []
     excludes: list[np.ndarray] = []
     if value is None:
         return np.zeros((0, 2), dtype=np.int64), excludes
     if not isinstance(value, list):
         ctx.add("dependencies", f"must be a list, got {type(value).__name__}")
         return np.zeros((0, 2), dtype=np.int64), excludes
+    types = voc.names_words([repr(t) for t in voc.DEPENDENCY_TYPES], "or")
 
     def ref(item: Any, key: str, row: str) -> int | None:
-        if item is None or isinstance(item, bool | Mapping | list):
-            ctx.add(f"dependencies.{key}", f"must be a project id, got {item!r}", row=row)
+        if isinstance(item, _HugeNumber):
+            item = item.literal
+        elif isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)  # an integer id is unambiguous: YAML's `on: 7` is id "7"
+        if not isinstance(item, str):
+            ctx.add(f"dependencies.{key}", f"must be a project id (text, or a whole number), "
+                    f"got {_type_words(item)}: {_shown_value(item)}", row=row)
             return None
-        pid = str(item).strip()
+        bad = _bad_character(item, name=True)
+        if bad is not None:
+            ctx.add(f"dependencies.{key}", f"{_shown_value(item)} {bad}", row=row)
+            return None
+        pid = item.strip(voc.BLANKS)
         if pid not in positions:
-            ctx.add(f"dependencies.{key}", f"unknown project id {pid!r}", row=row)
+            ctx.add(f"dependencies.{key}", f"unknown project id {_shown_value(pid)}", row=row)
             return None
         return positions[pid]
 
     for i, dep in enumerate(value):
         row = f"dependencies[{i}]"
         if not isinstance(dep, Mapping):
-            ctx.add("dependencies", f"each entry must be a mapping, got {dep!r}", row=row)
+            ctx.add("dependencies", f"each entry must be a mapping, got {_shown_value(dep)}",
+                    row=row)
             continue
         kind = dep.get("type")
         # the keys of its type; of every type where the type itself is wrong
         section = voc.DEPENDENCY_TYPES.get(kind) if isinstance(kind, str) else None
-        known = section.names() if section is not None else tuple(dict.fromkeys(
-            n for s in voc.DEPENDENCY_TYPES.values() for n in s.names()))
-        _check_keys(ctx, dep, section or voc.REQUIRES, "dependencies", row=row,
-                    metadata=metadata, known=known)
-        if kind == "requires":
-            for key in ("project", "on"):
-                if key not in dep:
-                    ctx.add(f"dependencies.{key}", "is required for a 'requires' dependency",
-                            row=row)
-            if "project" in dep and "on" in dep:
-                a, b = ref(dep["project"], "project", row), ref(dep["on"], "on", row)
-                if a is not None and b is not None:
-                    if a == b:
-                        ctx.warnings.append(f"{ctx.file}: {row}: project {dep['project']!r} "
-                                            "requires itself; the rule has no effect")
-                    requires.append((a, b))
-        elif kind == "excludes":
-            group = dep.get("projects")
-            if not isinstance(group, list) or len(group) < 2:
-                ctx.add("dependencies.projects",
-                        f"an 'excludes' dependency needs a list of two or more ids, got {group!r}",
-                        row=row)
-                continue
-            members = [ref(g, "projects", row) for g in group]
-            if None in members:
-                continue
-            if len(set(members)) != len(members):
-                ctx.add("dependencies.projects", "names the same project twice", row=row)
-                continue
-            excludes.append(np.array(members, dtype=np.int64))
-        else:
-            ctx.add("dependencies.type", f"must be 'requires' or 'excludes', got {kind!r}",
-                    row=row)
+        _check_keys(ctx, dep, section or voc.ANY_DEPENDENCY, "dependencies", row=row,
+                    metadata=metadata)
+        if section is None:
+            ctx.add("dependencies.type", f"must be {types}, got {_shown_value(kind)}", row=row)
+            continue
+        missing = [k for k in section.required() if k not in dep]
+        for key in missing:
+            ctx.add(f"dependencies.{key}", f"is required for a {kind!r} dependency", row=row)
+        if missing:
+            continue
+        named: Any = None  # the first of them, as given
+        one: list[int | None] = []  # the `id` keys, in the vocabulary's order
+        for f in section.fields:
+            if f.kind == "id":
+                one.append(ref(dep[f.name], f.name, row))
+                named = dep[f.name] if len(one) == 1 else named
+            elif f.kind == "ids":
+                group = dep[f.name]
+                if not isinstance(group, list) or len(group) < 2:
+                    ctx.add(f"dependencies.{f.name}", f"a {kind!r} dependency needs a list of "
+                            f"two or more ids, got {_shown_value(group)}", row=row)
+                    break
+                members = [ref(g, f.name, row) for g in group]
+                if None in members:
+                    break
+                if len(set(members)) != len(members):
+                    ctx.add(f"dependencies.{f.name}", "names the same project twice", row=row)
+                    break
+                excludes.append(np.array(members, dtype=np.int64))
+        if one and None not in one:
+            pair = tuple(int(x) for x in one if x is not None)
+            if len(set(pair)) == 1:
+                ctx.warnings.append(f"{printable(ctx.file)}: {row}: project "
+                                    f"{_shown_value(named)} requires itself; the rule has "
+                                    "no effect")
+            requires.append(pair)
     pairs = np.array(requires, dtype=np.int64).reshape(-1, 2)
     return pairs, excludes
-
 
 def _has_cycle(pairs: np.ndarray) -> bool:
     """Whether the directed graph of ``pairs`` has a cycle: peel off nodes with no
@@ -1261,105 +1624,87 @@ def requires_cycles(pairs: np.ndarray, n: int) -> list[np.ndarray]:
 def _requires_cycles(ctx: _Context, pairs: np.ndarray, ids: np.ndarray) -> None:
     """Cycles of `requires` are legal (all or nothing); say so, as a warning."""
     for group in requires_cycles(pairs, len(ids))[:20]:
-        members = ", ".join(map(str, ids[group[:10]]))
-        ctx.warnings.append(f"{ctx.file}: dependencies: projects {members} require each other "
-                            "in a cycle: they are funded all together or not at all")
+        members = ", ".join(map(voc.shown, ids[group[:10]]))
+        ctx.warnings.append(f"{printable(ctx.file)}: dependencies: projects {members} require "
+                            "each other in a cycle: they are funded all together or not at all")
 
 
 def _validate_profiles(ctx: _Context, table: _Table, positions: Mapping[str, int],
                        first: int) -> pd.DataFrame:
-    frame = table.frame
+    """The profiles table (:data:`~optimizer.vocabulary.PROFILES`), validated: numeric
+    columns by their fields (blank cells their defaults), every project known, no year
+    before the horizon or given twice for one project."""
+    columns: dict[str, Any] = {}
+    for f in voc.PROFILES.fields:
+        if f.numeric:
+            columns[f.name] = _filled(table, f, _numeric(ctx, table, f), math.nan)
+        else:
+            columns[f.name] = _text_column(ctx, table, f).to_numpy(dtype=object)
     pid = _column(table, "project")
     known = pid.isin(positions.keys()).to_numpy()
     raw = pid.to_numpy()
     _report_rows(ctx, table, "project", ~known & (pid != "").to_numpy(),
-                 lambda i: f"unknown project id {raw[i]!r}")
-    _report_rows(ctx, table, "project", (pid == "").to_numpy(), lambda i: "is required but empty")
-    year = _numeric(ctx, table, "year", required=True, integer=True)
+                 lambda i: f"unknown project id {_shown_value(raw[i])}")
+    year = columns["year"]
     early = year < first
     _report_rows(ctx, table, "year", early,
                  lambda i: f"year {int(year[i])} is before the horizon's first year {first}")
-    capital = _numeric(ctx, table, "capital", required=True, minimum=0)
-    labor = _numeric(ctx, table, "labor", required=False, minimum=0)
-    labor_blank = (_column(table, "labor") == "").to_numpy()
-    labor[labor_blank] = 0.0
-    out = pd.DataFrame({"project": pid.to_numpy(dtype=object), "year": year,
-                        "capital": capital, "labor": labor})
+    out = pd.DataFrame(columns)
     dup = out.duplicated(["project", "year"], keep=False).to_numpy() & known & np.isfinite(year)
     _report_rows(ctx, table, "year", dup,
-                 lambda i: f"project {raw[i]!r} has more than one row for year {int(year[i])}")
-    del frame
+                 lambda i: f"project {_shown_value(raw[i])} has more than one row for year "
+                           f"{int(year[i])}")
     return out
 
 
 def _validate_projects(ctx: _Context, table: _Table, sectors: list[str], first: int | None,
                        last: int | None, profiled: set[str]) -> pd.DataFrame:
-    n = len(table.frame)
+    """The projects table (:data:`~optimizer.vocabulary.PROJECTS`), validated: every
+    column by its field (kind, bound, required, allowed values; a column required unless
+    the project has profile rows is required for the others), blank cells their
+    defaults; then the rules between columns and the program (unique ids, known sectors,
+    a start inside the horizon, reinvestments given whole)."""
     ids = _column(table, "id")
-    raw_ids = ids.to_numpy()
-    _report_rows(ctx, table, "id", (ids == "").to_numpy(), lambda i: "is required but empty")
+    has_profile = ids.isin(profiled).to_numpy()
+    columns: dict[str, Any] = {}
+    for f in voc.PROJECTS.fields:
+        if f.numeric:
+            need = ~has_profile if f.unless_profiled else f.required
+            values = _numeric(ctx, table, f, required=need)
+            fill = not (f.unless_profiled or f.required)  # else a blank is a problem
+            columns[f.name] = _filled(table, f, values) if fill else values
+        else:
+            columns[f.name] = _text_column(ctx, table, f).to_numpy(dtype=object)
+    raw_ids = columns["id"]
     dup = (ids.duplicated(keep=False) & (ids != "")).to_numpy()
     first_row: dict[str, int] = {}
     for i in np.flatnonzero(dup):
         first_row.setdefault(raw_ids[i], int(i))
     _report_rows(ctx, table, "id", dup & ids.duplicated(keep="first").to_numpy(),
-                 lambda i: f"duplicate id {raw_ids[i]!r} (first used in "
+                 lambda i: f"duplicate id {_shown_value(raw_ids[i])} (first used in "
                            f"{table.row_label(first_row[raw_ids[i]])})")
     sector = _column(table, "sector")
-    raw_sector = sector.to_numpy()
-    _report_rows(ctx, table, "sector", (sector == "").to_numpy(),
-                 lambda i: "is required but empty")
+    raw_sector = columns["sector"]
     unknown = ~sector.isin(sectors).to_numpy() & (sector != "").to_numpy()
-    names = ", ".join(sectors)
+    names = ", ".join(map(voc.shown, sectors[:20])) or "no sector it can use"
+    names += (
+        f" and {len(sectors) - 20:,} more" if len(sectors) > 20 else "")
     _report_rows(ctx, table, "sector", unknown,
-                 lambda i: f"unknown sector {raw_sector[i]!r}; the program names: {names}")
-
-    has_profile = ids.isin(profiled).to_numpy()
-    capital = _numeric(ctx, table, "capital", required=~has_profile, minimum=0,
-                       strict_minimum=True)
-    returns = _numeric(ctx, table, "return", required=True)
-    start = _numeric(ctx, table, "start", required=~has_profile, integer=True)
+                 lambda i: f"unknown sector {_shown_value(raw_sector[i])}; the program names: "
+                           f"{names}")
+    start = columns["start"]
     if first is not None and last is not None:
         outside = np.isfinite(start) & ((start < first) | (start > last))
         _report_rows(ctx, table, "start", outside,
                      lambda i: f"year {int(start[i])} is outside the horizon [{first}, {last}]")
         start[outside] = np.nan
-    build = _numeric(ctx, table, "build_years", required=False, integer=True, minimum=1)
-    labor = _numeric(ctx, table, "labor", required=False, minimum=0)
-    every = _numeric(ctx, table, "reinvest_every", required=False, integer=True, minimum=1)
-    again = _numeric(ctx, table, "reinvest_capital", required=False, minimum=0)
-    units = _numeric(ctx, table, "max_units", required=False, integer=True, minimum=1)
     every_blank = (_column(table, "reinvest_every") == "").to_numpy()
     again_blank = (_column(table, "reinvest_capital") == "").to_numpy()
     _report_rows(ctx, table, "reinvest_capital", every_blank & ~again_blank,
                  lambda i: "is given but reinvest_every is not; give both or neither")
     _report_rows(ctx, table, "reinvest_every", ~every_blank & again_blank,
                  lambda i: "is given but reinvest_capital is not; give both or neither")
-    force = _column(table, "force")
-    raw_force = force.to_numpy()
-    _report_rows(ctx, table, "force", ~force.isin(["", "in", "out"]).to_numpy(),
-                 lambda i: f"must be 'in', 'out' or empty, got {raw_force[i]!r}")
-
-    def filled(values: np.ndarray, col: str, default: float) -> np.ndarray:
-        blank = (_column(table, col) == "").to_numpy()
-        out = values.copy()
-        out[blank] = default
-        return out
-
-    return pd.DataFrame({
-        "id": raw_ids.astype(object),
-        "name": _column(table, "name").to_numpy(dtype=object),
-        "sector": raw_sector.astype(object),
-        "capital": capital,
-        "return": returns,
-        "start": start,
-        "build_years": filled(build, "build_years", 1),
-        "labor": filled(labor, "labor", 0.0),
-        "reinvest_every": filled(every, "reinvest_every", 0),
-        "reinvest_capital": filled(again, "reinvest_capital", 0.0),
-        "max_units": filled(units, "max_units", 1),
-        "force": force.to_numpy(dtype=object),
-    }, index=pd.RangeIndex(n))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(table.frame)))
 
 
 def _match_profiles(ctx: _Context, table: _Table, projects: pd.DataFrame,
@@ -1393,23 +1738,36 @@ def _match_profiles(ctx: _Context, table: _Table, projects: pd.DataFrame,
 
 # ------------------------------------------------------------- the vocabulary
 def _check_keys(ctx: _Context, mapping: Mapping[Any, Any], section: voc.Section, where: str,
-                *, row: str | None = None, metadata: dict[str, Any] | None = None,
-                known: tuple[str, ...] | None = None) -> None:
+                *, row: str | None = None, metadata: dict[str, Any] | None = None) -> None:
     """Every key of ``mapping`` that ``section`` does not define is a problem naming the
     place (``where``: ``budget``, ``sectors.energy``; "" at the top level) and the
-    nearest known name (``known``: the names allowed, by default the section's); keys
-    beginning with ``x_`` are user metadata, kept in ``metadata`` (under their dotted
-    place, or their row's) where one is given."""
-    names = known if known is not None else section.names()
-    for key in mapping:
-        place = f"{where}.{voc.shown(key)}" if where else voc.shown(key)
+    nearest known name; keys beginning with ``x_`` are user metadata, kept in
+    ``metadata`` (under their dotted place, or their row's) where one is given."""
+    prefix = row or where
+    for key in mapping:  # at its place: budget.x_note, dependencies[2].x_why
         if voc.is_metadata(key):
-            if metadata is not None:  # at its place: budget.x_note, dependencies[2].x_why
-                prefix = row or where
+            place = f"{where}.{voc.shown(key)}" if where else voc.shown(key)
+            if _metadata_key(ctx, key, place, row) and metadata is not None:
                 metadata[f"{prefix}.{key}" if prefix else key] = mapping[key]
-            continue
-        if str(key) not in names:
+    names = section.names()
+    for key in section.unknown(mapping):
+        place = f"{where}.{voc.shown(key)}" if where else voc.shown(key)
+        if isinstance(key, str):
             ctx.add(place, voc.unknown_message(key, names), row=row)
+        else:  # YAML's null, true, 1.5, a date or a list as a key
+            place = f"{where}.{_spelled(key)}" if where else _spelled(key)
+            ctx.add(place, f"the key {_spelled(key)} is {_type_words(key)}, not a name: "
+                           f"the keys here are {', '.join(names)}", row=row)
+
+
+def _metadata_key(ctx: _Context, key: str, place: str, row: str | None = None) -> bool:
+    """Whether a metadata key (x_...) may stand: it holds no control character (else a
+    problem at ``place``)."""
+    bad = _bad_character(key)
+    if bad is None:
+        return True
+    ctx.add(place, f"the key {_shown_value(key)} {bad}", row=row)
+    return False
 
 
 def _check_columns(ctx: _Context, table: _Table | None, spec: Any, section: voc.Section,
@@ -1418,38 +1776,34 @@ def _check_columns(ctx: _Context, table: _Table | None, spec: Any, section: voc.
     problem naming the table's file, the column and the nearest known name (in the
     header of a CSV table; at the first entry that has it in an inline list); every
     required column must be there. Columns beginning with ``x_`` are user metadata,
-    ignored. Returns the table, or None when a required column is missing."""
+    ignored. (A CSV header cell with no name is refused as the table is read.) Returns
+    the table, or None when a required column is missing."""
     if table is None:
         return None
     known = section.names()
-    inline = isinstance(spec, list)
-    # inline: where each unknown name first appears, and in how many entries (one pass)
-    first_row: dict[str, int] = {}
-    count: dict[str, int] = {}
-    if inline and any(not voc.is_metadata(c) and str(c) not in known
-                      for c in table.frame.columns):
-        for i, item in enumerate(spec):
+    unknown = [str(c) for c in section.unknown(table.frame.columns)
+               if str(c) not in table.bad_columns]
+    if isinstance(spec, list):
+        # where each unknown name first appears, and in how many entries (one pass)
+        wanted = set(unknown)
+        first_row: dict[str, int] = {}
+        count: dict[str, int] = {}
+        for i, item in enumerate(spec if wanted else ()):
             for k in item if isinstance(item, Mapping) else ():
                 key = str(k)
-                if key not in known and not voc.is_metadata(key):
+                if key in wanted:
                     first_row.setdefault(key, i)
                     count[key] = count.get(key, 0) + 1
-    for index, col in enumerate(table.frame.columns):
-        name = str(col)
-        if voc.is_metadata(name) or name in known:
-            continue
-        if not inline and (not name.strip() or re.fullmatch(r"Unnamed: \d+", name)):
-            ctx.add("(header)", f"column {index + 1} of the header has no name; name it "
-                                "(or remove the empty column)", file=table.file, row="(header)")
-            continue
-        message = voc.unknown_message(name, known, what="field" if inline else "column")
-        if not inline:
-            ctx.add(voc.shown(name), message, file=table.file, row="(header)")
-            continue
-        times = count.get(name, 1)
-        more = f" (also in {times - 1} more {field_name} entries)" if times > 1 else ""
-        ctx.add(f"{field_name}.{voc.shown(name)}", message + more,
-                row=f"{field_name}[{first_row.get(name, 0)}]")
+        for name in unknown:
+            times = count.get(name, 1)
+            more = f" (also in {times - 1} more {field_name} entries)" if times > 1 else ""
+            ctx.add(f"{field_name}.{voc.shown(name)}",
+                    voc.unknown_message(name, known) + more,
+                    row=f"{field_name}[{first_row.get(name, 0)}]")
+    else:
+        for name in unknown:
+            ctx.add(voc.shown(name), voc.unknown_message(name, known, what="column"),
+                    file=table.file, row="(header)")
     missing = [c for c in section.required() if c not in table.frame.columns]
     for col in missing:
         ctx.add(col, f"required column is missing from the {field_name} table",
@@ -1457,13 +1811,19 @@ def _check_columns(ctx: _Context, table: _Table | None, spec: Any, section: voc.
     return None if missing else table
 
 
-def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False) -> str | None:
+def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False,
+          lines: bool = False) -> str | None:
     """A text field (None where absent or after recording a problem); a ``label`` (one
-    line in reports) must be non-empty printable text."""
+    line in reports) must be non-empty printable text; no text holds a control character
+    (free text, ``lines``, may hold newlines)."""
     if value is None:
         return None
     if not isinstance(value, str):
-        ctx.add(field_name, f"must be text, got {value!r}")
+        ctx.add(field_name, f"must be text, got {_type_words(value)}: {_shown_value(value)}")
+        return None
+    bad = _bad_character(value, lines=lines)
+    if bad is not None:
+        ctx.add(field_name, f"{_shown_value(value)} {bad}")
         return None
     if label and not value.strip():
         ctx.add(field_name, "must not be empty")
@@ -1472,32 +1832,6 @@ def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False) ->
         ctx.add(field_name, f"must be printable text on one line, got {voc.shown(value)!r}")
         return None
     return value
-
-
-def _units(ctx: _Context, doc: Mapping[str, Any], metadata: dict[str, Any]) -> tuple[str, str]:
-    """``units.money`` and ``units.labor``: labels for reports (defaults from the
-    vocabulary)."""
-    money = str(voc.UNITS.field("money").default)
-    people = str(voc.UNITS.field("labor").default)
-    units = doc.get("units")
-    if units is None:
-        return money, people
-    if not isinstance(units, Mapping):
-        ctx.add("units", f"must be a mapping with money and/or labor labels, got {units!r}")
-        return money, people
-    _check_keys(ctx, units, voc.UNITS, "units", metadata=metadata)
-    got = _text(ctx, units.get("money"), "units.money", label=True)
-    if got is not None:
-        money = got.strip()
-    got = _text(ctx, units.get("labor"), "units.labor", label=True)
-    if got is not None:
-        people = got.strip()
-    for key, label in (("money", money), ("labor", people)):
-        most = voc.UNITS.field(key).max_length
-        if most is not None and len(label) > most:
-            ctx.add(f"units.{key}", f"is {len(label)} characters long; a label may have at "
-                                    f"most {most}")
-    return money, people
 
 
 # --------------------------------------------------------------------- entry
@@ -1516,53 +1850,24 @@ def load(path: str | Path) -> Instance:
                                      "must hold a mapping of program fields "
                                      f"(format, horizon, sectors, projects, ...), got "
                                      f"{type(doc).__name__}")])
-    doc = {str(k): v for k, v in doc.items()}
+    doc = dict(doc)  # keys as read: one that is no text is refused by name
     metadata: dict[str, Any] = {}  # every x_ key, at its dotted place
     _check_keys(ctx, doc, voc.PROGRAM, "", metadata=metadata)
-
-    fmt = doc.get("format")
-    if fmt != FORMAT:
-        ctx.add("format", f"must be {FORMAT!r}, got {fmt!r}")
-    name = doc.get("name", path.stem)
-    if not isinstance(name, str):
-        ctx.add("name", f"must be text, got {name!r}")
-        name = path.stem
-    horizon = _horizon(ctx, doc)
+    # every scalar and mapping field of the vocabulary, read by its kind and bound
+    top = _fields(ctx, doc, voc.PROGRAM, "", metadata=metadata)
+    name = top["name"] if isinstance(top["name"], str) else _clean_source(path.stem)
+    horizon = top["horizon"]
     first, last = horizon if horizon else (None, None)
-
-    budget = doc.get("budget")
-    total: float | None = None
-    per_year: dict[int, float] = {}
-    if budget is not None:
-        if not isinstance(budget, Mapping):
-            ctx.add("budget", f"must be a mapping with total and/or per_year, got {budget!r}")
-        else:
-            _check_keys(ctx, budget, voc.BUDGET, "budget", metadata=metadata)
-            if budget.get("total") is not None:
-                total = _number(ctx, budget["total"], "budget.total", minimum=0)
-            per_year = _yearly(ctx, budget.get("per_year"), "budget.per_year", first, last)
-    hurdle = None
-    if doc.get("hurdle_rate") is not None:
-        hurdle = _number(ctx, doc["hurdle_rate"], "hurdle_rate")
+    budget = top["budget"] or {}
+    total: float | None = budget.get("total")
+    per_year: dict[int, float] = budget.get("per_year") or {}
+    hurdle = top["hurdle_rate"]
     sectors, smin, smax = _sectors(ctx, doc, metadata)
-    labor = doc.get("labor")
-    capacity: dict[int, float] = {}
-    if labor is not None:
-        if not isinstance(labor, Mapping):
-            ctx.add("labor", f"must be a mapping with a capacity mapping, got {labor!r}")
-        else:
-            _check_keys(ctx, labor, voc.LABOR, "labor", metadata=metadata)
-            capacity = _yearly(ctx, labor.get("capacity"), "labor.capacity", first, last)
-    known = None
-    if doc.get("known_optimum") is not None:
-        known = _number(ctx, doc["known_optimum"], "known_optimum")
-    proven = doc.get("known_optimum_proven")
-    if proven is not None and not isinstance(proven, bool):
-        ctx.add("known_optimum_proven", f"must be true or false, got {proven!r}")
-        proven = None
-    for free in ("description", "source", "notes"):
-        _text(ctx, doc.get(free), free)
-    money_unit, labor_unit = _units(ctx, doc, metadata)
+    capacity: dict[int, float] = (top["labor"] or {}).get("capacity") or {}
+    known = top["known_optimum"]
+    proven = top["known_optimum_proven"]
+    units = top["units"] or _fields(ctx, {}, voc.UNITS, "units")
+    money_unit, labor_unit = units["money"], units["labor"]
 
     base = path.parent
     profiles = pd.DataFrame({c: [] for c in PROFILE_COLUMNS})
@@ -1570,12 +1875,11 @@ def load(path: str | Path) -> Instance:
     if doc.get("profiles") is not None:
         # required columns: checked by _check_columns, with the unknown ones beside them
         profile_table = _check_columns(ctx, _read_table(ctx, doc["profiles"], "profiles",
-                                                        base, ()),
+                                                        base),
                                        doc["profiles"], voc.PROFILES, "profiles")
-    if "projects" not in doc or doc["projects"] is None:
-        ctx.add("projects", "is required: a CSV path or an inline list of projects")
+    if doc.get("projects") is None:  # required: said by _fields
         raise InstanceError(ctx.problems)
-    table = _check_columns(ctx, _read_table(ctx, doc["projects"], "projects", base, ()),
+    table = _check_columns(ctx, _read_table(ctx, doc["projects"], "projects", base),
                            doc["projects"], voc.PROJECTS, "projects")
     if table is None:
         raise InstanceError(ctx.problems)
@@ -1607,7 +1911,7 @@ def load(path: str | Path) -> Instance:
     years = np.arange(first, last + 1)
     instance = Instance(
         name=name,
-        source=str(path),
+        source=_clean_source(path),
         first_year=first,
         last_year=last,
         budget_total=total,
@@ -1660,9 +1964,9 @@ def _numerics_warnings(instance: Instance, file: str) -> list[str]:
         values = np.abs(values[np.isfinite(values)])
         values = values[values > 0]
         if len(values) and values.max() / values.min() > COEFFICIENT_RANGE_WARN:
-            out.append(f"{file}: {what} range from {values.min():.3g} to {values.max():.3g} "
-                       f"(a ratio above {COEFFICIENT_RANGE_WARN:.0e}); the solver's "
-                       "tolerances may not hold: consider other units (e.g. $B, thousands "
+            out.append(f"{printable(file)}: {what} range from {values.min():.3g} to "
+                       f"{values.max():.3g} (a ratio above {COEFFICIENT_RANGE_WARN:.0e}); the "
+                       "solver's tolerances may not hold: consider other units (e.g. $B, thousands "
                        "of specialists)")
     return out
 

@@ -105,8 +105,8 @@ def read_orlib(path: str | Path) -> list[Knapsack]:
     try:  # a regular file only: a device or a named pipe would never end or never start
         text = read_regular(path, MAX_TABLE_BYTES).decode("utf-8", errors="strict")
     except Unreadable as exc:
-        words = f"is {exc}, not a regular file" if exc.kind == "special" else str(exc)
-        raise InstanceError([Problem(label, "(file)", None, words)]) from None
+        raise InstanceError([Problem(label, "(file)", None,
+                                     exc.words("an OR-Library file"))]) from None
     except UnicodeDecodeError as exc:
         raise InstanceError([Problem(label, "(file)", None,
                                      f"is not UTF-8 text (bad byte at offset {exc.start})")]
@@ -145,8 +145,8 @@ def best_known(table: str | Path) -> dict[tuple[str, int], tuple[float, str]]:
     try:
         text = read_regular(Path(table), MAX_TABLE_BYTES).decode("utf-8")
     except Unreadable as exc:
-        words = f"is {exc}, not a regular file" if exc.kind == "special" else str(exc)
-        raise InstanceError([Problem(label, "(file)", None, words)]) from None
+        raise InstanceError([Problem(label, "(file)", None,
+                                     exc.words("a best-known table"))]) from None
     except UnicodeDecodeError as exc:
         raise InstanceError([Problem(label, "(file)", None,
                                      f"is not UTF-8 text (bad byte at offset {exc.start})")]

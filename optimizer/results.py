@@ -6,12 +6,14 @@ recomputation (:mod:`optimizer.check`), not from the solver's row activities.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import platform
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from optimizer.check import CheckReport
 from optimizer.instance import Instance
 
 __all__ = ["Result", "Conflict", "EXIT_CODES", "build_result", "atomic_write",
-           "check_output", "current_umask"]
+           "check_output", "check_output_dir", "current_umask", "write_errors"]
 
 #: Exit code of the command line for each status (section 5 of the format).
 EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "invalid": 1}
@@ -414,10 +416,30 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
         if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before Python 3.13
             os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None:  # name the file, not tmp
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     return path
+
+
+@contextlib.contextmanager
+def write_errors(path: str | Path) -> Iterator[None]:
+    """A failed write inside (no space, permission lost, a folder gone, a database that
+    cannot be written) as a :class:`~optimizer.errors.UsageError` naming the file (the
+    one the error names, else ``path``) and the reason: the command exits 2."""
+    import sqlite3
+
+    from optimizer.errors import UsageError
+
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else path
+        raise UsageError(f"could not write {where}: {exc.strerror or exc}") from None
+    except sqlite3.DatabaseError as exc:  # OperationalError too: disk full, read-only
+        raise UsageError(f"could not write {path}: {exc}") from None
 
 
 def build_result(instance: Instance, *, status: str, termination: str,

@@ -1,7 +1,7 @@
 """What-if scenarios: new programs derived from an :class:`Instance`, and comparisons.
 
     >>> from optimizer import load, solve, derive, compare
-    >>> base = load("instances/pilot/program.yaml")
+    >>> base = load("pilot")
     >>> tighter = derive(base, budget_total=400, labor_capacity={2029: 700_000})
     >>> tighter.budget_total, base.budget_total
     (400.0, 550.0)

@@ -12,19 +12,20 @@ The schema describes the document as JSON has it: mapping keys are text, so the 
 project has profile rows, the CSV tables' content) the loader checks; everything the
 schema refuses, the loader refuses too.
 
-``python -m optimizer.schema --write`` rewrites the shipped file.
+``python -m optimizer.schema --write`` rewrites the shipped file (``--check``: exit 1 when
+it is stale).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from optimizer import vocabulary as voc
 from optimizer.limits import HORIZON_YEARS, YEAR
+from optimizer.vocabulary import BLANK, PLAIN_DECIMAL
 
 __all__ = ["program_schema", "SCHEMA_FILE", "shipped_schema", "to_json_document"]
 
@@ -55,10 +56,22 @@ def _range_pattern(low: int, high: int) -> str:
     return "|".join(span(low, high, len(str(low))))
 
 
-#: a key of a year mapping, as text: a whole-number year within the bound of YEAR
-_YEAR_KEY = rf"^\s*({_range_pattern(int(YEAR.low), int(YEAR.high))})\s*$"
-#: a number written as text in an inline table's cell (blank allowed: the default applies)
-_NUMBER_TEXT = r"^\s*([-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?)?\s*$"
+#: the end of the text: ``$`` alone would also match before a final newline in Python's
+#: regular expressions (ECMA-262's, which editors use, do not)
+_END = r"$(?!\n)"
+#: a key of a year mapping, as text: a year within the bound of YEAR, with blanks around
+#: (the loader's :data:`~optimizer.vocabulary.YEAR_KEY_TEXT`, its digits narrowed to YEAR)
+_YEAR_KEY = rf"^{BLANK}*({_range_pattern(int(YEAR.low), int(YEAR.high))}){BLANK}*{_END}"
+#: a number written as text in an inline table's cell, with blanks around (empty
+#: allowed: the default applies); the loader's grammar, :data:`~optimizer.vocabulary.
+#: PLAIN_DECIMAL`
+_NUMBER_TEXT = rf"^{BLANK}*({PLAIN_DECIMAL})?{BLANK}*{_END}"
+#: text without a control character (:data:`~optimizer.vocabulary.CONTROL_CHARACTERS`),
+#: and free text, which may hold newlines
+_NO_CONTROL = rf"^[^{voc.CONTROL_CHARACTERS}]*{_END}"
+_NO_CONTROL_BUT_NEWLINE = rf"^[^{voc.CONTROL_BUT_NEWLINE}]*{_END}"
+#: the same for a required cell: a number must be there
+_REQUIRED_NUMBER_TEXT = rf"^{BLANK}*({PLAIN_DECIMAL}){BLANK}*{_END}"
 
 
 def _bounded(f: voc.Field, schema: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +126,8 @@ def _value(f: voc.Field, version: int) -> dict[str, Any]:
     """The schema of a key's value in the program file."""
     schema: dict[str, Any]
     if f.kind == "text":
-        schema = {"type": "string"}
+        schema = {"type": "string",
+                  "pattern": _NO_CONTROL_BUT_NEWLINE if f.multiline else _NO_CONTROL}
         if f.values:
             schema["enum"] = list(f.values)
         if f.max_length is not None:
@@ -145,6 +159,7 @@ def _value(f: voc.Field, version: int) -> dict[str, Any]:
         item = _mapping(f.section, version)
         item["type"] = ["object", "null"]
         schema = {"type": "object", "minProperties": 1,
+                  "propertyNames": {"pattern": _NO_CONTROL},
                   "patternProperties": dict(_METADATA), "additionalProperties": item}
     elif f.kind == "dependencies":
         schema = {"type": "array",
@@ -153,16 +168,16 @@ def _value(f: voc.Field, version: int) -> dict[str, Any]:
     elif f.kind == "table":
         assert f.section is not None
         schema = {"oneOf": [
-            {"type": "string", "minLength": 1,
+            {"type": "string", "minLength": 1, "pattern": _NO_CONTROL,
              "description": "path of a CSV table, relative to the program file"},
             {"type": "array", "minItems": 1,
              "items": {"$ref": f"#/$defs/{f.section.place}_row"}},
         ]}
-    elif f.kind == "id":
-        schema = {"type": ["string", "number"]}
+    elif f.kind == "id":  # text, or a whole number (its digits)
+        schema = {"type": ["string", "integer"], "pattern": _NO_CONTROL}
     elif f.kind == "ids":
         schema = {"type": "array", "minItems": 2, "uniqueItems": True,
-                  "items": {"type": ["string", "number"]}}
+                  "items": {"type": ["string", "integer"], "pattern": _NO_CONTROL}}
     else:  # pragma: no cover - every kind is handled above
         raise ValueError(f.kind)
     return _described(f, _nullable(f, schema))
@@ -174,11 +189,13 @@ def _cell(f: voc.Field) -> dict[str, Any]:
     schema: dict[str, Any]
     if f.kind in ("number", "integer", "year"):
         schema = _bounded(f, {"type": ["integer" if f.kind != "number" else "number",
-                                       "string"], "pattern": _NUMBER_TEXT})
+                                       "string"],
+                                   "pattern": _REQUIRED_NUMBER_TEXT if f.required
+                                   else _NUMBER_TEXT})
     elif f.values:
         schema = {"type": "string", "enum": [*f.values, ""]}
-    else:
-        schema = {"type": ["string", "number"]}
+    else:  # text, or a whole number (its digits); never a fraction, a boolean or a list
+        schema = {"type": ["string", "integer"], "pattern": _NO_CONTROL}
     return _described(f, _nullable(f, schema))
 
 
@@ -237,20 +254,11 @@ def to_json_document(doc: Any) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
+    from optimizer.clidoc import file_main
 
-    p = argparse.ArgumentParser(prog="python -m optimizer.schema",
-                                description="Print the program file's JSON Schema, or "
-                                            "rewrite the shipped copy.")
-    p.add_argument("--write", action="store_true",
-                   help=f"rewrite {SCHEMA_FILE.name} beside this module")
-    args = p.parse_args(argv)
-    if args.write:
-        SCHEMA_FILE.write_text(schema_text(), encoding="utf-8")
-        print(SCHEMA_FILE)
-    else:
-        sys.stdout.write(schema_text())
-    return 0
+    return file_main("python -m optimizer.schema", "Print the program file's JSON Schema, "
+                     "rewrite the shipped copy (--write) or check it (--check).",
+                     SCHEMA_FILE, schema_text, argv)
 
 
 if __name__ == "__main__":

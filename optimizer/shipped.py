@@ -6,10 +6,11 @@ program and the OR-Library sets wherever it is run from. :func:`resolve` is how 
 command and :func:`optimizer.load` reach them:
 
 * a path that names an existing file (or anything else that exists) is used as it is;
-* otherwise a shipped name is looked up: ``pilot`` (a shipped program, see
-  :data:`PROGRAMS`), or a file inside the package such as ``orlib/mknap1.txt``,
-  ``pilot/program.yaml`` or, as a checkout spells it, ``instances/orlib/mknap1.txt``;
-* otherwise the path is returned unchanged, for the caller to report as missing.
+* otherwise, if it is one of the names ``optimizer examples`` lists, the shipped file:
+  ``pilot`` (a shipped program, see :data:`PROGRAMS`) or an OR-Library set such as
+  ``orlib/mknap1.txt`` (see :func:`sets`);
+* otherwise the path is returned unchanged, for the caller to report as missing (a
+  missing ``pilot/program.yaml`` is not read from the package: only the names are).
 """
 
 from __future__ import annotations
@@ -49,31 +50,25 @@ def _exists(path: Path) -> bool:
 
 
 def shipped(name: str | os.PathLike[str]) -> Path | None:
-    """The shipped file a name stands for, or None: a program's name (``pilot``) or a
-    path inside the package (``orlib/mknap1.txt``, ``instances/orlib/mknap1.txt``)."""
-    text = os.fspath(name).replace("\\", "/").strip()
-    if not text or "\0" in text or text.startswith("/"):
-        return None
-    text = text.removeprefix("./").removeprefix("instances/").rstrip("/")
-    parts = text.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        return None
-    base = root()
+    """The shipped file a registered name stands for, or None: a program's name
+    (``pilot``) or an OR-Library set's (``orlib/mknap1.txt``), as ``optimizer examples``
+    lists them."""
     try:
+        text = os.fspath(name)
         if text in PROGRAMS:
-            candidate = base.joinpath(*PROGRAMS[text].split("/"))
-            return candidate if candidate.is_file() else None
-        candidate = base.joinpath(*parts)
-        if candidate.is_dir() and (candidate / "program.yaml").is_file():
-            candidate = candidate / "program.yaml"
-        return candidate if candidate.is_file() and candidate.name not in _SKIP else None
-    except (OSError, ValueError):  # a name too long, a lone surrogate: not a shipped name
+            candidate = root().joinpath(*PROGRAMS[text].split("/"))
+        elif text.startswith("orlib/") and text in sets():
+            candidate = root().joinpath(*text.split("/"))
+        else:
+            return None
+        return candidate if candidate.is_file() else None
+    except (OSError, ValueError, TypeError):  # not a name this package ships
         return None
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:
-    """``path`` itself where it exists, else the shipped file it names, else ``path``
-    unchanged (the caller reports it missing)."""
+    """``path`` itself where it exists, else the shipped file it names (a registered
+    name, see :func:`shipped`), else ``path`` unchanged (the caller reports it missing)."""
     given = Path(path)
     if _exists(given):
         return given
@@ -99,10 +94,11 @@ def sets() -> list[str]:
     found = [p for p in base.rglob("*") if p.is_file() and
              (p.suffix == ".dat" or p.name.startswith("mknap"))]
     return sorted(("orlib/" + p.relative_to(base).as_posix() for p in found),
-                  key=lambda name: (name.count("/"), _natural(name)))
+                  key=lambda name: (name.count("/"), natural_order(name)))
 
 
-def _natural(text: str) -> tuple[object, ...]:
+def natural_order(text: str) -> tuple[object, ...]:
+    """A sort key that orders the numbers in names by value: mknapcb2 before mknapcb10."""
     import re
 
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
@@ -144,35 +140,35 @@ def listing() -> str:
 def copy_out(name: str, dest: str | os.PathLike[str]) -> list[Path]:
     """Copy a shipped program (its folder: program, tables, sources) or an OR-Library set
     (with the best-known table beside it) into the folder ``dest``; the paths written.
+    Files and folders get the modes any other program would give them under the umask.
     Never overwrites: a :class:`~optimizer.errors.UsageError` names what is in the way."""
-    import shutil
-
     from optimizer.errors import UsageError
+    from optimizer.results import atomic_write
 
     found = shipped(name)
-    if found is None or not (name in PROGRAMS or name.removeprefix("instances/") in sets()
-                             or found.name == "program.yaml"):
+    if found is None:
         raise UsageError(f"examples: {name!r} is not a shipped program or set; "
                          f"choose from {', '.join([*PROGRAMS, *sets()])}")
     out = Path(dest)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--copy {out}: exists and is not a folder")
-    if found.name == "program.yaml":
+    if name in PROGRAMS:
         target = out / found.parent.name
         if target.exists():
             raise UsageError(f"--copy {out}: {target} already exists; nothing copied")
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(found.parent, target, ignore=shutil.ignore_patterns(
-            "__pycache__", "__init__.py"))
-        return [target / "program.yaml"]
+        files = sorted(p for p in found.parent.rglob("*") if p.is_file()
+                       and p.name not in _SKIP and "__pycache__" not in p.parts)
+        for src in files:
+            copy = target / src.relative_to(found.parent)
+            os.makedirs(copy.parent, exist_ok=True)  # mode 0o777 less the umask
+            atomic_write(copy, src.read_bytes())
+        return [target / found.name]
     target = out / found.name
     if target.exists():
         raise UsageError(f"--copy {out}: {target} already exists; nothing copied")
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(found, target)
-    written = [target]
+    os.makedirs(out, exist_ok=True)
+    written = [atomic_write(target, found.read_bytes())]
     table = orlib() / "best_known.csv"
     if table.is_file() and not (out / table.name).exists():
-        shutil.copyfile(table, out / table.name)
-        written.append(out / table.name)
+        written.append(atomic_write(out / table.name, table.read_bytes()))
     return written

@@ -13,6 +13,7 @@ file descriptor 1 pointed at standard error, so machine-readable output stays cl
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -54,9 +55,14 @@ class SolveOptions:
     the best plan found so far, checked, with status ``feasible`` and its gap.
     ``highs_options`` are HiGHS options by name (a mapping, or (name, value) pairs; a
     value may be text, read as the option's type), checked by HiGHS itself (a bad name or
-    value raises :class:`~optimizer.errors.UsageError` with HiGHS's message) and applied
-    after this package's own settings, so they win; they are kept as a tuple of pairs.
+    value raises :class:`~optimizer.errors.UsageError` with HiGHS's message); they are
+    kept as a tuple of (name, typed value) pairs. The options these fields set
+    (:data:`OWNED_OPTIONS`: ``time_limit``, ``mip_rel_gap``, ``random_seed``, ...) are
+    refused there, naming the field to use, so that the result reports what was used.
     ``log`` shows HiGHS's own log on standard error while it solves.
+    ``feasibility_tolerance`` is HiGHS's primal and MIP feasibility tolerance (None:
+    HiGHS's own); a plan the checker rejects is re-solved at
+    :data:`optimizer.api.TIGHT_TOLERANCE`, or tighter when this is tighter.
     """
 
     time_limit: float | None = None
@@ -71,16 +77,14 @@ class SolveOptions:
     heuristic: str = "off"
     heuristic_effort: float | None = None
     local_search: str = "off"
-    highs_options: tuple[tuple[str, Any], ...] | Mapping[str, Any] = ()
+    highs_options: tuple[tuple[str, Any], ...] = ()
     log: bool = False
 
     def __post_init__(self) -> None:
         from optimizer.errors import UsageError
 
-        if self.highs_options:
-            object.__setattr__(self, "highs_options", _highs_pairs(self.highs_options))
-        elif not isinstance(self.highs_options, tuple):
-            object.__setattr__(self, "highs_options", ())
+        # a mapping or any pairs given are normalised, once, into checked typed pairs
+        object.__setattr__(self, "highs_options", _highs_pairs(self.highs_options))
 
         if self.time_limit is not None and not (self.time_limit >= 0):
             raise UsageError(f"time limit must be >= 0 seconds, got {self.time_limit}")
@@ -97,6 +101,10 @@ class SolveOptions:
                              f"{self.heuristic!r}")
         if self.local_search not in ("on", "off"):
             raise UsageError(f"local search must be 'on' or 'off', got {self.local_search!r}")
+        if self.feasibility_tolerance is not None and \
+                not (1e-10 <= self.feasibility_tolerance < math.inf):
+            raise UsageError(f"feasibility tolerance must be at least 1e-10, got "
+                             f"{self.feasibility_tolerance}")
         if self.heuristic_effort is not None and not (0 <= self.heuristic_effort <= 1):
             raise UsageError(f"heuristic effort must be in [0, 1], got {self.heuristic_effort}")
         for name in ("node_limit", "solution_limit"):
@@ -111,10 +119,34 @@ class SolveOptions:
         out.pop("progress")
         return out
 
-    def highs_items(self) -> tuple[tuple[str, Any], ...]:
-        """The user's HiGHS options, checked and typed, as (name, value) pairs."""
-        pairs = self.highs_options
-        return pairs if isinstance(pairs, tuple) else tuple(pairs.items())
+
+#: The HiGHS options this package sets itself from :class:`SolveOptions`: HiGHS name ->
+#: (the field of SolveOptions, the command line's flag). Given as ``highs_options`` they
+#: are refused: the result's own fields (``solver.time_limit``, ``solver.seed``, the
+#: manifest's seed, ...) would otherwise report another value than the one used.
+OWNED_OPTIONS: dict[str, tuple[str, str]] = {
+    "time_limit": ("time_limit", "--time-limit"),
+    "mip_rel_gap": ("gap", "--gap"),
+    "random_seed": ("seed", "--seed"),
+    "threads": ("threads", "--threads"),
+    "presolve": ("presolve", "--presolve"),
+    "mip_max_nodes": ("node_limit", "--node-limit"),
+    "mip_max_improving_sols": ("solution_limit", "--solution-limit"),
+    "mip_heuristic_effort": ("heuristic_effort", "--heuristic-effort"),
+    "primal_feasibility_tolerance": ("feasibility_tolerance", "--feasibility-tolerance"),
+    "mip_feasibility_tolerance": ("feasibility_tolerance", "--feasibility-tolerance"),
+    "output_flag": ("log", "--log"),
+    "log_to_console": ("log", "--log"),
+}
+
+
+def owned_option_error(name: str) -> str | None:
+    """Why HiGHS option ``name`` may not be given in ``highs_options`` (None: it may),
+    naming the field of :class:`SolveOptions` to use instead."""
+    if name not in OWNED_OPTIONS:
+        return None
+    return (f"HiGHS option {name} is set by this program itself (the result reports it); "
+            f"use SolveOptions({OWNED_OPTIONS[name][0]}=...) instead")
 
 
 # ------------------------------------------------------------- HiGHS's own options
@@ -137,6 +169,7 @@ def _scratch() -> tuple[Any, list[str]]:
     return _SCRATCH[0], _SCRATCH[1]
 
 
+@functools.cache
 def highs_option_docs() -> dict[str, tuple[str, str]]:
     """{name: (description, "[type: ..., range: ..., default: ...]")} of every HiGHS
     option, as HiGHS documents them in an options file."""
@@ -227,12 +260,16 @@ def highs_option(name: Any, value: Any) -> Any:
                      highspy.HighsOptionType.kInt: "integer",
                      highspy.HighsOptionType.kDouble: "double",
                      highspy.HighsOptionType.kString: "string"}.get(kind, "string")
-        spec = highs_option_docs().get(name, ("", ""))[1]
-        about = f" {spec}" if spec else f" [type: {kind_name}]"
+
+        def about() -> str:  # only for a message: reading the docs writes a file
+            spec = highs_option_docs().get(name, ("", ""))[1]
+            return f" {spec}" if spec else f" [type: {kind_name}]"
+
         try:
             typed = _typed(name, value, kind_name)
         except ValueError as exc:
-            raise UsageError(f"HiGHS option {name}={value}: {exc}; it takes{about}") from None
+            raise UsageError(f"HiGHS option {name}={value}: {exc}; it takes{about()}") \
+                from None
         saved = h.getOptionValue(name)
         del messages[:]
         with quiet_stdout():
@@ -240,7 +277,7 @@ def highs_option(name: Any, value: Any) -> Any:
         if status != highspy.HighsStatus.kOk:
             said = "; ".join(m.strip() for m in messages) or "no reason given"
             raise UsageError(f"HiGHS option {name}={value}: HiGHS refused it: {_plain(said)}; "
-                             f"it takes{about}")
+                             f"it takes{about()}")
         with quiet_stdout():
             h.setOptionValue(name, saved[-1] if isinstance(saved, tuple) else saved)
         _CHECKED[key] = typed
@@ -256,9 +293,11 @@ def _plain(message: str) -> str:
 
 def _highs_pairs(options: Any) -> tuple[tuple[str, Any], ...]:
     """(name, typed value) pairs from a mapping or pairs, each checked by HiGHS; a name
-    given twice keeps its last value."""
+    given twice keeps its last value; a name :data:`OWNED_OPTIONS` holds is refused."""
     from optimizer.errors import UsageError
 
+    if not options:
+        return ()
     items: list[tuple[Any, ...]]
     if isinstance(options, Mapping):
         items = list(options.items())
@@ -272,6 +311,9 @@ def _highs_pairs(options: Any) -> tuple[tuple[str, Any], ...]:
                              f"(name, value) pairs, got {options!r}")
     out: dict[str, Any] = {}
     for name, value in items:
+        refused = owned_option_error(name) if isinstance(name, str) else None
+        if refused is not None:
+            raise UsageError(refused)
         out.pop(name, None)
         out[name] = highs_option(name, value)
     return tuple(out.items())
@@ -570,9 +612,8 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
             chosen[name] = float(options.feasibility_tolerance)
     if options.log:  # HiGHS's own log, on standard error (see quiet_stdout)
         chosen.update(output_flag=True, log_to_console=True)
-    for name, value in options.highs_items():  # the user's, checked by HiGHS: they win
-        chosen.pop(name, None)
-        chosen[name] = value
+    # the user's, checked by HiGHS; none of them is one of the above (OWNED_OPTIONS)
+    chosen.update(options.highs_options)
     for name, value in chosen.items():
         h.setOptionValue(name, value)
     if "threads" not in chosen:  # report what HiGHS will use (0: its own choice)
@@ -700,7 +741,9 @@ def _solve_with_heuristic(session: HighsSession, options: SolveOptions) -> Solve
                 h.changeColsBounds(len(cols), cols, low, high)
             notes["reduced_cost_fixed"] = int(len(cols))
     used = time.perf_counter() - started
-    if total is not None:  # the rest of the time; the reported options keep the whole limit
+    # the rest of the time; the reported options keep the whole limit (the only limit:
+    # time_limit is refused as a HiGHS option, see OWNED_OPTIONS)
+    if total is not None:
         h.setOptionValue("time_limit", max(0.0, total - used))
     outcome = solve_session(session, options, start)
     return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
@@ -737,8 +780,7 @@ def solve_session(session: HighsSession, options: SolveOptions,
             # HiGHS calls its MIP logging callback only while logging is on: log, but to
             # nowhere (not the console, not a file, unless asked); the callback gets the
             # figures
-            h.setOptionValue("log_to_console", bool(chosen.get("log_to_console", False)
-                                                    and chosen.get("output_flag")))
+            h.setOptionValue("log_to_console", options.log)
             h.setOptionValue("output_flag", True)
             report = options.progress
 

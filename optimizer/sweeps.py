@@ -1,7 +1,7 @@
 """Sweeps: one or two program parameters over a grid, one solve per point.
 
     >>> from optimizer import load, sweep
-    >>> base = load("instances/pilot/program.yaml")
+    >>> base = load("pilot")
     >>> s = sweep(base, {"budget": [400, 450, 500, 550]})
     >>> list(s.frame["status"])
     ['optimal', 'optimal', 'optimal', 'optimal']
@@ -594,7 +594,7 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
             return
         done[0] += len(records)
         last = records[-1]
-        progress(SweepProgress(min(done[0], len(points)), len(points),
+        progress(SweepProgress(done[0], len(points),
                                time.perf_counter() - t, last["result"]["status"],
                                dict(last["parameters"])))
 

@@ -17,8 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MONEY_DECIMALS", "money", "people", "signed_money", "money_formatter",
-           "people_formatter", "table"]
+__all__ = ["MONEY_DECIMALS", "money", "people", "table"]
 
 #: Decimals of every amount of money in text output.
 MONEY_DECIMALS = 2
@@ -51,11 +50,6 @@ def money(x: Any, unit: str | None = None, *, sign: bool = False) -> str:
     return _with(text, unit)
 
 
-def signed_money(x: Any, unit: str | None = None) -> str:
-    """An amount of money with its sign: ``+3.10``, ``-0.50``, ``0.00``."""
-    return money(x, unit, sign=True)
-
-
 def people(x: Any, unit: str | None = None, *, sign: bool = False) -> str:
     """A count of people, whole, with thousands separators: ``296,020``; with ``unit``,
     ``296,020 specialists``."""
@@ -68,27 +62,14 @@ def people(x: Any, unit: str | None = None, *, sign: bool = False) -> str:
     return _with(f"{whole:{'+' if sign and whole else ''},d}", unit)
 
 
-def money_formatter(v: Any) -> str:
-    """:func:`money` without a unit, for a table's cells."""
-    return money(v)
-
-
-def people_formatter(v: Any) -> str:
-    """:func:`people` without a unit, for a table's cells."""
-    return people(v)
-
-
 def table(frame: Any, *, money_columns: tuple[str, ...] = (),
-          people_columns: tuple[str, ...] = (), other: Callable[[Any], str] | None = None
-          ) -> str:
+          people_columns: tuple[str, ...] = ()) -> str:
     """``frame.to_string`` with money and people columns formatted as above (other float
-    columns by ``other``, default :func:`money`); missing values read ``-``."""
+    columns as money); missing values read ``-``."""
     formatters: dict[str, Callable[[Any], str]] = {}
     for col in frame.columns:
-        if col in money_columns:
-            formatters[col] = money_formatter
-        elif col in people_columns:
-            formatters[col] = people_formatter
-        elif frame[col].dtype.kind == "f":
-            formatters[col] = other or money_formatter
+        if col in people_columns:
+            formatters[col] = people
+        elif col in money_columns or frame[col].dtype.kind == "f":
+            formatters[col] = money
     return str(frame.to_string(na_rep=MISSING, formatters=formatters))

@@ -12,15 +12,20 @@ Each :class:`Field` says in which format version it first exists (``since``), so
 version (``capital-portfolio/2`` adds an ``economics`` section and new columns) adds
 fields and sections here without changing version 1's meaning.
 
+The grammar of the format's texts (what a number, a blank and a year key look like) is
+here too, as regular expressions in text (:data:`PLAIN_DECIMAL`, :data:`BLANK`,
+:data:`YEAR_KEY_TEXT`): the YAML reader, the cell reader and the JSON Schema all build
+their patterns from them, so they accept the same texts.
+
 ``python -m optimizer.vocabulary --write docs/format.md`` replaces the text between the
-markers ``<!-- BEGIN generated: fields -->`` and ``<!-- END generated: fields -->`` of
-that file with :func:`markdown`.
+markers ``<!-- BEGIN generated: fields -->`` and ``<!-- END generated: fields -->`` (and
+``<!-- BEGIN generated: limits -->`` / ``<!-- END generated: limits -->``) of that file
+with :func:`markdown` (and :func:`limits_markdown`); ``--check`` says whether it is up to
+date (:mod:`optimizer.clidoc` holds the machinery, shared with the CLI reference).
 """
 
 from __future__ import annotations
 
-import difflib
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,15 +45,44 @@ from optimizer.limits import (
 
 __all__ = ["Field", "Section", "FORMAT", "FORMATS", "METADATA_PREFIX", "PROGRAM", "BUDGET",
            "SECTOR", "LABOR", "UNITS", "REQUIRES", "EXCLUDES", "DEPENDENCY_TYPES",
-           "PROJECTS", "PROFILES", "SECTIONS", "is_metadata", "suggest", "unknown_message",
-           "shown", "markdown", "write_markdown", "generated_block", "BEGIN_MARKER",
-           "END_MARKER"]
+           "ANY_DEPENDENCY", "PROJECTS", "PROFILES", "SECTIONS", "NUMERIC_KINDS",
+           "BLANKS", "BLANK", "CONTROL_CHARACTERS", "CONTROL_BUT_NEWLINE", "PLAIN_INTEGER",
+           "PLAIN_DECIMAL", "YEAR_KEY_TEXT",
+           "is_metadata", "suggest", "unknown_message", "shown", "shown_value", "names_words",
+           "markdown", "limits_markdown", "write_markdown", "generated_block",
+           "BEGIN_MARKER", "END_MARKER", "LIMITS_BEGIN", "LIMITS_END", "BLOCKS"]
 
 #: The format this package reads, and every version by number.
 FORMAT = "capital-portfolio/1"
 FORMATS = {1: FORMAT}
 #: Keys and columns beginning with this are user metadata at every depth.
 METADATA_PREFIX = "x_"
+
+# ------------------------------------------------------------------ grammar
+#: The blanks a cell or a year key may have around it (stripped), and nothing else: a
+#: no-break space, a newline or a form feed around a number is not a blank of the format.
+BLANKS = " \t"
+#: One blank, as a regular expression.
+BLANK = "[ \t]"
+#: A plain whole number: an optional sign and ASCII digits, without leading zeros (JSON
+#: forbids them, and YAML 1.1 reads ``017`` as the octal 15, YAML 1.2 as 17: a program
+#: file read by another tool must not change its numbers, so ``017`` is no number here).
+PLAIN_INTEGER = r"[-+]?(?:0|[1-9][0-9]*)"
+#: A plain decimal number: a :data:`PLAIN_INTEGER` with an optional fraction (``5.``,
+#: ``5.25``), or a fraction alone (``.5``), and an optional exponent (``1e3``). Python's
+#: int() and float() also read ``1_0``, full-width and Arabic-Indic digits and blanks
+#: around the number, which are not numbers in a program file.
+PLAIN_DECIMAL = r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+#: The control characters (Unicode category Cc: C0, DEL and C1), as the inside of a
+#: character class of a regular expression (Python's and ECMA-262's alike). No text of a
+#: program holds one: not an id, a name, a sector, a key, a column name or a path; free
+#: text (:attr:`Field.multiline`) may hold a newline.
+CONTROL_CHARACTERS = r"\u0000-\u001f\u007f-\u009f"
+#: The same without the newline.
+CONTROL_BUT_NEWLINE = r"\u0000-\u0009\u000b-\u001f\u007f-\u009f"
+#: A year written as text (a JSON key, a quoted YAML key): blanks, then ASCII digits
+#: without a sign or a leading zero (group 1), then blanks. Its range is :data:`YEAR`.
+YEAR_KEY_TEXT = rf"{BLANK}*([1-9][0-9]*){BLANK}*"
 
 #: Money at or above zero (limits, capital): the magnitude bound of :data:`MONEY`.
 _MONEY_AT_LEAST_0 = Bound(0, MONEY.high, MONEY.why)
@@ -64,6 +98,8 @@ _MONEY_AT_LEAST_0 = Bound(0, MONEY.high, MONEY.why)
 #: ``ids`` (a list of project ids).
 KINDS = ("text", "number", "integer", "boolean", "year", "horizon", "year_map", "mapping",
          "named", "dependencies", "table", "id", "ids")
+#: The kinds that hold one number.
+NUMERIC_KINDS = ("number", "integer", "year")
 
 
 @dataclass(frozen=True)
@@ -73,10 +109,10 @@ class Field:
     name: str
     kind: str
     description: str
-    #: required in every file (a conditional requirement is worded in ``required_text``)
+    #: required in every file (a conditional requirement: ``unless_profiled``)
     required: bool = False
-    #: how ``required`` reads in the documentation where "yes" / "no" would not say it all
-    required_text: str | None = None
+    #: required unless the project has profile rows (``capital``, ``start``)
+    unless_profiled: bool = False
     #: the value used when the field is absent or empty (None: no value, the rule is off)
     default: Any = None
     #: how the default reads in the documentation, where it is not a plain value
@@ -95,6 +131,9 @@ class Field:
     max_length: int | None = None
     #: an optional field may be given as null, read as absent (not ``name``)
     nullable: bool = True
+    #: a text field of free text that may hold line breaks (``description``, ``notes``);
+    #: no other text of a program holds a control character
+    multiline: bool = False
     #: the first format version that has this field
     since: int = 1
 
@@ -104,7 +143,29 @@ class Field:
 
     @property
     def required_words(self) -> str:
-        return self.required_text or ("yes" if self.required else "no")
+        if self.unless_profiled:
+            return "yes, unless the project has profile rows"
+        return "yes" if self.required else "no"
+
+    @property
+    def integer(self) -> bool:
+        """Whether the field holds whole numbers only."""
+        return self.kind in ("integer", "year")
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the field holds one number (a ``year_map``'s values are numbers too,
+        but the field is a mapping)."""
+        return self.kind in NUMERIC_KINDS
+
+    def holds(self, value: float) -> bool:
+        """Whether a number lies inside the field's bound (its low end exclusive where
+        ``low_exclusive``); True where the field has no bound."""
+        if self.bound is None:
+            return True
+        if self.low_exclusive:
+            return self.bound.low < value <= self.bound.high
+        return self.bound.holds(value)
 
     @property
     def default_words(self) -> str:
@@ -121,8 +182,8 @@ class Field:
         if self.max_length is not None:
             return f"1 to {self.max_length} characters"
         if self.bound is not None:
-            low = _num(self.bound.low)
-            high = _num(self.bound.high)
+            low = number_text(self.bound.low)
+            high = number_text(self.bound.high)
             sign = ">" if self.low_exclusive else ">="
             years = f"{int(YEAR.low)} to {int(YEAR.high)}"  # years: no thousands separator
             if self.kind == "horizon":
@@ -170,7 +231,10 @@ class Section:
         return [n for n in names if not is_metadata(n) and str(n) not in known]
 
 
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
+    """A bound as the documentation and the messages write it: ``1,000,000``, ``1e9``,
+    ``-1``, ``0.5`` (:mod:`optimizer.units` formats amounts with fixed decimals, which
+    would not say ``1e9``)."""
     if value == int(value) and abs(value) < 1e7:
         return f"{int(value):,}"
     mantissa, exponent = f"{value:e}".split("e")
@@ -231,20 +295,23 @@ EXCLUDES = Section("dependencies[] (excludes)",
 
 #: Every kind of dependency by its ``type``.
 DEPENDENCY_TYPES = {"requires": REQUIRES, "excludes": EXCLUDES}
+#: The keys of every kind of dependency together: what an entry whose ``type`` is wrong
+#: or missing may hold.
+ANY_DEPENDENCY = Section("dependencies[]", "a `dependencies` entry of any type", tuple(
+    {f.name: f for s in DEPENDENCY_TYPES.values() for f in s.fields}.values()))
 
 PROJECTS = Section("projects", "`projects`: one row per candidate project", (
     Field("id", "text", "unique key of the project", required=True),
     Field("name", "text", "label for reports", default_text="empty"),
     Field("sector", "text", "the project's sector: one of `sectors`", required=True),
     Field("capital", "number", "capital of one unit; with profile rows, if given, it must "
-          "equal their sum", required_text="yes, unless the project has profile rows",
-          unit="$B per unit", bound=_MONEY_AT_LEAST_0, low_exclusive=True,
-          default_text="the sum of its profile rows"),
+          "equal their sum", unless_profiled=True, unit="$B per unit",
+          bound=_MONEY_AT_LEAST_0, low_exclusive=True, default_text="the sum of its profile rows"),
     Field("return", "number", "expected return of one unit over the horizon, net of "
           "principal repayment (may be negative)", required=True, unit="$B per unit",
           bound=MONEY),
     Field("start", "year", "first year of disbursement, inside the horizon",
-          required_text="yes, unless the project has profile rows", bound=YEAR,
+          unless_profiled=True, bound=YEAR,
           default_text="its first profile year"),
     Field("build_years", "integer", "capital is disbursed in equal parts over start .. "
           "start + build_years - 1 (ignored for a project with profile rows)", default=1,
@@ -306,9 +373,10 @@ PROGRAM = Section("(program)", "The program file: top-level fields", (
           unit="as the objective", bound=MONEY),
     Field("known_optimum_proven", "boolean", "benchmark metadata: whether known_optimum is "
           "proven optimal"),
-    Field("description", "text", "free text"),
-    Field("source", "text", "free text: where the program comes from"),
-    Field("notes", "text", "free text"),
+    Field("description", "text", "free text (may span lines)", multiline=True),
+    Field("source", "text", "free text: where the program comes from (may span lines)",
+          multiline=True),
+    Field("notes", "text", "free text (may span lines)", multiline=True),
 ))
 
 #: Every section, in the order the documentation lists them.
@@ -325,9 +393,38 @@ def is_metadata(name: Any) -> bool:
 _SHOWN_MAX = 80
 
 
+def _short_repr(value: Any) -> str:
+    """The repr of a value, built only as far as a message shows it: a list or mapping of
+    a hostile file may expand (through YAML aliases) to millions of values, whose whole
+    repr would be megabytes."""
+    import reprlib  # only when a message quotes a value
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxtuple, short.maxdict = 3, 6, 6, 4
+    short.maxset, short.maxfrozenset, short.maxdeque, short.maxarray = 6, 6, 6, 6
+    short.maxstring, short.maxother, short.maxlong = _SHOWN_MAX, _SHOWN_MAX, _SHOWN_MAX
+    return short.repr(value)
+
+
+def shown_value(value: Any) -> str:
+    """A value of any type as a message quotes it: its repr (``'A'``, ``[1, 2]``,
+    ``True``, ``b'hi'``), at most about :data:`_SHOWN_MAX` characters (cut with
+    ``...``), escaped where not printable."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        text = repr(value) if not isinstance(value, str) else f"'{shown(value)}'"
+    else:
+        text = _short_repr(value)
+    if len(text) > _SHOWN_MAX:
+        text = text[:_SHOWN_MAX] + "..."
+    return shown(text) if not isinstance(value, str) else text
+
+
 def shown(name: Any) -> str:
     """A name as it can be printed in a message: itself where it is plain printable text,
-    else with escapes (a lone surrogate, a NUL byte, a newline); long names cut."""
+    else with escapes (a lone surrogate, a NUL byte, a newline); long names cut (a value
+    that is not text is shown by its short repr: :func:`shown_value`)."""
+    if not isinstance(name, str | int | float | bool) and name is not None:
+        name = _short_repr(name)
     text = str(name)
     cut = len(text) > _SHOWN_MAX
     text = text[:_SHOWN_MAX]
@@ -343,6 +440,8 @@ def shown(name: Any) -> str:
 
 def suggest(name: Any, known: Sequence[str]) -> str | None:
     """The known name nearest to ``name`` (difflib, case-insensitive), or None."""
+    import difflib  # only when a name is wrong: importing this module stays cheap
+
     text = str(name)[:_SHOWN_MAX].lower()
     lowered = {k.lower(): k for k in known}
     match = difflib.get_close_matches(text, list(lowered), n=1, cutoff=0.6)
@@ -360,9 +459,19 @@ def unknown_message(name: Any, known: Sequence[str], what: str = "field") -> str
             f"(names beginning with {METADATA_PREFIX} are free for your own notes)")
 
 
+def names_words(names: Sequence[str], conjunction: str = "and") -> str:
+    """``total and/or per_year``, ``type, project and on``: names listed in a message."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
 # ------------------------------------------------------------------ markdown
 BEGIN_MARKER = "<!-- BEGIN generated: fields -->"
 END_MARKER = "<!-- END generated: fields -->"
+LIMITS_BEGIN = "<!-- BEGIN generated: limits -->"
+LIMITS_END = "<!-- END generated: limits -->"
 
 
 def _cell(text: str) -> str:
@@ -409,50 +518,87 @@ def markdown(version: int = 1) -> str:
     return "\n".join(out) + "\n"
 
 
+def limits_markdown() -> str:
+    """The table of the bounds on numbers (:mod:`optimizer.limits`) and of the size and
+    nesting limits of the files (:mod:`optimizer.loading`'s constants), as markdown."""
+    from optimizer import limits
+    from optimizer.loading import (
+        MAX_DOCUMENT_BYTES,
+        MAX_DOCUMENT_DEPTH,
+        MAX_DOCUMENT_VALUES,
+        MAX_INTEGER_DIGITS,
+        MAX_TABLE_BYTES,
+    )
+
+    def span(bound: Bound) -> str:
+        return f"{number_text(bound.low)} to {number_text(bound.high)}"
+
+    year = f"{int(limits.YEAR.low)} to {int(limits.YEAR.high)}"
+    rows = [
+        ("a year (horizon, `start`, profile year, key of a per-year mapping)",
+         f"{year}; a horizon spans at most {limits.HORIZON_YEARS} years"),
+        ("`build_years`", f"{span(limits.BUILD_YEARS)}: {limits.BUILD_YEARS.why}"),
+        ("`reinvest_every`", f"{span(limits.REINVEST_EVERY)}: {limits.REINVEST_EVERY.why}"),
+        ("`max_units`", f"{span(limits.MAX_UNITS)}: {limits.MAX_UNITS.why}"),
+        ("money (capital, returns, budgets, floors, ceilings)",
+         f"{span(limits.MONEY)}: {limits.MONEY.why}; limits and capital at least "
+         f"{number_text(_MONEY_AT_LEAST_0.low)}, one unit's capital more than "
+         f"{number_text(_MONEY_AT_LEAST_0.low)}"),
+        ("people (labor per unit, capacity per year)",
+         f"{span(limits.PEOPLE)}: {limits.PEOPLE.why}"),
+        ("`hurdle_rate`", f"{span(limits.RATE)}: {limits.RATE.why}"),
+        ("an integer literal", f"at most {MAX_INTEGER_DIGITS} digits (beyond every bound "
+                               "above; refused by name, never converted)"),
+    ]
+    files = [
+        ("a program file (YAML or JSON)", f"at most {MAX_DOCUMENT_BYTES:,} bytes "
+                                          f"({MAX_DOCUMENT_BYTES // 2**20} MiB)"),
+        ("a CSV table", f"at most {MAX_TABLE_BYTES:,} bytes ({MAX_TABLE_BYTES // 2**30} GiB)"),
+        ("nesting of mappings and lists in a program file",
+         f"at most {MAX_DOCUMENT_DEPTH} levels (the format needs 4; `x_` metadata may use "
+         "the rest)"),
+        ("values of a YAML document once its aliases are expanded",
+         f"at most {MAX_DOCUMENT_VALUES:,}"),
+    ]
+    out = ["Generated from `optimizer/limits.py` and `optimizer/loading.py` by "
+           "`python -m optimizer.vocabulary --write docs/format.md`; do not edit by hand.",
+           "", "| kind of number | range |", "|---|---|"]
+    out += [f"| {_cell(a)} | {_cell(b)} |" for a, b in rows]
+    out += ["", "| what | limit |", "|---|---|"]
+    out += [f"| {_cell(a)} | {_cell(b)} |" for a, b in files]
+    return "\n".join(out) + "\n"
+
+
+#: The generated blocks of ``docs/format.md``: (begin marker, end marker, renderer).
+BLOCKS = ((BEGIN_MARKER, END_MARKER, markdown), (LIMITS_BEGIN, LIMITS_END, limits_markdown))
+
+
 def write_markdown(path: str | Path) -> bool:
-    """Replace the text between :data:`BEGIN_MARKER` and :data:`END_MARKER` in ``path``
-    with :func:`markdown`; return whether the file changed. Raises ``ValueError`` when a
-    marker is missing."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
-    if start < 0 or end < start:
-        raise ValueError(f"{path}: the markers {BEGIN_MARKER} and {END_MARKER} are missing "
-                         "(or in the wrong order)")
-    new = text[:start + len(BEGIN_MARKER)] + "\n" + markdown() + text[end:]
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+    """Replace the generated blocks of ``path`` (:data:`BLOCKS`); return whether the file
+    changed. Raises ``ValueError`` when a marker is missing."""
+    from optimizer.clidoc import write_blocks
+
+    return write_blocks(path, [(b, e, render()) for b, e, render in BLOCKS])
 
 
-def generated_block(text: str) -> str | None:
-    """The text between the markers in a document (None where they are missing)."""
-    start, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
-    if start < 0 or end < start:
+def generated_block(text: str, begin: str = BEGIN_MARKER, end: str = END_MARKER
+                    ) -> str | None:
+    """The text between two markers of a document (None where they are missing)."""
+    from optimizer.clidoc import generated_block as block
+
+    try:
+        return block(text, begin, end)
+    except ValueError:
         return None
-    return text[start + len(BEGIN_MARKER):end].removeprefix("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
+    from optimizer.clidoc import blocks_main
 
-    p = argparse.ArgumentParser(prog="python -m optimizer.vocabulary",
-                                description="Print the format's field tables, or write them "
-                                            "between the markers of a markdown file.")
-    p.add_argument("--write", metavar="FILE.md", default=None,
-                   help=f"replace the text between {BEGIN_MARKER} and {END_MARKER} in FILE")
-    args = p.parse_args(argv)
-    if args.write is None:
-        sys.stdout.write(markdown())
-        return 0
-    try:
-        changed = write_markdown(args.write)
-    except (OSError, ValueError) as exc:
-        print(f"optimizer.vocabulary: {exc}", file=sys.stderr)
-        return 2
-    print(f"{args.write}: {'updated' if changed else 'already up to date'}")
-    return 0
+    return blocks_main("python -m optimizer.vocabulary",
+                       "Print the format's field tables, or write them (and the table of "
+                       "limits) between the markers of a markdown file.",
+                       [(b, e, render) for b, e, render in BLOCKS], argv)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,14 @@ import yaml
 from optimizer import Result, SolveOptions, check_plan, load, solve
 
 EXACT = SolveOptions(gap=0.0, threads=1, seed=0)
+#: The checkout's root folder.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``optimizer ARGS`` in a fresh process, from the checkout's root."""
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def program(projects: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
@@ -51,6 +61,14 @@ def solve_checked(path_or_instance: Any, options: SolveOptions = EXACT) -> Resul
         assert result.valid
         assert abs(report.total_return - result.objective) <= 1e-6 * max(1, abs(result.objective))
     return result
+
+
+def small(tmp_path: Path) -> Path:
+    """A program solved in a moment: three projects under a budget of 10 (B and C, return
+    8, beat A, return 6)."""
+    doc = program([{"id": "A", "capital": 6, "return": 6}, {"id": "B", "capital": 5, "return": 4},
+                   {"id": "C", "capital": 5, "return": 4}], budget={"total": 10})
+    return write(tmp_path, doc)
 
 
 def chosen(result: Result) -> dict[str, int]:

@@ -49,8 +49,8 @@ def test_equal_runs_are_not_flagged(history, tmp_path):
     assert code == 0, text
     assert "## Regressions\n\nnone" in text
     assert "7 of 7 instances with a published value reach it" in text
-    assert (tmp_path / "out" / "gap.png").stat().st_size > 1000
-    assert (tmp_path / "out" / "time.png").stat().st_size > 1000
+    for name in ("gap.png", "time.png"):
+        assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("column,value,kind", [("objective", 3000.0, "objective"),
@@ -115,7 +115,7 @@ def test_bench_paths_are_checked_before_any_work(tmp_path, capsys, history):
     assert "--history" in err and "does not exist" in err
     assert not (tmp_path / "nodir").exists()
     assert main(["bench", "tiny", "--history", str(tmp_path)]) == 2  # a folder
-    assert "not a regular file" in capsys.readouterr().err
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_report_flags_runs_with_different_options(history, tmp_path):
@@ -143,7 +143,64 @@ def test_report_has_per_set_and_per_instance_tables_and_charts(history, tmp_path
     rows = [line for line in text.splitlines() if line.startswith("| OR-Library mknap1-")
             or line.startswith("| US-Japan")]
     assert len(rows) == 8  # every instance, each once
+    import matplotlib.image
+
     for name in ("gap.png", "time.png"):
         png = tmp_path / "out" / name
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        height, width, _ = matplotlib.image.imread(png).shape
+        assert (width, height) == (1100, 770)  # 10 x 7 inches at 110 dpi
         assert f"]({name})" in text
+
+
+# ------------------------------------------------------- a failed write: exit 2
+def test_a_failed_chart_or_report_write_exits_2_naming_the_file(history, tmp_path, capsys,
+                                                                 monkeypatch):
+    import errno
+
+    import optimizer.results
+
+    path, _, _ = history
+    planted = _copy(path, tmp_path)
+    real = optimizer.results.atomic_write
+
+    def full(target, data):
+        if str(target).endswith(failing):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(target, data)
+
+    monkeypatch.setattr(optimizer.results, "atomic_write", full)
+    for failing in ("gap.png", "time.png", "report.md"):
+        out = tmp_path / f"out-{failing}"
+        assert main(["bench", "report", "--history", str(planted), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"could not write {out / failing}: No space left on device" in err, err
+        assert "internal error" not in err
+
+
+class _FullDisk:
+    """A SQLite connection whose inserts of results fail as on a full disk."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def execute(self, sql, *args):
+        if sql.startswith("INSERT INTO results"):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+
+def test_a_failed_history_write_exits_2_naming_the_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "_solve", lambda path, opts: (
+        {"status": "optimal", "termination": "optimal", "instance": {"name": path.parent.name}},
+        1.0, 0))
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: _FullDisk(connect(*a, **k)))
+    history = tmp_path / "h.sqlite"
+    assert main(["bench", "tiny", "--history", str(history)]) == 2
+    err = capsys.readouterr().err
+    assert f"could not write {history}: database or disk is full" in err, err
+    assert "internal error" not in err

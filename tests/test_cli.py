@@ -14,23 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import program, write
+from helpers import ROOT, program, run, small, write
 
 from optimizer import check_plan, load
 from optimizer.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "optimizer", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def small(tmp_path: Path) -> Path:
-    doc = program([{"id": "A", "capital": 6, "return": 6}, {"id": "B", "capital": 5, "return": 4},
-                   {"id": "C", "capital": 5, "return": 4}], budget={"total": 10})
-    return write(tmp_path, doc)
 
 
 def hard_knapsack(tmp_path: Path, n: int = 150, m: int = 10, seed: int = 7) -> Path:

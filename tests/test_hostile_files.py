@@ -501,8 +501,57 @@ def test_blank_lines_and_crlf_keep_the_line_numbers(tmp_path):
     assert code == 0, err
 
 
+@pytest.mark.parametrize("quote_all", [False, True])
+def test_quoted_tables_read_as_the_exact_reader_reads_them(tmp_path, quote_all):
+    """A quoted CSV table (every field, or those that need it: commas, quotes and line
+    breaks inside) reads with pandas' C reader as the csv module reads it, the line
+    numbers of its rows counting the line breaks inside quoted cells."""
+    import csv as csv_module
+
+    from optimizer import loading
+
+    case = Case()
+    case.projects[0]["name"] = 'a "quoted", multi\nline\nname'
+    case.projects[1]["name"] = "comma, inside"
+    case.projects[2]["capital"] = "ten"
+    path = case.write(tmp_path)
+    table = tmp_path / "projects.csv"
+    frame = pd.read_csv(table, dtype=str, keep_default_na=False)
+    frame.to_csv(table, index=False,
+                 quoting=csv_module.QUOTE_ALL if quote_all else csv_module.QUOTE_MINIMAL)
+    raw = table.read_bytes()
+    fast = loading._clean_csv(raw, raw.decode())
+    assert fast is not None  # the fast reading, quotes and all
+    records, lines = loading._csv_records(raw.decode())
+    assert fast[1] == lines == [1, 2, 5, 6, 7]
+    assert fast[0].values.tolist() == [[c.strip() for c in r] for r in records[1:]]
+    refused(path, "row 3 (line 6)", "field 'capital'", blamed="projects.csv")
+
+
+def test_quoted_tables_keep_every_shape_check(tmp_path):
+    """Quoted headers given twice, rows of the wrong width and a stray quote are still
+    named, with their lines."""
+    case = Case()
+    path = case.write(tmp_path)
+    table = tmp_path / "projects.csv"
+    good = table.read_text()
+    lines = good.rstrip("\n").split("\n")
+    quoted = ['"' + line.replace(",", '","') + '"' for line in lines]
+    table.write_text("\n".join([quoted[0].replace('"force"', '"capital"')] + quoted[1:]) + "\n")
+    refused(path, "field 'capital'", "2 times", blamed="projects.csv")
+    table.write_text("\n".join(quoted[:2] + [quoted[2] + ',"7"'] + quoted[3:]) + "\n")
+    refused(path, "row 2 (line 3)", "more than the header", blamed="projects.csv")
+    table.write_text("\n".join(quoted[:3] + [quoted[3].rsplit(",", 1)[0]] + quoted[4:]) + "\n")
+    refused(path, "row 3 (line 4)", "field 'force'", blamed="projects.csv")
+    table.write_text("\n".join(quoted[:1] + [q + "," for q in quoted[1:]]) + "\n")
+    refused(path, "trailing comma", blamed="projects.csv")
+    table.write_text("\n".join(quoted) + "\n")
+    code, _, err = run(path)
+    assert code == 0, err
+
+
 # ------------------------------------------------------------------ plain decimals
-NOT_PLAIN = ["1_0", "１０", "١٠", "۱۰", "१०", "1 0", "0x10", "٣.٥"]
+NOT_PLAIN = ["1_0", "１０", "١٠", "۱۰", "१०", "1 0", "0x10", "٣.٥", "017", "-05", "7\u00a0"]
 
 
 @pytest.mark.parametrize("csv", [True, False])
@@ -515,7 +564,8 @@ def test_cells_that_are_not_plain_decimals(tmp_path, csv, text):
             blamed="projects.csv" if csv else "program.yaml")
 
 
-@pytest.mark.parametrize("literal", ["1_0", "0x1F", "017_0", "1:30", "１０", "'10'", "0b11"])
+@pytest.mark.parametrize("literal", ["1_0", "0x1F", "017_0", "1:30", "１０", "'10'", "0b11",
+                                     "017", "-012.5", "00"])
 @pytest.mark.parametrize("field", ["budget.total", "hurdle_rate", "sectors.energy.min"])
 def test_yaml_values_that_are_not_plain_decimals(tmp_path, literal, field):
     case = Case("yaml")
@@ -530,6 +580,24 @@ def test_year_keys_that_are_not_plain(tmp_path, key, fmt):
     case = Case(fmt)
     case.doc["budget"]["per_year"] = {key: 5}
     refused(case.write(tmp_path), "field 'budget.per_year'")
+
+
+def test_leading_zeros_are_no_numbers_anywhere(tmp_path):
+    """``017`` is 15 to YAML 1.1, 17 to YAML 1.2 and no number to JSON: the format reads
+    it nowhere (YAML values, CSV and inline cells), while ``0``, ``0.5`` and ``1e05``
+    are numbers."""
+    from optimizer.loading import _SafeLoader
+
+    assert yaml.load("[017, 0, 0.5, -0, 1e05, 00.5]", Loader=_SafeLoader) == \
+        ["017", 0, 0.5, 0, 1e5, "00.5"]
+    for csv in (True, False):
+        case = Case("yaml", csv)
+        case.projects[1]["max_units"] = "02"
+        refused(case.write(tmp_path), "field 'max_units'", "leading zeros",
+                blamed="projects.csv" if csv else "program.yaml")
+        case.projects[1]["max_units"] = "2"
+        case.projects[1]["capital"] = "0.5e01"
+        assert load(case.write(tmp_path)).projects["capital"].iloc[1] == 5
 
 
 def test_yaml_plain_decimals_load(tmp_path):

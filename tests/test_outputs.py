@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from helpers import program, write
+from helpers import small
 
 import optimizer.api
 import optimizer.loading
@@ -20,12 +20,6 @@ import optimizer.sweeps
 from optimizer.cli import main
 from optimizer.errors import UsageError
 from optimizer.results import atomic_write, check_output, check_output_dir, current_umask
-
-
-def small(tmp_path: Path) -> Path:
-    doc = program([{"id": "A", "capital": 6, "return": 6}, {"id": "B", "capital": 5, "return": 4},
-                   {"id": "C", "capital": 5, "return": 4}], budget={"total": 10})
-    return write(tmp_path, doc)
 
 
 def _mode(path: Path) -> int:
@@ -180,6 +174,89 @@ def test_sweep_prints_the_points_when_the_folder_vanishes(tmp_path, capsys, monk
     for out in outs.values():
         assert f"optimizer: could not write {out}: " in captured.err
     assert "internal error" not in captured.err
+
+
+def _replace_result(monkeypatch, module, name, folder: Path, **changes) -> None:
+    """As :func:`_remove_folder_after`, and the result (a Result or a Sweep) changed."""
+    import dataclasses
+
+    real = getattr(module, name)
+
+    def run_then_remove(*args, **kwargs):
+        out = dataclasses.replace(real(*args, **kwargs), **changes)
+        shutil.rmtree(folder)
+        return out
+
+    monkeypatch.setattr(module, name, run_then_remove)
+
+
+@pytest.mark.parametrize("status,code", [("invalid", 1), ("infeasible", 2),
+                                         ("no_solution", 2)])
+def test_a_failed_write_keeps_the_graver_solve_code(tmp_path, capsys, monkeypatch, status,
+                                                    code):
+    """1 (the checker rejected the plan) outranks a failed write (2); 3 and 4 do not."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _replace_result(monkeypatch, optimizer.api, "solve", folder, status=status)
+    assert main(["solve", str(small(tmp_path)), "--json", "--out",
+                 str(folder / "plan.json")]) == code
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == status
+    assert f"could not write {folder / 'plan.json'}" in captured.err
+
+
+def test_a_failed_write_keeps_the_sweep_interrupted_and_invalid_codes(tmp_path, capsys,
+                                                                      monkeypatch):
+    path = small(tmp_path)
+    folder = tmp_path / "out"
+    argv = ["sweep", str(path), "--budget", "5,10", "--workers", "1", "--json",
+            "--out", str(folder / "points.csv")]
+    folder.mkdir()
+    _replace_result(monkeypatch, optimizer.sweeps, "sweep", folder, complete=False)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and f"could not write {folder / 'points.csv'}" in err
+    monkeypatch.undo()
+
+    real = optimizer.sweeps.sweep
+
+    def invalid_then_remove(*args, **kwargs):
+        import dataclasses
+
+        result = real(*args, **kwargs)
+        frame = result.frame.copy()
+        frame["status"] = "invalid"
+        shutil.rmtree(folder)
+        return dataclasses.replace(result, frame=frame)
+
+    folder.mkdir()
+    monkeypatch.setattr(optimizer.sweeps, "sweep", invalid_then_remove)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "breaks a rule" in err and f"could not write {folder / 'points.csv'}" in err
+
+
+def test_examples_copy_to_an_unwritable_place_exits_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    for place in (tmp_path / "file" / "sub", Path("/proc/x")):
+        if place.parent.exists():
+            assert main(["examples", "--copy", str(place)]) == 2
+            err = capsys.readouterr().err
+            assert "could not write" in err and "internal error" not in err, err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+@pytest.mark.parametrize("mask", [0o077, 0o022])
+def test_examples_copy_follows_the_umask(tmp_path, umask, capsys, mask):
+    umask(mask)
+    assert main(["examples", "--copy", str(tmp_path / "a" / "b")]) == 0
+    assert main(["examples", "--copy", str(tmp_path / "sets"), "orlib/mknap1.txt"]) == 0
+    capsys.readouterr()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    folders = [p for p in tmp_path.rglob("*") if p.is_dir()]
+    assert len(files) == 6 and len(folders) == 4
+    assert {_mode(p) for p in files} == {0o666 & ~mask}
+    assert {_mode(p) for p in folders} == {0o777 & ~mask}
 
 
 def test_atomic_write_leaves_nothing_on_a_full_disk(tmp_path, monkeypatch):

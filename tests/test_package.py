@@ -68,16 +68,20 @@ def test_names_resolve_from_another_folder(tmp_path, monkeypatch):
     pilot = shipped.resolve("pilot")
     assert pilot.is_file() and pilot.name == "program.yaml" and pilot.is_absolute()
     assert shipped.resolve("orlib/mknap1.txt").is_file()
-    assert shipped.resolve("instances/orlib/gk/gk01.dat").is_file()  # a checkout's spelling
-    assert shipped.resolve("pilot/program.yaml") == pilot
+    assert shipped.resolve("orlib/gk/gk01.dat").is_file()
     assert optimizer.load("pilot").name == "US-Japan strategic investment program " \
                                            "(illustrative pilot)"
-    # anything else is returned as given, for the loader to report
+    # only the names `optimizer examples` lists: anything else, a path into the package
+    # included, is returned as given, for the loader to report as missing
     for name in ("nosuch", "orlib/nosuch.txt", "../pilot", "/pilot", "orlib/../pilot",
-                 "instances/__init__.py"):
-        assert shipped.resolve(name) == Path(name)
-    with pytest.raises(optimizer.InstanceError, match="nosuch"):
-        optimizer.load("nosuch")
+                 "instances/__init__.py", "pilot/program.yaml", "instances/pilot/program.yaml",
+                 "instances/orlib/gk/gk01.dat", "orlib/best_known.csv", "orlib/mkcbres.txt",
+                 "orlib", "./pilot", "pilot/"):
+        assert shipped.resolve(name) == Path(name), name
+    for name in ("nosuch", "pilot/program.yaml", "instances/pilot/program.yaml"):
+        with pytest.raises(optimizer.InstanceError, match="not found") as caught:
+            optimizer.load(name)
+        assert name in str(caught.value)
 
 
 def test_an_existing_path_wins_over_a_shipped_name(tmp_path, monkeypatch):
@@ -131,5 +135,7 @@ def test_examples_lists_and_copies(tmp_path, monkeypatch, capsys):
     assert "already exists" in capsys.readouterr().err
     assert main(["examples", "--copy", "sets", "orlib/mknap1.txt"]) == 0
     assert {p.name for p in Path("sets").iterdir()} == {"mknap1.txt", "best_known.csv"}
-    assert main(["examples", "--copy", "sets", "nosuch"]) == 2
-    assert "not a shipped program or set" in capsys.readouterr().err
+    for name in ("nosuch", "pilot/program.yaml", "orlib/best_known.csv"):
+        assert main(["examples", "--copy", "sets", name]) == 2
+        assert "not a shipped program or set" in capsys.readouterr().err
+    assert main(["examples", "instances/pilot/program.yaml"]) == 2

@@ -164,3 +164,86 @@ def test_the_schema_holds_the_bounds():
     assert errors(doc)
     doc["projects"] = [{"id": "A", "sector": "energy", "return": 1, "capital": 0}]
     assert errors(doc)
+
+
+# ------------------------------------------------------ the loader and the schema agree
+#: year keys as text (JSON keys, quoted YAML keys): blanks are spaces and tabs only, no
+#: sign, no leading zero, ASCII digits, inside the years of the format
+YEAR_KEYS = ["2026", " 2026", "2026\t", "\t 2026 ", "+2026", "-2026", "02026", "2026.0",
+             "2026 x", "20 26", "\u00a02026", "2026\n", "２０２６", "1899", "1900", "2200",
+             "2201", "", " ", "1e3", "99999999999999999999"]
+#: numbers written as text in an inline table's cell
+NUMBER_TEXTS = ["7", " 7 ", "\t7", "+7", "-7", "7.", ".5", "-.5", "0", "0.5", "1e3", "1E-3",
+                "2.5e+2", "017", "00.5", "-01", "1_0", "0x1F", "1,5", "e3", "1e", ".",
+                "--1", "\u00a07", "7\n", "１０", "inf", "nan", "1 0", ""]
+
+
+def _loads(doc) -> tuple[bool, set[str]]:
+    """Whether the loader takes the program (in a JSON file), and the fields it names."""
+    import tempfile
+
+    from optimizer import InstanceError, load
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "program.json"
+        path.write_text(json.dumps(doc))
+        try:
+            load(path)
+        except InstanceError as exc:
+            return False, {p.field for p in exc.problems}
+    return True, set()
+
+
+def _small() -> dict:
+    return {"format": "capital-portfolio/1", "horizon": [2026, 2030],
+            "sectors": {"energy": None},
+            "projects": [{"id": "A", "sector": "energy", "capital": 2, "return": 1,
+                          "start": 2026}]}
+
+
+@pytest.mark.parametrize("key", YEAR_KEYS, ids=repr)
+def test_loader_and_schema_agree_on_year_keys(key):
+    doc = _small()
+    doc["budget"] = {"per_year": {key: 5}}
+    loaded, fields = _loads(doc)
+    assert loaded == (errors(doc) == []), (key, fields, errors(doc))
+    if not loaded:
+        assert fields == {"budget.per_year"}, fields
+
+
+@pytest.mark.parametrize("text", NUMBER_TEXTS, ids=repr)
+def test_loader_and_schema_agree_on_number_texts(text):
+    doc = _small()
+    doc["projects"][0]["return"] = text  # required, and no bound a text could break
+    loaded, fields = _loads(doc)
+    by_schema = errors(doc) == []
+    if text.strip(" \t").lower() in ("inf", "nan"):
+        # plain words, refused by the loader; the schema's pattern refuses them too
+        assert not loaded and not by_schema
+        return
+    assert loaded == by_schema, (text, fields, errors(doc))
+    if not loaded:
+        assert fields == {"return"}, fields
+
+
+def test_the_patterns_are_the_vocabularys():
+    """One grammar: the loader's and the schema's patterns are built from the
+    vocabulary's."""
+    from optimizer import loading, vocabulary
+
+    assert loading._PLAIN_NUMBER.pattern == vocabulary.PLAIN_DECIMAL
+    assert loading._PLAIN_INT.pattern == vocabulary.PLAIN_INTEGER
+    assert loading._YEAR_TEXT.pattern == vocabulary.YEAR_KEY_TEXT
+    assert vocabulary.PLAIN_DECIMAL in schema._NUMBER_TEXT
+    assert vocabulary.PLAIN_DECIMAL in schema._REQUIRED_NUMBER_TEXT
+    assert schema._YEAR_KEY.startswith(f"^{vocabulary.BLANK}*")
+
+
+def test_schema_check_flag(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "program.schema.json"
+    stale.write_text("{}\n")
+    monkeypatch.setattr(schema, "SCHEMA_FILE", stale)
+    assert schema.main(["--check"]) == 1
+    assert schema.main(["--write"]) == 0
+    assert stale.read_text(encoding="utf-8") == schema.schema_text()
+    assert schema.main(["--check"]) == 0

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from optimizer.units import money, people, signed_money, table
+from optimizer.units import money, people, table
 
 
 def test_money_has_two_decimals_and_separators():
@@ -14,8 +14,8 @@ def test_money_has_two_decimals_and_separators():
     assert money(435.2, "$B") == "435.20 $B"
     assert money(1095445, "units") == "1,095,445.00 units"
     assert money(-0.001) == "0.00" and money(-1e-12, "$B") == "0.00 $B"
-    assert signed_money(3.1) == "+3.10" and signed_money(-0.5, "$B") == "-0.50 $B"
-    assert signed_money(0.0) == "0.00"
+    assert money(3.1, sign=True) == "+3.10" and money(-0.5, "$B", sign=True) == "-0.50 $B"
+    assert money(0.0, sign=True) == "0.00"
     for missing in (None, math.nan, math.inf, "text"):
         assert money(missing, "$B") == "-"
 

@@ -19,7 +19,6 @@ from optimizer import InstanceError, load, vocabulary
 from optimizer.cli import main
 from optimizer.instance import PROFILE_COLUMNS, PROJECT_COLUMNS
 from optimizer.limits import BOUNDS
-from optimizer.loading import KNOWN_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,6 +195,37 @@ def test_an_unknown_dependency_type_still_names_unknown_keys(tmp_path):
     assert {"dependencies.type", "dependencies.onn"} <= fields
 
 
+def test_metadata_is_read_only_and_pickles(tmp_path):
+    import pickle
+
+    doc = copy.deepcopy(BASE)
+    doc["x_tag"] = 7
+    instance = load(write(tmp_path, doc))
+    with pytest.raises(TypeError):
+        instance.metadata["x_tag"] = 8  # type: ignore[index]
+    again = pickle.loads(pickle.dumps(instance))
+    assert again.metadata == {"x_tag": 7} and again.metadata.to_dict() == {"x_tag": 7}
+    fresh = instance.metadata.to_dict()
+    fresh["x_tag"] = 9  # a copy: the instance keeps its own
+    assert instance.metadata["x_tag"] == 7
+
+
+def test_messages_list_the_keys_of_the_vocabulary(tmp_path):
+    """A mapping given as something else is answered with its section's keys, and a
+    wrong dependency type with the types, from the vocabulary."""
+    doc = copy.deepcopy(BASE)
+    doc.update(budget=5, labor=[1], units="EUR")
+    doc["sectors"]["energy"] = 3
+    doc["dependencies"] = [{"type": "needs"}]
+    with pytest.raises(InstanceError) as info:
+        load(write(tmp_path, doc))
+    messages = {p.field: p.message for p in info.value.problems}
+    assert "total and/or per_year" in messages["budget"]
+    assert "capacity" in messages["labor"] and "money and/or labor" in messages["units"]
+    assert "min and/or max" in messages["sectors.energy"]
+    assert "'requires' or 'excludes'" in messages["dependencies.type"]
+
+
 def test_a_header_cell_without_a_name_is_named(tmp_path):
     path = write(tmp_path)
     (tmp_path / "projects.csv").write_text(
@@ -234,9 +264,11 @@ def test_x_names_are_metadata_everywhere(tmp_path, capsys):
         assert instance.metadata == {
             "x_owner": {"team": "capital", "reviewed": True},
             "budget.x_note": "from the memorandum",
+            "budget.per_year.x_source": "table 3",
             "sectors.x_order": ["energy", "shipbuilding"],
             "sectors.energy.x_color": "red",
             "labor.x_note": "headcount",
+            "labor.capacity.x_note": "full-time",
             "units.x_note": "labels",
             "dependencies[0].x_why": "same site",
             "dependencies[1].x_why": "competing bids",
@@ -358,9 +390,9 @@ def test_random_unknown_names_at_random_depths(depth, name, metadata):
 def test_the_vocabulary_is_the_loaders():
     assert vocabulary.PROJECTS.names() == PROJECT_COLUMNS
     assert vocabulary.PROFILES.names() == PROFILE_COLUMNS
-    assert set(KNOWN_KEYS) == set(vocabulary.PROGRAM.names())
-    assert {"known_optimum", "known_optimum_proven", "description", "source", "notes",
-            "units"} <= KNOWN_KEYS
+    from optimizer.generate import _PROJECT_COLUMNS
+
+    assert _PROJECT_COLUMNS == list(PROJECT_COLUMNS)
     assert vocabulary.PROJECTS.required() == ("id", "sector", "return")
     assert vocabulary.PROFILES.required() == ("project", "year", "capital")
 
@@ -430,11 +462,46 @@ def test_markdown_names_every_key_and_column():
 def test_write_markdown_replaces_between_the_markers(tmp_path):
     doc = tmp_path / "format.md"
     doc.write_text(f"# Format\n\nbefore\n{vocabulary.BEGIN_MARKER}\nold\n"
-                   f"{vocabulary.END_MARKER}\nafter\n")
+                   f"{vocabulary.END_MARKER}\nmiddle\n{vocabulary.LIMITS_BEGIN}\nold\n"
+                   f"{vocabulary.LIMITS_END}\nafter\n")
+    assert vocabulary.main(["--check", str(doc)]) == 1
     assert vocabulary.main(["--write", str(doc)]) == 0
     text = doc.read_text()
     assert text.startswith("# Format\n\nbefore\n") and text.endswith("after\n")
+    assert "\nmiddle\n" in text
     assert "old" not in text and vocabulary.generated_block(text) == vocabulary.markdown()
+    assert vocabulary.generated_block(text, vocabulary.LIMITS_BEGIN, vocabulary.LIMITS_END) \
+        == vocabulary.limits_markdown()
+    assert vocabulary.main(["--check", str(doc)]) == 0
     assert not vocabulary.write_markdown(doc)  # a second run changes nothing
     (tmp_path / "plain.md").write_text("# no markers\n")
     assert vocabulary.main(["--write", str(tmp_path / "plain.md")]) == 2
+    assert (tmp_path / "plain.md").read_text() == "# no markers\n"
+
+
+def test_docs_format_md_holds_the_generated_limits():
+    """The bounds and file limits of docs/format.md are generated from the code
+    (optimizer/limits.py, optimizer/loading.py), the nesting depth among them."""
+    from optimizer import limits, loading
+
+    text = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    block = vocabulary.generated_block(text, vocabulary.LIMITS_BEGIN, vocabulary.LIMITS_END)
+    assert block == vocabulary.limits_markdown(), (
+        "docs/format.md's limits are out of date: run "
+        "`python -m optimizer.vocabulary --write docs/format.md`")
+    assert f"at most {loading.MAX_DOCUMENT_DEPTH} levels" in block
+    assert f"{loading.MAX_TABLE_BYTES:,}" in block and f"{loading.MAX_DOCUMENT_BYTES:,}" in block
+    assert f"{limits.MAX_UNITS.high:,.0f}" in block
+
+
+def test_the_prose_of_format_md_names_the_defaults_of_the_code():
+    """Numbers the prose of docs/format.md states outside the generated blocks are the
+    code's: the defaults of max_units, build_years and labor, the alias limit."""
+    from optimizer import loading
+
+    text = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    for begin, end, _ in vocabulary.BLOCKS:  # the generated text aside
+        text = text[:text.index(begin)] + text[text.index(end):]
+    projects = vocabulary.PROJECTS
+    assert f"`max_units` ({projects.field('max_units').default} unless said otherwise" in text
+    assert f"{loading.MAX_DOCUMENT_VALUES / 1e6:.0f} million values" in text
