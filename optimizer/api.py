@@ -75,10 +75,10 @@ def solve(program: Instance | str | Path, options: SolveOptions | None = None) -
 
     outcome = run_highs(pm, options)
 
-    def explain() -> tuple[Conflict, ...]:
+    def explain(seconds: float) -> tuple[Conflict, ...]:
         from optimizer.explain import explain_infeasible
 
-        return explain_infeasible(pm)
+        return explain_infeasible(pm, seconds)
 
     return finish(instance, outcome, options, timings, start, info,
                   resolve=lambda tight: run_highs(pm, tight), explain=explain)
@@ -94,9 +94,11 @@ def solver_info(options: SolveOptions, interface: str) -> dict[str, Any]:
 def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
            timings: dict[str, float], start: float, solver_info: dict[str, Any],
            resolve: Callable[[SolveOptions], SolverOutcome],
-           explain: Callable[[], tuple[Conflict, ...]]) -> Result:
+           explain: Callable[[float], tuple[Conflict, ...]]) -> Result:
     """Check the solver's plan, retry once (``resolve``) with tighter tolerances if the
-    checker rejects it, explain an infeasible program, and assemble the :class:`Result`.
+    checker rejects it, explain an infeasible program (``explain`` is given the seconds
+    it may take, :func:`optimizer.explain.explain_budget`), and assemble the
+    :class:`Result`.
 
     Shared by :func:`solve` and the warm-started points of a sweep.
     """
@@ -126,8 +128,12 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
 
     conflicts: tuple[Conflict, ...] = ()
     if outcome.status == "infeasible":
+        from optimizer.explain import explain_budget
+
         t = time.perf_counter()
-        conflicts = explain()
+        # the explanation's solves share a budget: what the time limit leaves (at least
+        # a floor), or a default cap without one (see optimizer.explain.explain_budget)
+        conflicts = explain(explain_budget(options.time_limit, t - start))
         timings["explain"] = time.perf_counter() - t
         message = "; ".join(c.message for c in conflicts)
 

@@ -15,6 +15,7 @@ installed copy benchmarks from any folder.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import io
 import json
@@ -35,6 +36,7 @@ from typing import Any
 
 from optimizer.errors import UsageError
 from optimizer.shipped import natural_order
+from optimizer.units import money
 
 #: The folder that holds the ``optimizer`` package (the checkout, or site-packages): the
 #: solves run there so that they import this very package.
@@ -154,25 +156,46 @@ def _set_of(kind: str, arg: Any) -> str:
 
 def _instances(suite: str, work: Path, only: str | None = None) -> list[tuple[str, Path]]:
     """The suite's programs, written under ``work``, with their sets; with ``only``, those
-    whose directory name matches that shell pattern (``mknapcb4-*``, ``generated-*``)."""
+    whose set (``mknap2``, ``generated-200``) or bench name (the program's folder:
+    ``mknapcb4-07``, ``WEISH12``, ``generated-200``) matches that shell pattern. Raises
+    :class:`UsageError` listing the names when none matches."""
     from optimizer.generate import generate, write
     from optimizer.orlib import convert
     from optimizer.shipped import orlib
 
-    found: list[tuple[str, Path]] = []
+    every: list[tuple[str, Path]] = []
     for kind, arg in SUITES[suite]:
+        set_ = _set_of(kind, arg)
         if kind == "orlib":
-            stem = Path(arg).stem
-            if only is not None and not fnmatch.filter(
-                    [f"{stem}-{i:02d}" for i in range(1000)] + [stem], only):
-                continue
-            found += [(_set_of(kind, arg), p) for p in convert(orlib() / arg, work / stem)]
-        elif only is None or fnmatch.fnmatch(f"generated-{arg}", only):
-            found.append((_set_of(kind, arg),
-                          write(generate(int(arg), seed=2026), work / f"generated-{arg}")))
-    if only is not None:
-        found = [(s, p) for s, p in found if fnmatch.fnmatch(p.parent.name, only)]
+            every += [(set_, p) for p in convert(orlib() / arg, work / Path(arg).stem)]
+        elif only is None or fnmatch.fnmatchcase(set_, only):  # its set's name is its own
+            every.append((set_, write(generate(int(arg), seed=2026), work / set_)))
+        else:
+            every.append((set_, work / set_ / "program.yaml"))  # named, never written
+    if only is None:
+        return every
+    found = [(s, p) for s, p in every
+             if fnmatch.fnmatchcase(s, only) or fnmatch.fnmatchcase(p.parent.name, only)]
+    if not found:
+        raise UsageError(f"no instance of suite {suite!r} matches {only!r}; --only matches a "
+                         f"set or an instance by name: {_names(every)}")
     return found
+
+
+def _names(instances: list[tuple[str, Path]]) -> str:
+    """The sets of ``instances`` with their instances' names: ``mknap1 (mknap1-00 ...
+    mknap1-06)``, ``generated-20``."""
+    sets: dict[str, list[str]] = {}
+    for set_, path in instances:
+        sets.setdefault(set_, []).append(path.parent.name)
+    out = []
+    for set_, names in sets.items():
+        if names == [set_]:
+            out.append(set_)
+        else:
+            shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]}"
+            out.append(f"{set_} ({len(names)} instances: {shown})")
+    return "; ".join(out)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -191,9 +214,16 @@ def run_suite(suite: str, history: Path = DEFAULT_HISTORY, opts: Options = Optio
     if suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
     check_history(history, must_exist=False)
+    created = not os.path.lexists(history)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{suite}-"))
     try:
         return _run(suite, history, opts, echo, only, work)
+    except UsageError:  # a failed write: a history made by this run goes with it
+        if created:
+            for leftover in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{history}{leftover}")
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -205,8 +235,6 @@ def _run(suite: str, history: Path, opts: Options, echo: bool, only: str | None,
     from optimizer.shipped import programs
 
     instances = _instances(suite, work, only)
-    if not instances:
-        raise UsageError(f"no instance of suite {suite!r} matches {only!r}")
     reference = [programs()["pilot"], write(generate(2000, seed=7), work / "reference-2000")]
     t = time.perf_counter()
     for path in reference:
@@ -245,8 +273,8 @@ def _run(suite: str, history: Path, opts: Options, echo: bool, only: str | None,
                 db.commit()
             if echo:
                 shown = "-" if gap_known is None else f"{gap_known:.4%}"
-                print(f"{row[1][:48]:<48} {data['status']:<11} {data['termination']:<11} "
-                      f"objective {objective} gap-to-known {shown} "
+                print(f"{path.parent.name:<16} {data['status']:<11} {data['termination']:<11} "
+                      f"objective {money(objective)} gap-to-known {shown} "
                       f"{timings.get('total', 0):.2f}s {peak:.0f}MB", flush=True)
     finally:
         db.close()
@@ -296,7 +324,8 @@ def find_regressions(old_run: sqlite3.Row, new_run: sqlite3.Row,
             found.append(Regression(name, "status", f"{a['status']} -> {b['status']}"))
         if a["objective"] is not None and (b["objective"] is None or b["objective"] <
                                            a["objective"] - 1e-6 * max(1, abs(a["objective"]))):
-            found.append(Regression(name, "objective", f"{a['objective']} -> {b['objective']}"))
+            found.append(Regression(name, "objective",
+                                    f"{money(a['objective'])} -> {money(b['objective'])}"))
         if a["termination"] == "optimal" and b["termination"] != "optimal":
             found.append(Regression(name, "proof", f"optimal -> {b['termination']}"))
         if a["total"] and b["total"] and old_run["reference_seconds"] and \
@@ -500,7 +529,7 @@ def _open_history(history: Path) -> sqlite3.Connection:
 def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
            suite: str | None = None) -> tuple[int, Path]:
     """Write the Markdown report of the newest run; (exit code, report path)."""
-    from optimizer.results import atomic_write, check_output_dir, write_errors
+    from optimizer.results import check_output_dir, write_errors
 
     history, out = Path(history), Path(out)
     db = _open_history(history)
@@ -522,8 +551,30 @@ def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
         stats = [set_stats(_results(db, r["id"]), r["reference_seconds"]) for r in same]
     finally:
         db.close()
-    with write_errors(out):
-        out.mkdir(parents=True, exist_ok=True)
+    made = [d for d in (out, *out.parents) if not os.path.lexists(d)]  # the folders made
+    try:
+        with write_errors(out):
+            out.mkdir(parents=True, exist_ok=True)
+        return _write_report(out, history, newest, previous, same, stats, new, old,
+                             regressions)
+    except BaseException:  # a failed write: the folders made here go, with what was put
+        for folder in made:  # in them (deepest first); nothing that was there before
+            for name in ("gap.png", "time.png", "report.md"):
+                with contextlib.suppress(OSError):
+                    (folder / name).unlink()
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _write_report(out: Path, history: Path, newest: sqlite3.Row,
+                  previous: sqlite3.Row | None, same: list[sqlite3.Row],
+                  stats: list[dict[str, SetStats]], new: dict[str, sqlite3.Row],
+                  old: dict[str, sqlite3.Row], regressions: list[Regression]
+                  ) -> tuple[int, Path]:
+    """report.md and its charts in the folder ``out``; (exit code, report path)."""
+    from optimizer.results import atomic_write, write_errors
+
     charts = _charts(same, stats, out, newest["suite"])
     lines = [f"# Benchmark report: suite {newest['suite']}, run {newest['id']}",
              "",
@@ -583,7 +634,7 @@ def report(history: Path = DEFAULT_HISTORY, out: Path = Path("bench-report"),
         prev = old.get(name)
         ps = "-" if prev is None or prev["total"] is None else f"{prev['total']:.2f}"
         lines.append(f"| {name} | {set_name(r)} | {r['status']} | {r['termination']} | "
-                     f"{_num(r['objective'])} | {_num(r['known'])} | {g} | {bg} | "
+                     f"{money(r['objective'])} | {money(r['known'])} | {g} | {bg} | "
                      f"{(r['total'] or 0):.2f} | {ps} | {(r['peak_mb'] or 0):.0f} |")
     lines += ["", "## Trends over the runs, per set", ""] + \
         [f"![{p.stem}]({p.name})" for p in charts]

@@ -1,7 +1,7 @@
 """The command line: ``optimizer solve FILE`` and friends.
 
 It parses arguments and calls the API; it holds no logic of its own. Exit codes follow
-section 5 of the format: 0 a plan, 2 bad usage or an invalid instance, 3 proven
+docs/format.md ("Exit codes"): 0 a plan, 2 bad usage or an invalid instance, 3 proven
 infeasible, 4 stopped at a limit with no plan, 1 an internal error.
 """
 
@@ -13,6 +13,8 @@ import time
 import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from optimizer.limits import HORIZON_YEARS, MAX_PROJECTS, THREADS, YEAR
 
 if TYPE_CHECKING:  # the command line imports the solver only when a command needs it
     from optimizer.solver import Progress
@@ -46,6 +48,33 @@ class _Version(argparse.Action):
                  values: Any, option_string: str | None = None) -> None:
         sys.stdout.write(f"optimizer {_version()}\n")
         parser.exit(0)
+
+
+class _Once(argparse.Action):
+    """A flag that may be given once: a second value is refused rather than replacing
+    the first (exit 2)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"argument {option_string}: given twice "
+                         f"({getattr(namespace, self.dest)!r} and {values!r}); give it once")
+        setattr(namespace, self.dest, values)
+
+
+def _dashed_values(argv: Sequence[str]) -> str | None:
+    """The message for a sweep flag followed by a value beginning with '-' that argparse
+    would read as an option ("expected one argument"), e.g. ``--budget -100:0:50``."""
+    flags = {flag for flag, _, _ in _SWEEP_FLAGS} | {"--param"}
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag in flags and value[:1] == "-" and (value[1:2].isdigit()
+                                                   or value[1:2] == "."):
+            try:
+                float(value)  # a plain negative number argparse takes as a value
+            except ValueError:
+                return (f"argument {flag}: {value!r} begins with '-' and reads as an "
+                        f"option; write {flag}={value}")
+    return None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,6 +111,7 @@ def _whole(low: int, high: int | None = None):  # noqa: ANN202 - an argparse typ
 
 _positive_int = _whole(1)
 _seed = _whole(0, 2**31 - 1)
+_threads = _whole(int(THREADS.low), int(THREADS.high))  # optimizer.limits.THREADS
 
 
 def _unit_interval(text: str) -> float:
@@ -116,8 +146,8 @@ def _solver_flags(p: argparse.ArgumentParser, per: str) -> None:
                    help=f"{per} (default: none)")
     p.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
                    help="relative gap at which each solve stops (default: 1e-4)")
-    p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                   help=f"HiGHS threads {per} (default: 1)")
+    p.add_argument("--threads", type=_threads, default=1, metavar="N",
+                   help=f"HiGHS threads {per}, 1 to {THREADS.high:g} (default: 1)")
     p.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     _limit_flags(p, f" ({per})")
     _highs_flags(p)
@@ -183,6 +213,12 @@ def _options(args: argparse.Namespace, **more: Any):  # noqa: ANN202 - SolveOpti
                         highs_options=tuple(args.highs_option), log=args.log, **more)
 
 
+def _debug_flag(p: argparse.ArgumentParser) -> None:
+    """--debug, on every command: the traceback of an internal error."""
+    p.add_argument("--debug", action="store_true",
+                   help="on an internal error, print the traceback")
+
+
 def _suites() -> list[str]:
     """The benchmark suites' names (optimizer.bench imports only the standard library)."""
     from optimizer.bench import SUITES
@@ -197,18 +233,20 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a program file and check the plan")
     s.add_argument("path", help="program file (.yaml, .yml or .json)")
     s.add_argument("--time-limit", type=_non_negative_float, default=None, metavar="S",
-                   help="stop after S seconds with the best plan found (default: none)")
+                   help="stop after S seconds with the best plan found (default: none); "
+                        "an infeasible program's explanation then gets what is left of S, "
+                        "at least 2 s (30 s without a limit), and says if it stopped early")
     s.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
                    help="stop when the relative gap is at most G (default: 1e-4)")
-    s.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                   help="HiGHS threads (default: HiGHS decides)")
+    s.add_argument("--threads", type=_threads, default=None, metavar="N",
+                   help=f"HiGHS threads, 1 to {THREADS.high:g} (default: HiGHS decides)")
     s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     _limit_flags(s, "")
     _highs_flags(s)
     s.add_argument("--heuristic", choices=("off", "core", "core+fixing"), default="off",
                    help="before branch and bound: core search from the LP relaxation, its "
                         "plan handed to HiGHS, and optionally reduced-cost fixing "
-                        "(default: off; see the README's measurements)")
+                        "(default: off; see the measurements in docs/peers.md)")
     s.add_argument("--heuristic-effort", type=_unit_interval, default=None, metavar="E",
                    help="HiGHS's mip_heuristic_effort, in [0, 1] (default: 0.3 with a time "
                         "limit of at most 20 s, HiGHS's 0.05 otherwise)")
@@ -223,20 +261,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="FILE", default=None,
                    help="also write the result: FILE.json (the JSON object) or FILE.csv "
                         "(the funded projects)")
-    s.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(s)
     g = sub.add_parser("generate", help="write a synthetic program shaped like the pilot")
-    g.add_argument("--projects", type=_positive_int, required=True, metavar="N",
-                   help="how many projects the program has")
-    g.add_argument("--years", type=_positive_int, default=10, metavar="Y",
-                   help="the horizon's length in years (default: 10)")
+    g.add_argument("--projects", type=_whole(1, MAX_PROJECTS), required=True,
+                   metavar="N", help="how many projects the program has (at most "
+                                     f"{MAX_PROJECTS:,})")
+    g.add_argument("--years", type=_whole(1, HORIZON_YEARS), default=10, metavar="Y",
+                   help=f"the horizon's length in years (default: 10; at most {HORIZON_YEARS})")
     g.add_argument("--seed", type=_seed, default=0,
                    help="random seed: the same seed writes the same program (default: 0)")
-    g.add_argument("--first-year", type=int, default=2026, metavar="YEAR",
-                   help="the horizon's first year (default: 2026)")
+    g.add_argument("--first-year", type=_whole(int(YEAR.low), int(YEAR.high)), default=2026,
+                   metavar="YEAR", help="the horizon's first year (default: 2026); the last "
+                                        f"year, first + years - 1, at most {int(YEAR.high)}")
     g.add_argument("--out", required=True, metavar="DIR",
                    help="the folder to write program.yaml, projects.csv and profiles.csv "
                         "into (made if missing)")
-    g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(g)
     c = sub.add_parser("convert", help="convert benchmark files into programs")
     c.add_argument("kind", choices=("orlib",), help="the source format")
     c.add_argument("path", help="an OR-Library knapsack file (mknap1, mknap2, mknapcbK, GK), "
@@ -244,7 +284,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, metavar="DIR")
     c.add_argument("--best-known", default=None, metavar="CSV",
                    help="table of best-known values (default: best_known.csv beside the file)")
-    c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(c)
     x = sub.add_parser("examples", help="list the programs and OR-Library sets shipped with "
                        "the package (solve them by name: optimizer solve pilot)")
     x.add_argument("name", nargs="?", default=None,
@@ -252,27 +292,30 @@ def parser() -> argparse.ArgumentParser:
                         "print where that shipped file is")
     x.add_argument("--copy", metavar="DIR", default=None,
                    help="copy NAME into the folder DIR (a program with its tables)")
-    x.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(x)
     b = sub.add_parser("bench", help="run a benchmark suite, or report on the history")
     b.add_argument("target", help=f"a suite ({', '.join(_suites())}) or 'report'")
     b.add_argument("--history", default="bench-history.sqlite", metavar="PATH",
                    help="the SQLite history store (default: bench-history.sqlite)")
     b.add_argument("--time-limit", type=_non_negative_float, default=60.0, metavar="S",
                    help="per instance (default: 60)")
-    b.add_argument("--threads", type=_positive_int, default=1, metavar="N")
+    b.add_argument("--threads", type=_threads, default=1, metavar="N",
+                   help=f"HiGHS threads per instance, 1 to {THREADS.high:g} (default: 1)")
     b.add_argument("--gap", type=_gap, default=1e-4, metavar="G",
                    help="relative gap at which a solve stops (default: 1e-4)")
     b.add_argument("--only", default=None, metavar="PATTERN",
-                   help="run only the suite's instances matching this shell pattern "
-                        "(e.g. 'mknapcb4-*'); the run is recorded as SUITE[PATTERN]")
+                   help="run only the suite's instances whose name or set matches this "
+                        "shell pattern (e.g. 'mknapcb4-*', mknap2); the run is recorded as "
+                        "SUITE[PATTERN]")
     b.add_argument("--out", default="bench-report", metavar="DIR",
                    help="with report: where report.md and its charts go")
     b.add_argument("--suite", default=None, help="with report: the suite to report on")
-    b.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(b)
     w = sub.add_parser("sweep", help="solve a program over a grid of one or two parameters")
     w.add_argument("path", help="program file (.yaml, .yml or .json)")
     for flag, metavar, what in _SWEEP_FLAGS:
-        w.add_argument(flag, metavar=metavar, default=None, help=what)
+        w.add_argument(flag, metavar=metavar, default=None, action=_Once,
+                       help=f"{what} (once; a value beginning with '-': {flag}=VALUE)")
     w.add_argument("--param", metavar="NAME=START:STOP:STEP", action="append", default=[],
                    help="any sweep parameter: budget, budget_scale, budget_year:YEAR, "
                         "labor_scale, labor:YEAR, sector_min:SECTOR, sector_max:SECTOR, "
@@ -296,24 +339,24 @@ def parser() -> argparse.ArgumentParser:
                    help="draw the frontier (return and capital by sector along the sweep)")
     w.add_argument("--frequency-plot", metavar="FILE.png", default=None,
                    help="draw how often each project is chosen across the points")
-    w.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(w)
     m = sub.add_parser("marginal", help="what one more unit of each limit is worth")
     m.add_argument("path", help="program file (.yaml, .yml or .json)")
     _solver_flags(m, "per solve")
     m.add_argument("--json", action="store_true", help="print one JSON object")
-    m.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(m)
     e = sub.add_parser("explain", help="the longer story: arithmetic checks, the checked "
                        "solve, and why an infeasible program is infeasible")
     e.add_argument("path", help="program file (.yaml, .yml or .json)")
     _solver_flags(e, "for the solve")
     e.add_argument("--json", action="store_true", help="print one JSON object")
-    e.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(e)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
-    v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(v)
     sc = sub.add_parser("schema", help="print the JSON Schema of the program file (for "
                                        "editors: completion and checks)")
-    sc.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    _debug_flag(sc)
     return p
 
 
@@ -476,8 +519,40 @@ def _check_outputs(args: argparse.Namespace,
             check_output(path, flag, suffixes)
 
 
+def _distinct_outputs(args: argparse.Namespace, flags: Sequence[str]) -> None:
+    """Refuse two output flags naming one file (one would overwrite the other)."""
+    import os
+
+    from optimizer.errors import UsageError
+
+    seen: dict[str, str] = {}
+    for flag in flags:
+        path = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if path is None:
+            continue
+        where = os.path.normcase(os.path.realpath(path))
+        if where in seen:
+            raise UsageError(f"{seen[where]} and {flag} both name {path}: one would "
+                             f"overwrite the other; give each its own file")
+        seen[where] = flag
+
+
+def _refuse_inputs(args: argparse.Namespace, flags: Sequence[str], *, tables: bool) -> None:
+    """Refuse an output path of ``flags`` that is the program file or, with ``tables``, one
+    of the tables it names (only an existing output can be one: the tables are read)."""
+    import os
+
+    from optimizer.results import check_not_inputs, program_tables
+
+    outputs = [(flag, getattr(args, flag.lstrip("-").replace("-", "_"))) for flag in flags]
+    check_not_inputs(outputs, args.path)
+    if tables and any(out is not None and os.path.lexists(out) for _, out in outputs):
+        check_not_inputs(outputs, args.path, program_tables(args.path))
+
+
 def _solve(args: argparse.Namespace) -> int:
     _check_outputs(args, [("--out", (".json", ".csv"))])
+    _refuse_inputs(args, ["--out"], tables=True)
     started = time.perf_counter()
     with _Signals():
         try:
@@ -557,6 +632,7 @@ def _sweep(args: argparse.Namespace) -> int:
     grid = _sweep_grid(args)
     _check_outputs(args, [("--out", (".json", ".csv")), ("--plot", (".png",)),
                           ("--frequency-plot", (".png",))])
+    _distinct_outputs(args, ["--out", "--plot", "--frequency-plot"])
     if args.scheduler is not None:
         try:
             import distributed  # noqa: F401 - an extra: is it installed?
@@ -564,8 +640,11 @@ def _sweep(args: argparse.Namespace) -> int:
             raise UsageError("--scheduler runs the sweep on Dask, whose 'distributed' package "
                              "is not installed; install it with: "
                              "pip install 'capital-portfolio-optimizer[dask]'") from None
+    outputs = ["--out", "--plot", "--frequency-plot"]
+    _refuse_inputs(args, outputs, tables=False)
     options = _options(args)
     instance = load(args.path)
+    _refuse_inputs(args, outputs, tables=True)
     for warning in instance.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     client = None
@@ -778,6 +857,10 @@ def run() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    dashed = _dashed_values(sys.argv[1:] if argv is None else argv)
+    if dashed is not None:
+        print(f"optimizer: error: {dashed}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser().parse_args(argv)
     from optimizer.errors import InstanceError, UsageError
 

@@ -267,15 +267,23 @@ def _wrap(line: str, width: int = 92) -> str:
 
 
 def diagnose(program: Instance | str | Path, options: SolveOptions | None = None,
-             iis_time_limit: float = 20.0) -> Diagnosis:
-    """Arithmetic checks, a checked solve and, when infeasible, HiGHS's LP IIS."""
+             iis_time_limit: float | None = None) -> Diagnosis:
+    """Arithmetic checks, a checked solve and, when infeasible, HiGHS's LP IIS (in at
+    most ``iis_time_limit`` seconds; None: what the solve's time limit leaves, see
+    :func:`optimizer.explain.explain_budget`)."""
+    import time
+
     from formulations import build
     from optimizer.api import solve
-    from optimizer.explain import lp_iis
+    from optimizer.explain import explain_budget, lp_iis
     from optimizer.loading import load
 
+    started = time.perf_counter()
     instance = program if isinstance(program, Instance) else load(program)
     findings = tuple(arithmetic_checks(instance))
-    result = solve(instance, options or SolveOptions())
+    options = options or SolveOptions()
+    result = solve(instance, options)
+    if iis_time_limit is None:
+        iis_time_limit = explain_budget(options.time_limit, time.perf_counter() - started)
     iis = lp_iis(build(instance), iis_time_limit) if result.status == "infeasible" else None
     return Diagnosis(instance, findings, result, iis)

@@ -18,7 +18,39 @@ from formulations import PortfolioModel
 from optimizer.results import Conflict
 from optimizer.units import money, people
 
-__all__ = ["explain_infeasible", "IisMember", "LpIis", "lp_iis"]
+__all__ = ["explain_infeasible", "explain_budget", "EXPLAIN_SECONDS", "EXPLAIN_FLOOR",
+           "IisMember", "LpIis", "lp_iis"]
+
+#: Seconds the explanation of an infeasible program may take in all (its relaxation and
+#: the solves that find each conflict's other side) when no time limit is given.
+EXPLAIN_SECONDS = 30.0
+#: With a time limit, the explanation gets the time the limit leaves, but at least this.
+EXPLAIN_FLOOR = 2.0
+
+
+def explain_budget(time_limit: float | None, elapsed: float = 0.0) -> float:
+    """Seconds the explanation may take: :data:`EXPLAIN_SECONDS` without a time limit;
+    with one, what is left of it after ``elapsed`` seconds, but at least
+    :data:`EXPLAIN_FLOOR` (and never more than the limit itself)."""
+    if time_limit is None:
+        return EXPLAIN_SECONDS
+    return max(EXPLAIN_FLOOR, min(float(time_limit), float(time_limit) - elapsed))
+
+
+def _rule_and_key(rule: str, key: str) -> str:
+    """``sectors.min energy``, ``budget.per_year 2029``; a rule with one row alone:
+    ``budget.total``, ``hurdle_rate``."""
+    return rule if key in ("total", "hurdle", "all", "") else f"{rule} {key}"
+
+
+def _negligible(block: str, limit: float, reached: float) -> bool:
+    """Whether a conflict's amount reads zero at the printed precision (money to
+    :data:`~optimizer.units.MONEY_DECIMALS` decimals, people whole): a rounding residue of
+    the relaxation, not a rule in conflict. Dependencies print no amount."""
+    if block in ("requires", "excludes"):
+        return False
+    fmt = people if block == "labor_year" else money
+    return fmt(abs(limit - reached)).strip("0.,") == ""
 
 #: The program's rule behind each row block of the model (sector rows hold both sides).
 _RULES = {"budget_total": "budget.total", "budget_year": "budget.per_year",
@@ -85,20 +117,42 @@ def _describe(block: str, key: Any, side: str, limit: float, reached: float,
     return Conflict(rule, where, limit, reached, msg)
 
 
-def explain_infeasible(pm: PortfolioModel, time_limit: float = 20.0) -> tuple[Conflict, ...]:
+def explain_infeasible(pm: PortfolioModel,
+                       time_limit: float | None = None) -> tuple[Conflict, ...]:
     """Conflicting rules of an infeasible model: those a minimum elastic relaxation
     loosens, then any rule a failed arithmetic condition names that they do not
-    (:func:`optimizer.diagnosis.arithmetic_checks`: exact, and cheap)."""
+    (:func:`optimizer.diagnosis.arithmetic_checks`: exact, and cheap).
+
+    Every solve of the explanation shares one budget of ``time_limit`` seconds (None:
+    :data:`EXPLAIN_SECONDS`). When it runs out, the conflicts found so far are returned,
+    followed by a conflict ``("program", "explanation")`` saying that it stopped early.
+    Each rule and key is named once; an amount that reads zero when printed is left out.
+    """
+    import time
+
     from optimizer.diagnosis import arithmetic_checks
 
-    found = _relaxation_conflicts(pm, time_limit)
+    budget = EXPLAIN_SECONDS if time_limit is None else max(0.0, float(time_limit))
+    deadline = time.perf_counter() + budget
+    found, stopped = _relaxation_conflicts(pm, deadline)
     named = {(c.rule, c.key) for c in found}
-    return found + tuple(Conflict(f.rule, f.key, None, None, f.message)
-                         for f in arithmetic_checks(pm.instance)
-                         if f.kind == "conflict" and (f.rule, f.key) not in named)
+    found += tuple(Conflict(f.rule, f.key, None, None, f.message)
+                   for f in arithmetic_checks(pm.instance)
+                   if f.kind == "conflict" and (f.rule, f.key) not in named)
+    if stopped:
+        found += (Conflict("program", "explanation", None, None,
+                           f"the explanation stopped early, at its time budget of "
+                           f"{budget:g} s: the conflicts named are those found so far, "
+                           f"and others may exist"),)
+    return found
 
 
-def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Conflict, ...]:
+def _relaxation_conflicts(pm: PortfolioModel,
+                          deadline: float) -> tuple[tuple[Conflict, ...], bool]:
+    """The conflicts of the elastic relaxation, solved until ``deadline`` (a
+    ``time.perf_counter()`` value), and whether it stopped early at the deadline."""
+    import time
+
     import highspy
 
     from optimizer.solver import match_thread_scheduler, quiet_stdout, translate_with_rows
@@ -124,7 +178,8 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
             conflicts.append(Conflict(name, str(key), None, None,
                                       f"rule {name}[{key}] can be met by no plan"))
     if conflicts:
-        return tuple(conflicts)
+        return tuple(conflicts), False
+    stopped = False
     with quiet_stdout():
         lp, names = translate_with_rows(pm)
         n = lp.num_col_
@@ -136,7 +191,6 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
         scale = lambda b: 1.0 / np.maximum(1.0, np.abs(b))  # noqa: E731
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(time_limit))
         h.passModel(lp)
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
@@ -156,8 +210,21 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
 
         def relax() -> list[tuple[float, int, Conflict]] | None:
             """(weight, slack column, conflict) of every row the cheapest relaxation
-            loosens; None when the relaxation does not finish."""
+            found by the deadline loosens (one per rule and key, the largest); None when
+            it found none."""
+            nonlocal stopped
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                stopped = True
+                return None
+            h.setOptionValue("time_limit", left)
             h.run()
+            if h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit,
+                                      highspy.HighsModelStatus.kIterationLimit,
+                                      highspy.HighsModelStatus.kInterrupt):
+                stopped = True  # the deadline (or another limit) cut the search short;
+                # an infeasible relaxation (a rule held hard that nothing else can
+                # replace) is an answer, not a stop
             if h.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
                 return None
             x = np.asarray(h.getSolution().col_value)
@@ -171,37 +238,44 @@ def _relaxation_conflicts(pm: PortfolioModel, time_limit: float) -> tuple[Confli
                 block, key = names[r]
                 # the row's activity includes its slack column: undo it for the plan's own
                 reached = activity[r] + (slack if side == "upper" else -slack)
+                if _negligible(block, float(limit), float(reached)):
+                    continue
                 out.append((slack * scale(limit), int(col), _describe(
                     block, key, side, float(limit), float(reached), forced,
                     inst.hurdle_rate, inst.money_unit, inst.labor_unit)))
             out.sort(key=lambda item: -item[0])
-            return out
+            once: dict[tuple[str, str], tuple[float, int, Conflict]] = {}
+            for item in out:  # the largest of the rows of one rule and key
+                once.setdefault((item[2].rule, item[2].key), item)
+            return list(once.values())
 
         found = relax()
         if found is None:
             return (Conflict("program", "all", None, None,
                              "no plan meets all rules together; the relaxation that would name "
-                             "them did not finish in time"),)
+                             "them did not finish in time"),), False
         # the other side of each conflict: with a blamed rule held hard, the rules the
         # cheapest relaxation loosens instead (a floor against the budget, the hurdle
-        # against a floor or a forced project)
-        named = {c.message for _, _, c in found}
+        # against a floor or a forced project); each rule and key named once
+        named = {(c.rule, c.key) for _, _, c in found}
         partners: list[Conflict] = []
         for _, col, blamed in found[:3]:
+            if stopped:
+                break
             h.changeColBounds(col, 0.0, 0.0)
             others = relax()
             h.changeColBounds(col, 0.0, highspy.kHighsInf)
             for _, _, other in others or []:
-                if other.message not in named:
-                    named.add(other.message)
+                if (other.rule, other.key) not in named:
+                    named.add((other.rule, other.key))
                     partners.append(dataclasses.replace(
-                        other, message=f"{other.message} (in conflict with {blamed.rule} "
-                                       f"{blamed.key})"))
+                        other, message=f"{other.message} (in conflict with "
+                                       f"{_rule_and_key(blamed.rule, blamed.key)})"))
     if not found:
         return (Conflict("program", "all", None, None,
                          "no plan meets all rules together (the solver proved it), but no "
-                         "single rule could be singled out"),)
-    return tuple(c for _, _, c in found) + tuple(partners)
+                         "single rule could be singled out"),), stopped
+    return tuple(c for _, _, c in found) + tuple(partners), stopped
 
 
 # ------------------------------------------------------------------ the LP's IIS

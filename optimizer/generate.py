@@ -26,9 +26,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from optimizer.errors import UsageError
+from optimizer.limits import HORIZON_YEARS, MAX_PROJECTS, YEAR
 from optimizer.vocabulary import PROJECTS
 
-__all__ = ["GeneratedProgram", "generate", "write", "SECTORS"]
+__all__ = ["GeneratedProgram", "generate", "write", "SECTORS", "MAX_PROJECTS"]
 
 FORMAT = "capital-portfolio/1"
 HURDLE_RATE = 0.10
@@ -93,16 +95,35 @@ def _count(n: int, share: float, at_least: int, pool: int) -> int:
     return int(max(0, min(pool, max(at_least, round(share * n)))))
 
 
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise UsageError(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        style = "," if high > 9999 else ""   # thousands apart, but years as years
+        raise UsageError(f"{name} must be between {low:{style}} and {high:{style}}, "
+                         f"got {int(value):{style}}")
+    return int(value)
+
+
+def _checked(n_projects: Any, years: Any, first_year: Any) -> tuple[int, int, int]:
+    """The arguments as whole numbers within the format's bounds (optimizer.limits), or a
+    UsageError naming the argument: every generated program is one the loader accepts."""
+    n = _whole(n_projects, "n_projects (--projects)", 1, MAX_PROJECTS)
+    y = _whole(years, "years (--years)", 1, HORIZON_YEARS)
+    first = _whole(first_year, "first_year (--first-year)", int(YEAR.low), int(YEAR.high))
+    if first + y - 1 > YEAR.high:
+        raise UsageError(f"the horizon's last year (--first-year + --years - 1 = "
+                         f"{first + y - 1}) must be at most {int(YEAR.high)}; "
+                         f"use --first-year {int(YEAR.high) - y + 1} or earlier")
+    return n, y, first
+
+
 def generate(n_projects: int, years: int = 10, seed: int = 0,
              first_year: int = 2026) -> GeneratedProgram:
     """A feasible synthetic program of ``n_projects`` projects over ``years`` years."""
-    n = int(n_projects)
-    if n < 1:
-        raise ValueError(f"n_projects must be >= 1, got {n_projects!r}")
-    if years < 1:
-        raise ValueError(f"years must be >= 1, got {years!r}")
+    n, years, first_year = _checked(n_projects, years, first_year)
     rng = np.random.default_rng(seed)
-    first, last = int(first_year), int(first_year) + int(years) - 1
+    first, last = first_year, first_year + years - 1
     names = list(SECTORS)
     share, median, mean_rate, specialists, p_reinvest = (
         np.array([SECTORS[s][k] for s in names]) for k in range(5))
@@ -139,6 +160,7 @@ def generate(n_projects: int, years: int = 10, seed: int = 0,
     profiled = (rng.random(n) < 0.05) & ~modular
     p_idx = np.flatnonzero(profiled)
     p_len = rng.integers(2, 6, len(p_idx))
+    p_len = np.minimum(p_len, int(YEAR.high) - start[p_idx] + 1)   # no year past 2200
     p_owner = np.repeat(p_idx, p_len)
     p_step = np.arange(len(p_owner)) - np.repeat(np.cumsum(p_len) - p_len, p_len)
     p_year = start[p_owner] + p_step

@@ -106,8 +106,9 @@ class Instance:
     #: user metadata: every key beginning with ``x_``, as read (kept, never interpreted),
     #: by its place: ``x_owner`` at the top level, ``budget.x_note``, ``sectors.x_order``,
     #: ``sectors.energy.x_color``, ``budget.per_year.x_source``, ``dependencies[2].x_why``
-    #: (x_ table columns are ignored); read-only (:class:`Metadata`: a mapping given here
-    #: is copied into one)
+    #: and each x_ column of a table, ``projects.x_color`` or ``profiles.x_note``, as the
+    #: tuple of its cell texts in the table's row order; read-only (:class:`Metadata`: a
+    #: mapping given here is copied into one)
     metadata: Mapping[str, Any] = field(default_factory=Metadata, repr=False)
     # prepared tables (derived from the above by loading.prepare)
     capital_by_year: Any = field(default=None, repr=False)

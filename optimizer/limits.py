@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Bound", "YEAR", "HORIZON_YEARS", "BUILD_YEARS", "REINVEST_EVERY", "MAX_UNITS",
-           "MONEY", "PEOPLE", "RATE", "BOUNDS"]
+           "MAX_PROJECTS", "MONEY", "PEOPLE", "RATE", "THREADS", "BOUNDS"]
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,18 @@ class Bound:
         return self.low <= value <= self.high
 
     def describe(self) -> str:
-        return f"between {self.low:,g} and {self.high:,g}"
+        from optimizer.vocabulary import number_text  # one number style everywhere
+
+        return f"between {number_text(self.low)} and {number_text(self.high)}"
 
 
 #: Any calendar year: the horizon, a start, a profile year, a key of a per-year mapping.
-YEAR = Bound(1900, 2200, "a calendar year")
+YEAR = Bound(1900, 2200, "calendar years")
 #: The most years a horizon may span (first to last inclusive).
 HORIZON_YEARS = 201
+#: The most projects ``optimizer generate`` writes into one program: ten million (its
+#: tables take a few GB while generating; solving such a program needs far more).
+MAX_PROJECTS = 10_000_000
 #: Years over which one unit's capital is spread.
 BUILD_YEARS = Bound(1, 200, "years of construction")
 #: Years between reinvestments.
@@ -44,11 +49,15 @@ REINVEST_EVERY = Bound(1, 200, "years between reinvestments")
 #: Identical units of one project.
 MAX_UNITS = Bound(1, 1_000_000, "units of one project")
 #: Any amount of money, in $B, by magnitude: a billion billion dollars.
-MONEY = Bound(-1e9, 1e9, "billions of US dollars (|value| at most 1e9 $B)")
+MONEY = Bound(-1e9, 1e9, "amounts of money, in $B or the unit units.money names")
 #: Any count of people (labor per unit and year, capacity per year).
-PEOPLE = Bound(0, 1e10, "specialists")
+PEOPLE = Bound(0, 1e10, "counts of people, in specialists or the unit units.labor names")
 #: A rate of return (the hurdle rate): -100% to +1000%.
-RATE = Bound(-1.0, 10.0, "a rate of return as a fraction (0.10 is 10%)")
+RATE = Bound(-1.0, 10.0, "rates of return as fractions, 0.10 being 10%")
+
+#: HiGHS threads a solve may ask for (``--threads``, ``SolveOptions.threads``): HiGHS
+#: aborts or hangs starting tens of thousands of threads. Not a number of the program.
+THREADS = Bound(1, 256, "HiGHS threads")
 
 #: Every bound by name, for documentation and the schema.
 BOUNDS = {"year": YEAR, "build_years": BUILD_YEARS, "reinvest_every": REINVEST_EVERY,

@@ -38,7 +38,7 @@ import yaml
 from optimizer import vocabulary as voc
 from optimizer.errors import InstanceError, Problem, printable
 from optimizer.instance import PROFILE_COLUMNS, PROJECT_COLUMNS, Instance
-from optimizer.limits import HORIZON_YEARS, YEAR
+from optimizer.limits import HORIZON_YEARS, RATE, YEAR
 from optimizer.shipped import resolve as _resolve_shipped
 
 __all__ = ["load", "prepare", "read_regular", "Unreadable", "FORMAT"]
@@ -333,7 +333,8 @@ def _spelled(key: Any) -> str:
 
 
 def _type_words(value: Any) -> str:
-    """What a value of a document is, for a message: ``a list``, ``a boolean``."""
+    """What a value of a document is, in the format's words, for a message: ``a list``,
+    ``a boolean`` (true or false), ``a date``."""
     import datetime
 
     if isinstance(value, bool):
@@ -350,17 +351,38 @@ def _type_words(value: Any) -> str:
                         (tuple, "a list")):
         if isinstance(value, kind):
             return words
-    return type(value).__name__
+    return "a value of no kind the format has"
+
+
+def _got(value: Any) -> str:
+    """A value that is of the wrong kind, for the end of a message (``got ...``), in the
+    format's words: ``null``, ``true``, ``a date (2026-01-01)``, ``a list [1, 2]``,
+    ``'abc'``, ``12.5``."""
+    import datetime
+
+    if value is None or isinstance(value, str | bool | _HugeNumber | _BadKey) or (
+            _is_number(value)):
+        return _shown_value(value)
+    if isinstance(value, datetime.date):
+        return f"a date ({value.isoformat()})"
+    return f"{_type_words(value)} {_shown_value(value)}"
+
+
+#: Words a bound's message adds where its number alone may mislead (the format's other
+#: bounds are on amounts in the program's own units, and say only their numbers).
+_BOUND_HINTS = {RATE: "a fraction: 0.10 is 10%"}
 
 
 def _outside(f: voc.Field, value: float) -> str:
-    """Why ``value`` (outside the bound of ``f``) is refused, in words naming the bound."""
+    """Why ``value`` (outside the bound of ``f``) is refused, in plain words with the
+    bound's number (``must be at most 1e9``): the program's units say what it counts."""
     bound = f.bound
     assert bound is not None
+    hint = f" ({_BOUND_HINTS[bound]})" if bound in _BOUND_HINTS else ""
     if value > bound.high:
-        return f"must be at most {voc.number_text(bound.high)} ({bound.why})"
+        return f"must be at most {voc.number_text(bound.high)}{hint}"
     least = "more than" if f.low_exclusive else "at least"
-    return f"must be {least} {voc.number_text(bound.low)} ({bound.why})"
+    return f"must be {least} {voc.number_text(bound.low)}{hint}"
 
 
 def _number(ctx: _Context, value: Any, where: str, f: voc.Field) -> float | None:
@@ -372,7 +394,7 @@ def _number(ctx: _Context, value: Any, where: str, f: voc.Field) -> float | None
         ctx.add(where, f"{rule}, got {_shown_value(value)}")
         return None
     if not _is_number(value):
-        ctx.add(where, f"must be a number, got {_shown_value(value)}")
+        ctx.add(where, f"must be a number, got {_got(value)}")
         return None
     if not math.isfinite(value):
         ctx.add(where, f"must be finite, got {_shown_value(value)}")
@@ -422,7 +444,7 @@ def _yearly(ctx: _Context, mapping: Any, field_name: str, f: voc.Field, first: i
     if mapping is None:
         return {}
     if not isinstance(mapping, Mapping):
-        ctx.add(field_name, f"must be a mapping of year to limit, got {type(mapping).__name__}")
+        ctx.add(field_name, f"must be a mapping of year to limit, got {_got(mapping)}")
         return {}
     out: dict[int, float] = {}
     for key, value in mapping.items():
@@ -1060,7 +1082,7 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path) -> _Table
         refused: dict[str, list[int]] = {}
         for i, item in enumerate(spec):
             if not isinstance(item, Mapping):
-                ctx.add(field_name, f"each entry must be a mapping, got {_type_words(item)}",
+                ctx.add(field_name, f"each entry must be a mapping, got {_got(item)}",
                         row=f"{field_name}[{i}]")
                 return None
             record: dict[str, str] = {}
@@ -1093,7 +1115,7 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path) -> _Table
             table.refused[key] = mask
     else:
         ctx.add(field_name, "must be a CSV path (relative to the program file) or a list of "
-                f"mappings, got {_type_words(spec)}")
+                f"mappings, got {_got(spec)}")
         return None
     _refuse_characters(ctx, table, section, raw)
     return table
@@ -1138,11 +1160,10 @@ def _inline_cell(value: Any, key: str, section: voc.Section) -> tuple[str, str |
         if number:
             return _cell_text(value), None
         return "", (f"must be a number (or a number written as text), got "
-                    f"{_type_words(value)}: {_shown_value(value)}")
+                    f"{_got(value)}")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value), None
-    return "", (f"must be text (or a whole number), got {_type_words(value)}: "
-                f"{_shown_value(value)}")
+    return "", f"must be text (or a whole number), got {_got(value)}"
 
 
 def _may_hold_controls(raw: bytes) -> bool:
@@ -1347,7 +1368,8 @@ def _text_column(ctx: _Context, table: _Table, f: voc.Field) -> pd.Series:
 def _horizon(ctx: _Context, value: Any, f: voc.Field) -> tuple[int, int] | None:
     """The horizon ``[first, last]`` (the ``horizon`` field ``f``), validated."""
     if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            or not all(isinstance(v, int | _HugeNumber) and not isinstance(v, bool)
+                       for v in value)):  # a huge integer: a whole number out of bounds
         ctx.add(f.name, "must be [first_year, last_year] as two whole numbers, got "
                         f"{_shown_value(value)}")
         return None
@@ -1399,7 +1421,11 @@ def _fields(ctx: _Context, mapping: Mapping[str, Any], section: voc.Section, whe
         place = f"{where}.{f.name}" if where else f.name
         value = mapping.get(f.name)
         if value is None:
-            if f.required:
+            if f.required and f.values is not None and len(f.values) == 1:
+                # one value is allowed: say what to write (format: capital-portfolio/1)
+                ctx.add(place, f"is required: write `{f.name}: {f.values[0]}` "
+                               f"({f.description})")
+            elif f.required:
                 ctx.add(place, f"is required: {f.description}")
             elif f.name in mapping and not f.nullable:
                 ctx.add(place, "must not be null: give a value or leave the key out")
@@ -1410,7 +1436,7 @@ def _fields(ctx: _Context, mapping: Mapping[str, Any], section: voc.Section, whe
             got = _number(ctx, value, place, f)
         elif f.kind == "boolean":
             if not isinstance(value, bool):
-                ctx.add(place, f"must be true or false, got {_shown_value(value)}")
+                ctx.add(place, f"must be true or false, got {_got(value)}")
                 got = None
         elif f.kind == "text":
             got = _text(ctx, value, place, label=f.max_length is not None,
@@ -1423,7 +1449,7 @@ def _fields(ctx: _Context, mapping: Mapping[str, Any], section: voc.Section, whe
                     got = None
             if got is not None and f.values and got not in f.values:
                 allowed = voc.names_words([repr(v) for v in f.values], "or")
-                ctx.add(place, f"must be {allowed}, got {_shown_value(value)}")
+                ctx.add(place, f"must be {allowed}, got {_got(value)}")
                 got = None
             if got is None:
                 got = f.default
@@ -1516,7 +1542,7 @@ def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str,
     if value is None:
         return np.zeros((0, 2), dtype=np.int64), excludes
     if not isinstance(value, list):
-        ctx.add("dependencies", f"must be a list, got {type(value).__name__}")
+        ctx.add("dependencies", f"must be a list, got {_got(value)}")
         return np.zeros((0, 2), dtype=np.int64), excludes
     types = voc.names_words([repr(t) for t in voc.DEPENDENCY_TYPES], "or")
 
@@ -1527,7 +1553,7 @@ def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str,
             item = str(item)  # an integer id is unambiguous: YAML's `on: 7` is id "7"
         if not isinstance(item, str):
             ctx.add(f"dependencies.{key}", f"must be a project id (text, or a whole number), "
-                    f"got {_type_words(item)}: {_shown_value(item)}", row=row)
+                    f"got {_got(item)}", row=row)
             return None
         bad = _bad_character(item, name=True)
         if bad is not None:
@@ -1542,7 +1568,7 @@ def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str,
     for i, dep in enumerate(value):
         row = f"dependencies[{i}]"
         if not isinstance(dep, Mapping):
-            ctx.add("dependencies", f"each entry must be a mapping, got {_shown_value(dep)}",
+            ctx.add("dependencies", f"each entry must be a mapping, got {_got(dep)}",
                     row=row)
             continue
         kind = dep.get("type")
@@ -1551,7 +1577,7 @@ def _dependencies(ctx: _Context, doc: Mapping[str, Any], positions: Mapping[str,
         _check_keys(ctx, dep, section or voc.ANY_DEPENDENCY, "dependencies", row=row,
                     metadata=metadata)
         if section is None:
-            ctx.add("dependencies.type", f"must be {types}, got {_shown_value(kind)}", row=row)
+            ctx.add("dependencies.type", f"must be {types}, got {_got(kind)}", row=row)
             continue
         missing = [k for k in section.required() if k not in dep]
         for key in missing:
@@ -1658,18 +1684,28 @@ def _validate_profiles(ctx: _Context, table: _Table, positions: Mapping[str, int
 
 
 def _validate_projects(ctx: _Context, table: _Table, sectors: list[str], first: int | None,
-                       last: int | None, profiled: set[str]) -> pd.DataFrame:
+                       last: int | None, profiled: set[str] | None) -> pd.DataFrame:
     """The projects table (:data:`~optimizer.vocabulary.PROJECTS`), validated: every
     column by its field (kind, bound, required, allowed values; a column required unless
     the project has profile rows is required for the others), blank cells their
     defaults; then the rules between columns and the program (unique ids, known sectors,
-    a start inside the horizon, reinvestments given whole)."""
+    a start inside the horizon, reinvestments given whole). ``profiled`` is None where
+    the profiles table could not be read whole: which projects have profile rows is then
+    not known, and the columns required unless profiled are not required of any row. Such
+    a column missing from the table is one problem (at the header), not one per row."""
     ids = _column(table, "id")
-    has_profile = ids.isin(profiled).to_numpy()
+    has_profile = (ids.isin(profiled).to_numpy() if profiled is not None
+                   else np.ones(len(ids), dtype=bool))
     columns: dict[str, Any] = {}
     for f in voc.PROJECTS.fields:
         if f.numeric:
             need = ~has_profile if f.unless_profiled else f.required
+            if f.unless_profiled and f.name not in table.frame.columns and \
+                    (count := int(np.count_nonzero(need))):
+                ctx.add(f.name, f"required column is missing from the projects table: "
+                                f"{count:,} project{'s' if count > 1 else ''} without "
+                                "profile rows need it", file=table.file, row="(header)")
+                need = np.zeros_like(need)
             values = _numeric(ctx, table, f, required=need)
             fill = not (f.unless_profiled or f.required)  # else a blank is a problem
             columns[f.name] = _filled(table, f, values) if fill else values
@@ -1811,6 +1847,17 @@ def _check_columns(ctx: _Context, table: _Table | None, spec: Any, section: voc.
     return None if missing else table
 
 
+def _table_metadata(table: _Table, field_name: str, metadata: dict[str, Any]) -> None:
+    """Keep a table's metadata columns (x_...): ``projects.x_color`` is the tuple of the
+    column's cell texts in the table's row order ("" for an empty cell; in an inline list,
+    a scalar as its text, anything else empty). A column whose name was refused is not
+    kept."""
+    for name in table.frame.columns:
+        key = str(name)
+        if voc.is_metadata(key) and key not in table.bad_columns:
+            metadata[f"{field_name}.{key}"] = tuple(str(c) for c in table.frame[name])
+
+
 def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False,
           lines: bool = False) -> str | None:
     """A text field (None where absent or after recording a problem); a ``label`` (one
@@ -1819,7 +1866,7 @@ def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False,
     if value is None:
         return None
     if not isinstance(value, str):
-        ctx.add(field_name, f"must be text, got {_type_words(value)}: {_shown_value(value)}")
+        ctx.add(field_name, f"must be text, got {_got(value)}")
         return None
     bad = _bad_character(value, lines=lines)
     if bad is not None:
@@ -1849,7 +1896,7 @@ def load(path: str | Path) -> Instance:
         raise InstanceError([Problem(ctx.file, "(file)", None,
                                      "must hold a mapping of program fields "
                                      f"(format, horizon, sectors, projects, ...), got "
-                                     f"{type(doc).__name__}")])
+                                     f"{_got(doc)}")])
     doc = dict(doc)  # keys as read: one that is no text is refused by name
     metadata: dict[str, Any] = {}  # every x_ key, at its dotted place
     _check_keys(ctx, doc, voc.PROGRAM, "", metadata=metadata)
@@ -1872,11 +1919,15 @@ def load(path: str | Path) -> Instance:
     base = path.parent
     profiles = pd.DataFrame({c: [] for c in PROFILE_COLUMNS})
     profile_table = None
+    before_profiles = len(ctx.problems)
     if doc.get("profiles") is not None:
         # required columns: checked by _check_columns, with the unknown ones beside them
         profile_table = _check_columns(ctx, _read_table(ctx, doc["profiles"], "profiles",
                                                         base),
                                        doc["profiles"], voc.PROFILES, "profiles")
+    # a problem in the profiles table: which projects have profile rows is not known
+    profiles_read = profile_table is not None or doc.get("profiles") is None
+    profiles_read &= len(ctx.problems) == before_profiles
     if doc.get("projects") is None:  # required: said by _fields
         raise InstanceError(ctx.problems)
     table = _check_columns(ctx, _read_table(ctx, doc["projects"], "projects", base),
@@ -1888,14 +1939,22 @@ def load(path: str | Path) -> Instance:
         raise InstanceError(ctx.problems)
     ids = table.frame["id"].tolist()
     positions = {pid: i for i, pid in enumerate(ids) if pid != ""}
+    _table_metadata(table, "projects", metadata)
+    if profile_table is not None:
+        _table_metadata(profile_table, "profiles", metadata)
     if profile_table is not None:
         if profile_table.frame.empty:
             ctx.add("profiles", "the profiles table has no rows; leave `profiles` out instead",
                     file=profile_table.file)
         elif first is not None:
+            before_profiles = len(ctx.problems)
             profiles = _validate_profiles(ctx, profile_table, positions, first)
+            profiles_read &= len(ctx.problems) == before_profiles
+        else:
+            profiles_read = False  # no horizon: the profile rows were not read
     projects = _validate_projects(ctx, table, sectors, first, last,
-                                  set(profiles["project"].unique()))
+                                  set(profiles["project"].unique()) if profiles_read
+                                  else None)
     if profile_table is not None:
         _match_profiles(ctx, table, projects, profiles)
     requires, excludes = _dependencies(ctx, doc, positions, metadata)

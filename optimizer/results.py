@@ -11,9 +11,10 @@ import json
 import math
 import os
 import platform
+import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from optimizer.check import CheckReport
 from optimizer.instance import Instance
 
 __all__ = ["Result", "Conflict", "EXIT_CODES", "build_result", "atomic_write",
-           "check_output", "check_output_dir", "current_umask", "write_errors"]
+           "check_not_inputs", "check_output", "check_output_dir",
+           "program_tables", "current_umask", "write_errors"]
 
-#: Exit code of the command line for each status (section 5 of the format).
+#: Exit code of the command line for each status (docs/format.md, "Exit codes").
 EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "invalid": 1}
 
 
@@ -206,7 +208,7 @@ class Result:
 
     # -------------------------------------------------------------- rendering
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of section 5 of the format, with extra fields after it."""
+        """The JSON object of docs/format.md ("The result"), with extra fields after it."""
         inst = self.instance
         digest = inst.digest()
         plan = self.has_plan and self.check is not None
@@ -398,30 +400,87 @@ def check_output_dir(path: str | Path, flag: str) -> Path:
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place: the
-    file is complete or absent, never half-written. It gets the mode any other program
-    would give a new file, ``0o666`` less the process's umask (the temporary file is made
-    0600). Raises :class:`OSError` when the write fails (no space, folder gone), leaving
-    no temporary file behind."""
+    file is complete or absent, never half-written. A new file gets the mode any other
+    program would give it, ``0o666`` less the process's umask (the temporary file is made
+    0600). An existing file keeps its mode, and a symbolic link stays a link: the file it
+    points to is the one replaced (the temporary file is made beside that file). Raises
+    :class:`OSError` when the write fails (no space, folder gone), leaving no temporary
+    file behind."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    target, mode = path, None
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)  # follows a link to the file it names
+    except OSError:  # a new file (or a dangling link: replaced, as before)
+        pass
+    else:
+        target = Path(os.path.realpath(path))
+    if mode is None:
+        mode = 0o666 & ~current_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     try:
         try:
             view = memoryview(data.encode("utf-8") if isinstance(data, str) else data)
             while view:
                 view = view[os.write(fd, view):]
             if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o666 & ~current_umask())
+                os.fchmod(fd, mode)
         finally:
             os.close(fd)
         if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before Python 3.13
-            os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno is not None:  # name the file, not tmp
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     return path
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` name one file: the same file where both exist (links and
+    hard links included), else the same resolved path."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # one of them missing (or a path no system can hold)
+        return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def program_tables(program: str | Path) -> list[Path]:
+    """The table files (``projects``, ``profiles``) a program file names, resolved as the
+    loader resolves them (beside the program); none when the file cannot be read, which
+    the loader then reports."""
+    from optimizer.loading import _read_document
+    from optimizer.shipped import resolve
+
+    path = resolve(program)
+    try:
+        doc = _read_document(path)
+    except Exception:  # noqa: BLE001 - an unreadable program: the loader says why
+        return []
+    if not isinstance(doc, dict):
+        return []
+    return [path.parent / doc[name] for name in ("projects", "profiles")
+            if isinstance(doc.get(name), str) and "\0" not in doc[name]]
+
+
+def check_not_inputs(outputs: Sequence[tuple[str, str | Path | None]], program: str | Path,
+                     tables: Sequence[str | Path] = ()) -> None:
+    """Refuse an output path that is the program file or one of its ``tables``: writing it
+    would replace the run's own input. ``outputs`` are (flag, path or None). Raises
+    :class:`~optimizer.errors.UsageError` naming the flag and the input."""
+    from optimizer.errors import UsageError
+    from optimizer.shipped import resolve
+
+    inputs = [("the program file", resolve(program))] + [("a table of the program", Path(t))
+                                                         for t in tables]
+    for flag, out in outputs:
+        if out is None:
+            continue
+        for what, path in inputs:
+            if _same_file(out, path):
+                raise UsageError(f"{flag} {out}: is {what} ({path}); writing there would "
+                                 "replace the run's own input: name another file")
 
 
 @contextlib.contextmanager

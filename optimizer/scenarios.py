@@ -13,7 +13,10 @@
 table's capital and labor as they are (every change here) reuse its prepared arrays, so
 deriving a scenario from a 100,000-project program costs milliseconds. Every value is
 checked: an unknown year, sector or project id, a negative limit, a scale that is not a
-positive number raise :class:`~optimizer.errors.UsageError` naming the change.
+positive number, and a value the change makes that is outside the format's documented
+bounds (:mod:`optimizer.limits`: ``MONEY`` for budgets, sector limits and returns after
+multipliers, ``PEOPLE`` for labor capacity, ``RATE`` for the hurdle) raise
+:class:`~optimizer.errors.UsageError` naming the change and the bound.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pandas as pd
 
 from optimizer.errors import UsageError
 from optimizer.instance import Instance
+from optimizer.limits import MONEY, PEOPLE, RATE, Bound
 
 if TYPE_CHECKING:
     from optimizer.results import Result
@@ -63,6 +67,22 @@ def _number(what: str, value: Any, *, allow_none: bool = True, positive: bool = 
     if number < 0:
         raise UsageError(f"{what}: must be >= 0, got {value!r}")
     return number
+
+
+def _bounded(what: str, value: float, bound: Bound, *, by: str = "") -> None:
+    """Refuse a derived value outside the format's documented ``bound``
+    (:mod:`optimizer.limits`), naming the change (``what``) and, for a value a factor
+    produced, the factor (``by``)."""
+    if value == value and not bound.holds(value):  # NaN: no limit
+        made = f" ({by} makes it {value:g})" if by else f" (got {value:g})"
+        raise UsageError(f"{what}{made}: must be {bound.describe()}, the format's bound on "
+                         f"{bound.why}")
+
+
+def _bounded_array(what: str, keys: Iterable[Any], values: np.ndarray, bound: Bound,
+                   *, by: str = "") -> None:
+    for key, value in zip(keys, np.asarray(values, dtype=float).tolist(), strict=True):
+        _bounded(f"{what}[{key}]", value, bound, by=by)
 
 
 def _year_position(instance: Instance, what: str, year: Any) -> int:
@@ -151,28 +171,35 @@ def derive(instance: Instance, *, name: str | None = None,
         total = total * _number("budget_scale", budget_scale, allow_none=False, positive=True)
     per_year = years(instance.budget_per_year, budget_per_year, budget_scale,
                      "budget_per_year", "budget_scale")
+    scaled = f"budget_scale={budget_scale:g}" if budget_scale is not None else ""
     if total is not instance.budget_total:
+        if total is not None:
+            _bounded("budget_total", total, MONEY, by=scaled)
         changes["budget_total"] = total
     if per_year is not instance.budget_per_year:
+        _bounded_array("budget_per_year", instance.years.tolist(), per_year, MONEY, by=scaled)
         changes["budget_per_year"] = per_year
 
     def sector(w: str, s: Any) -> int:
         return _sector_position(instance, w, s)
 
-    if sector_min:
-        changes["sector_min"] = _set_limits(instance.sector_min, sector_min, sector, "sector_min")
-        labels.append(f"sector_min={dict(sector_min)}")
-    if sector_max:
-        changes["sector_max"] = _set_limits(instance.sector_max, sector_max, sector, "sector_max")
-        labels.append(f"sector_max={dict(sector_max)}")
+    for what, limits in (("sector_min", sector_min), ("sector_max", sector_max)):
+        if limits:
+            changes[what] = _set_limits(getattr(instance, what), limits, sector, what)
+            _bounded_array(what, instance.sectors, changes[what], MONEY)
+            labels.append(f"{what}={dict(limits)}")
 
     labor = years(instance.labor_capacity, labor_capacity, labor_scale, "labor_capacity",
                   "labor_scale")
     if labor is not instance.labor_capacity:
+        _bounded_array("labor_capacity", instance.years.tolist(), labor, PEOPLE,
+                       by=f"labor_scale={labor_scale:g}" if labor_scale is not None else "")
         changes["labor_capacity"] = labor
 
     if hurdle_rate is not KEEP:
         changes["hurdle_rate"] = _number("hurdle_rate", hurdle_rate)
+        if changes["hurdle_rate"] is not None:
+            _bounded("hurdle_rate", changes["hurdle_rate"], RATE)
         labels.append(f"hurdle_rate={hurdle_rate}")
 
     projects = instance.projects
@@ -189,7 +216,16 @@ def derive(instance: Instance, *, name: str | None = None,
                 factor[instance.sector_index == instance.sectors.index(key)] *= m
             else:
                 factor[_project_positions(instance, what, [key])] *= m
-        projects = projects.assign(**{"return": projects["return"].to_numpy() * factor})
+        returns = projects["return"].to_numpy(dtype=float) * factor
+        outside = np.flatnonzero((returns < MONEY.low) | (returns > MONEY.high))
+        if len(outside):
+            j = int(outside[0])
+            keys = [k for k in return_multiplier if k == instance.ids[j]
+                    or k == instance.sectors[instance.sector_index[j]]]
+            _bounded(f"return_multiplier[{', '.join(map(str, keys))}]: the return of "
+                     f"project {instance.ids[j]!r}", float(returns[j]), MONEY,
+                     by=f"x{factor[j]:g}")
+        projects = projects.assign(**{"return": returns})
         labels.append(f"return_multiplier={dict(return_multiplier)}")
     force = None
     choices: tuple[tuple[str, Iterable[str], str], ...] = (

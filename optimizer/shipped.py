@@ -15,6 +15,7 @@ command and :func:`optimizer.load` reach them:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -143,7 +144,6 @@ def copy_out(name: str, dest: str | os.PathLike[str]) -> list[Path]:
     Files and folders get the modes any other program would give them under the umask.
     Never overwrites: a :class:`~optimizer.errors.UsageError` names what is in the way."""
     from optimizer.errors import UsageError
-    from optimizer.results import atomic_write
 
     found = shipped(name)
     if found is None:
@@ -158,17 +158,39 @@ def copy_out(name: str, dest: str | os.PathLike[str]) -> list[Path]:
             raise UsageError(f"--copy {out}: {target} already exists; nothing copied")
         files = sorted(p for p in found.parent.rglob("*") if p.is_file()
                        and p.name not in _SKIP and "__pycache__" not in p.parts)
-        for src in files:
-            copy = target / src.relative_to(found.parent)
-            os.makedirs(copy.parent, exist_ok=True)  # mode 0o777 less the umask
-            atomic_write(copy, src.read_bytes())
+        pairs = [(src, target / src.relative_to(found.parent)) for src in files]
+        _copy_all(pairs, out)
         return [target / found.name]
     target = out / found.name
     if target.exists():
         raise UsageError(f"--copy {out}: {target} already exists; nothing copied")
-    os.makedirs(out, exist_ok=True)
-    written = [atomic_write(target, found.read_bytes())]
+    pairs = [(found, target)]
     table = orlib() / "best_known.csv"
     if table.is_file() and not (out / table.name).exists():
-        written.append(atomic_write(out / table.name, table.read_bytes()))
+        pairs.append((table, out / table.name))
+    return _copy_all(pairs, out)
+
+
+def _copy_all(pairs: list[tuple[Path, Path]], out: Path) -> list[Path]:
+    """Copy each (source, copy), making the folders (mode 0o777 less the umask); a failed
+    copy (no space, permission lost) removes the files and folders made before it raises,
+    never what was there before, so that the same command can run again."""
+    from optimizer.results import atomic_write
+
+    written: list[Path] = []
+    made: list[Path] = []
+    try:
+        for src, copy in pairs:
+            missing = [d for d in (copy.parent, *copy.parent.parents) if not os.path.lexists(d)]
+            os.makedirs(copy.parent, exist_ok=True)
+            made += missing  # deepest first
+            written.append(atomic_write(copy, src.read_bytes()))
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for folder in sorted(made, key=lambda d: len(d.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return written

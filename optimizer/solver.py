@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import numbers
 import os
 import signal
 import sys
@@ -38,7 +39,8 @@ class SolveOptions:
     """How to solve.
 
     ``time_limit`` in seconds (None: no limit); ``gap`` the relative MIP gap at which the
-    solver may stop; ``threads`` HiGHS threads (None: HiGHS decides); ``seed`` HiGHS's
+    solver may stop; ``threads`` HiGHS threads, 1 to
+    :data:`optimizer.limits.THREADS` (256; None: HiGHS decides); ``seed`` HiGHS's
     random seed; ``presolve`` ``"on"``, ``"off"`` or ``"auto"`` (off from
     :data:`PRESOLVE_OFF_FROM` projects up, where it was measured to cost more than it
     saves); ``progress`` a callable receiving :class:`Progress` updates (None: silent).
@@ -82,6 +84,7 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         from optimizer.errors import UsageError
+        from optimizer.limits import THREADS
 
         # a mapping or any pairs given are normalised, once, into checked typed pairs
         object.__setattr__(self, "highs_options", _highs_pairs(self.highs_options))
@@ -90,8 +93,11 @@ class SolveOptions:
             raise UsageError(f"time limit must be >= 0 seconds, got {self.time_limit}")
         if not (0 <= self.gap < 1):
             raise UsageError(f"gap must be in [0, 1), got {self.gap}")
-        if self.threads is not None and self.threads < 1:
-            raise UsageError(f"threads must be >= 1, got {self.threads}")
+        if self.threads is not None and (
+                isinstance(self.threads, bool) or not isinstance(self.threads, numbers.Integral)
+                or not THREADS.holds(self.threads)):
+            raise UsageError(f"threads must be a whole number in [{THREADS.low:g}, "
+                             f"{THREADS.high:g}], got {self.threads!r}")
         if self.presolve not in ("on", "off", "auto"):
             raise UsageError(f"presolve must be 'on', 'off' or 'auto', got {self.presolve!r}")
         if not (0 <= self.seed <= 2**31 - 1):

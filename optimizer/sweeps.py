@@ -240,7 +240,7 @@ class ParametricModel:
                 "warm_start": start is not None}
         return finish(point, outcome, self.options, timings, t0, info,
                       resolve=lambda tight: run_highs(build(point), tight),
-                      explain=lambda: explain_infeasible(build(point)))
+                      explain=lambda seconds: explain_infeasible(build(point), seconds))
 
     def column_values(self, result: Result) -> np.ndarray | None:
         """The model's column values for ``result``'s plan (units, then the indicators)."""
@@ -424,6 +424,73 @@ class SweepProgress:
     last_parameters: dict[str, float] | None
 
 
+#: Seconds between two progress reports while points run (elapsed time refreshed even
+#: when no point finishes).
+TICK_SECONDS = 0.5
+
+
+class _Reporter:
+    """The sweep's progress: a report when points are done (:meth:`done`) and, between
+    them, at least every :data:`TICK_SECONDS` (:meth:`tick`, called by the wait loops or
+    by :meth:`ticking`'s thread), so that the elapsed time moves while points run."""
+
+    def __init__(self, progress: Callable[[SweepProgress], None] | None, total: int,
+                 started: float) -> None:
+        import threading
+
+        self.progress, self.total, self.started = progress, total, started
+        self.count = 0
+        self.status: str | None = None
+        self.parameters: dict[str, float] | None = None
+        self.last = -math.inf
+        self.lock = threading.Lock()
+
+    def _send(self) -> None:
+        assert self.progress is not None
+        self.last = time.perf_counter()
+        self.progress(SweepProgress(self.count, self.total, self.last - self.started,
+                                    self.status, self.parameters))
+
+    def done(self, records: list[dict[str, Any]]) -> None:
+        if self.progress is None or not records:
+            return
+        with self.lock:
+            self.count += len(records)
+            self.status = records[-1]["result"]["status"]
+            self.parameters = dict(records[-1]["parameters"])
+            self._send()
+
+    def tick(self) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            if time.perf_counter() - self.last >= TICK_SECONDS:
+                self._send()
+
+    @contextlib.contextmanager
+    def ticking(self) -> Iterator[None]:
+        """A daemon thread calling :meth:`tick` while the block runs (the serial path,
+        whose solves hold this thread)."""
+        import threading
+
+        if self.progress is None:
+            yield
+            return
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(TICK_SECONDS / 2):
+                self.tick()
+
+        thread = threading.Thread(target=run, name="sweep-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
 @dataclass(frozen=True)
 class Sweep:
     """The points of a sweep: ``points`` as JSON-ready dicts (each a solve's JSON object
@@ -569,8 +636,10 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     ``workers`` > 1 runs chunks on that many local processes; ``client`` (a
     ``dask.distributed.Client``) runs them on its cluster. ``reuse=False`` solves every
     point cold (for comparison); ``share=False`` keeps each point's own plan.
-    ``progress`` is called with a :class:`SweepProgress` as points are done: after each
-    point when the sweep runs in this process, after each chunk on workers or Dask.
+    ``progress`` is called with a :class:`SweepProgress` as points are done (after each
+    point when the sweep runs in this process, after each chunk on workers or Dask) and,
+    while they run, at least every :data:`TICK_SECONDS` with the elapsed time (from a
+    thread of this process when the points run here).
     """
     options = options or SolveOptions()
     if options.progress is not None:
@@ -578,8 +647,13 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     if workers < 1:
         raise UsageError(f"workers must be >= 1, got {workers}")
     points = grid_points(grid)
-    for p in points:  # every point's changes are checked before any solve starts
-        derive(instance, **parameter_changes(p))
+    for p in points:  # every point's changes (and the bounds of the values they make,
+        # see optimizer.limits) are checked before any solve starts
+        try:
+            derive(instance, **parameter_changes(p))
+        except UsageError as error:
+            at = ", ".join(f"{k}={v:g}" for k, v in p.items())
+            raise UsageError(f"sweep point {at}: {error}") from None
     if chunk_size is None:
         chunk_size = max(math.ceil(len(points) / DEFAULT_CHUNKS), min(len(points), MIN_CHUNK))
     if chunk_size < 1:
@@ -587,27 +661,26 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
     chunks = _chunks(points, chunk_size)
     opts = options.as_dict()
     t = time.perf_counter()
-    done = [0]
-
-    def report(records: list[dict[str, Any]]) -> None:
-        if progress is None or not records:
-            return
-        done[0] += len(records)
-        last = records[-1]
-        progress(SweepProgress(done[0], len(points),
-                               time.perf_counter() - t, last["result"]["status"],
-                               dict(last["parameters"])))
+    reporter = _Reporter(progress, len(points), t)
+    report = reporter.done
+    reporter.tick()  # 0 of N at once, then at least every TICK_SECONDS
 
     if client is not None:
         [shared] = client.scatter([instance], broadcast=True, hash=False)
         futures = client.map(_solve_chunk, [shared] * len(chunks), chunks,
                              [opts] * len(chunks), [reuse] * len(chunks), pure=False)
         if progress is not None:
-            from distributed import as_completed
-
-            for future in as_completed(futures):
-                if future.status == "finished":
-                    report(future.result())
+            waiting = list(futures)
+            while waiting:  # polled, so that the elapsed time ticks between chunks
+                for future in [f for f in waiting if f.done()]:
+                    waiting.remove(future)
+                    if future.status == "finished":
+                        report(future.result())
+                    else:
+                        waiting.clear()  # an error or a cancel: gather raises it
+                reporter.tick()
+                if waiting:
+                    time.sleep(0.1)
         parts = client.gather(futures)
         used = len(client.scheduler_info().get("workers", {})) or 1
     elif workers > 1 and len(chunks) > 1:
@@ -628,6 +701,7 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
                         parts[k] = pending[k].get()  # a worker's exception is raised here
                         waiting.remove(k)
                         report(parts[k])
+                    reporter.tick()  # the elapsed time moves while chunks run
             pool.close()
         except BaseException:
             # Ctrl-C, SIGTERM or a failure: stop the workers now rather than after their
@@ -639,11 +713,12 @@ def sweep(instance: Instance, grid: Mapping[str, Sequence[float]],
         used = min(workers, len(chunks))
     else:
         parts = []
-        for chunk in chunks:
-            parts.append(_solve_chunk(instance, chunk, opts, reuse,
-                                      None if progress is None else lambda r: report([r])))
-            if parts[-1] and parts[-1][-1]["result"]["termination"] == "interrupted":
-                break  # Ctrl-C or SIGTERM: no further chunk starts
+        with reporter.ticking():  # the elapsed time moves while a point solves
+            for chunk in chunks:
+                parts.append(_solve_chunk(instance, chunk, opts, reuse,
+                                          None if progress is None else lambda r: report([r])))
+                if parts[-1] and parts[-1][-1]["result"]["termination"] == "interrupted":
+                    break  # Ctrl-C or SIGTERM: no further chunk starts
         used = 1
     records = [rec for part in parts for rec in part]
     complete = len(records) == len(points) and not any(

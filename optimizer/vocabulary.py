@@ -26,6 +26,7 @@ date (:mod:`optimizer.clidoc` holds the machinery, shared with the CLI reference
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,14 +233,31 @@ class Section:
 
 
 def number_text(value: float) -> str:
-    """A bound as the documentation and the messages write it: ``1,000,000``, ``1e9``,
-    ``-1``, ``0.5`` (:mod:`optimizer.units` formats amounts with fixed decimals, which
-    would not say ``1e9``)."""
+    """A number as the documentation and the messages write it, exactly: ``2200``,
+    ``1,000,000`` (thousands apart from five digits on), ``1e9``, ``5e9``, ``-1``,
+    ``0.5``, ``1.25e10`` (:mod:`optimizer.units` formats amounts with fixed decimals,
+    which would not say ``1e9``). A value that is not finite is ``inf`` or ``nan``."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        digits = str(abs(value))  # exact, past what a float holds
+        kept = digits.rstrip("0")
+        mantissa = kept[0] + (f".{kept[1:]}" if len(kept) > 1 else "")
+        return f"{'-' if value < 0 else ''}{mantissa}e{len(digits) - 1}"
+    value = float(value)
+    if not math.isfinite(value):
+        return repr(value)
     if value == int(value) and abs(value) < 1e7:
-        return f"{int(value):,}"
-    mantissa, exponent = f"{value:e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    text = repr(value)  # the shortest text that reads back as this float
+    if value == int(value) and "e" not in text:
+        digits = text.split(".")[0].lstrip("-")
+        kept = digits.rstrip("0")
+        text = f"{value:.{max(len(kept) - 1, 0)}e}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return text
 
 
 # ------------------------------------------------------------------ sections
@@ -394,12 +412,26 @@ _SHOWN_MAX = 80
 
 
 def _short_repr(value: Any) -> str:
-    """The repr of a value, built only as far as a message shows it: a list or mapping of
-    a hostile file may expand (through YAML aliases) to millions of values, whose whole
+    """A value as a program file spells it (``null``, ``true``, ``2026-01-01``, ``5e9``,
+    ``'A'``, ``[1, 2]``), built only as far as a message shows it: a list or mapping of a
+    hostile file may expand (through YAML aliases) to millions of values, whose whole
     repr would be megabytes."""
+    import datetime
     import reprlib  # only when a message quotes a value
 
-    short = reprlib.Repr()
+    class Spelled(reprlib.Repr):
+        def repr1(self, x: Any, level: int) -> str:
+            if x is None:
+                return "null"
+            if isinstance(x, bool):
+                return "true" if x else "false"
+            if isinstance(x, datetime.date):
+                return x.isoformat()
+            if type(x) in (int, float) and (isinstance(x, float) or abs(x) < 10**_SHOWN_MAX):
+                return number_text(x)
+            return super().repr1(x, level)
+
+    short = Spelled()
     short.maxlevel, short.maxlist, short.maxtuple, short.maxdict = 3, 6, 6, 4
     short.maxset, short.maxfrozenset, short.maxdeque, short.maxarray = 6, 6, 6, 6
     short.maxstring, short.maxother, short.maxlong = _SHOWN_MAX, _SHOWN_MAX, _SHOWN_MAX
@@ -407,11 +439,11 @@ def _short_repr(value: Any) -> str:
 
 
 def shown_value(value: Any) -> str:
-    """A value of any type as a message quotes it: its repr (``'A'``, ``[1, 2]``,
-    ``True``, ``b'hi'``), at most about :data:`_SHOWN_MAX` characters (cut with
-    ``...``), escaped where not printable."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        text = repr(value) if not isinstance(value, str) else f"'{shown(value)}'"
+    """A value of any type as a message quotes it, spelled as a program file spells it
+    (``'A'``, ``[1, 2]``, ``true``, ``null``, ``2026-01-01``, ``5e9``), at most about
+    :data:`_SHOWN_MAX` characters (cut with ``...``), escaped where not printable."""
+    if isinstance(value, str):
+        text = f"'{shown(value)}'"
     else:
         text = _short_repr(value)
     if len(text) > _SHOWN_MAX:

@@ -204,3 +204,94 @@ def test_a_failed_history_write_exits_2_naming_the_file(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert f"could not write {history}: database or disk is full" in err, err
     assert "internal error" not in err
+
+
+# ------------------------------------------- a failed write leaves nothing it made
+def test_a_failed_report_removes_the_folder_it_made_and_keeps_others(history, tmp_path,
+                                                                     capsys, monkeypatch):
+    import errno
+
+    import optimizer.results
+
+    path, _, _ = history
+    planted = _copy(path, tmp_path)
+
+    def full(target, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(optimizer.results, "atomic_write", full)
+    made = tmp_path / "made" / "rep"
+    assert main(["bench", "report", "--history", str(planted), "--out", str(made)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (tmp_path / "made").exists()
+    there = tmp_path / "there"
+    there.mkdir()
+    (there / "report.md").write_text("an older report")
+    assert main(["bench", "report", "--history", str(planted), "--out", str(there)]) == 2
+    capsys.readouterr()
+    assert (there / "report.md").read_text() == "an older report"
+
+
+def test_a_failed_history_write_removes_the_history_it_made(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "_solve", lambda path, opts: (
+        {"status": "optimal", "termination": "optimal", "instance": {"name": path.parent.name}},
+        1.0, 0))
+
+    def full(db):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    history = tmp_path / "h.sqlite"
+    monkeypatch.setattr(bench, "_migrate", full)
+    assert main(["bench", "tiny", "--history", str(history)]) == 2
+    assert "database or disk is full" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setattr(bench, "_solve", lambda path, opts: (
+        {"status": "optimal", "termination": "optimal", "instance": {"name": path.parent.name}},
+        1.0, 0))
+    assert main(["bench", "tiny", "--history", str(history), "--only", "generated-*"]) == 0
+    before = history.read_bytes()
+    monkeypatch.setattr(bench, "_migrate", full)
+    assert main(["bench", "tiny", "--history", str(history)]) == 2  # it existed: kept
+    capsys.readouterr()
+    assert history.read_bytes() == before
+
+
+# ----------------------------------------------------------------- console and names
+def test_only_matches_a_set_or_an_instance_and_lists_the_names(tmp_path):
+    work = tmp_path / "work"
+    assert len(bench._instances("smoke", work / "a", "mknap2*")) == 48
+    assert len(bench._instances("smoke", work / "b", "mknap1")) == 7
+    assert [p.parent.name for _, p in bench._instances("smoke", work / "c", "WEISH1?")] == \
+        [f"WEISH1{i}" for i in range(10)]
+    assert [s for s, _ in bench._instances("smoke", work / "d", "generated-200")] == \
+        ["generated-200"]
+    with pytest.raises(bench.UsageError) as caught:
+        bench._instances("smoke", work / "e", "nothing*")
+    message = str(caught.value)
+    for name in ("mknap1 (7 instances: mknap1-00 ... mknap1-06)",
+                 "mknap2 (48 instances: SENTO1 ... HP2)", "generated-20;", "generated-2000"):
+        assert name in message, message
+    assert not (work / "e" / "generated-2000").exists()  # named, never generated
+
+
+def test_the_console_names_each_instance_by_its_bench_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "_solve", lambda path, opts: (
+        {"status": "optimal", "termination": "optimal", "objective": 16537.0,
+         "known_optimum": 16537.0, "timings": {"total": 0.5},
+         "instance": {"name": "US-Japan strategic investment program (synthetic optimal "
+                              "with a long name)"}}, 1.0, 0))
+    bench.run_suite("tiny", tmp_path / "h.sqlite", echo=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [f"mknap1-0{i}" for i in range(7)] + \
+        ["generated-20"]
+    assert all("objective 16,537.00 gap-to-known 0.0000%" in line for line in lines), lines
+
+
+def test_the_report_formats_money_as_solve_does_and_ends_its_last_line(history, tmp_path):
+    path, _, _ = history
+    _, report = bench.report(_copy(path, tmp_path), tmp_path / "out")
+    text = report.read_text()
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    row = next(line for line in text.splitlines() if line.startswith("| OR-Library mknap1-00"))
+    assert "| 3,800.00 | 3,800.00 |" in row, row

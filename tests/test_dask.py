@@ -47,9 +47,13 @@ def test_local_cluster_returns_the_serial_points(serial):
                            progress=calls.append)
     assert on_cluster.workers == 2
     _same(serial.points, on_cluster.points)
-    # progress as chunks complete: 10 points in chunks of 3 -> 4 reports, up to the total
+    # progress as chunks complete: 10 points in chunks of 3 -> 4 rises of the count, up
+    # to the total (ticks in between repeat the count with a later elapsed time)
     done = [c.done for c in calls]
-    assert len(done) == 4 and done == sorted(done) and done[-1] == 10
+    rises = [c.done for before, c in zip([None, *calls[:-1]], calls, strict=True)
+             if c.done > (0 if before is None else before.done)]
+    assert len(rises) == 4 and done == sorted(done) and done[-1] == 10
+    assert [c.elapsed for c in calls] == sorted(c.elapsed for c in calls)
     assert all(c.total == 10 for c in calls)
 
 

@@ -331,3 +331,25 @@ def test_docs_index_lists_every_document():
         if doc.name != "index.md":
             assert f"({doc.name})" in index, f"docs/index.md does not link {doc.name}"
             assert f"(docs/{doc.name})" in readme, f"README.md does not link {doc.name}"
+
+
+# ------------------------------------------------------------ pointers in help and docs
+def test_debug_is_shown_in_every_commands_help(capsys):
+    from optimizer.cli import parser
+
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    for name, command in sub.choices.items():
+        text = command.format_help()
+        assert "--debug" in text and "on an internal error, print the traceback" in text, name
+
+
+def test_help_and_docs_point_where_the_text_is():
+    from optimizer.cli import parser
+
+    solve = next(a for a in parser()._actions if a.dest == "command").choices["solve"]
+    heuristic = next(a for a in solve._actions if a.dest == "heuristic").help
+    assert "README" not in heuristic and "docs/peers.md" in heuristic
+    assert "--heuristic core" in (ROOT / "docs" / "peers.md").read_text(encoding="utf-8")
+    model = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    assert "section 4" not in model and "format.md#the-rules-in-words" in model
+    assert "## The rules in words" in (ROOT / "docs" / "format.md").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ limits, which end a solve like the time limit does (a checked plan, or exit 4)."
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,94 @@ def test_a_limit_before_any_plan_exits_4(hard, tmp_path, flags):
 def test_bad_limits_are_usage_errors(hard, value):
     proc = _cli("solve", str(hard), "--node-limit", value)
     assert proc.returncode == 2 and "--node-limit" in proc.stderr and proc.stdout == ""
+
+
+# ------------------------------------------------- the explanation's time budget
+def test_explain_budget_follows_the_time_limit():
+    from optimizer.explain import EXPLAIN_FLOOR, EXPLAIN_SECONDS, explain_budget
+
+    assert explain_budget(None) == EXPLAIN_SECONDS
+    assert explain_budget(None, 100.0) == EXPLAIN_SECONDS
+    assert explain_budget(100.0, 10.0) == 90.0  # what the limit leaves
+    assert explain_budget(1.0, 0.9) == EXPLAIN_FLOOR  # never below the floor
+    assert explain_budget(1.0, 50.0) == EXPLAIN_FLOOR
+
+
+def test_the_time_limit_help_states_the_explanation_budget(capsys):
+    from optimizer.cli import main
+    from optimizer.explain import EXPLAIN_FLOOR, EXPLAIN_SECONDS
+
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"at least {EXPLAIN_FLOOR:g} s ({EXPLAIN_SECONDS:g} s without a limit)" in out
+
+
+def test_an_explanation_cut_short_keeps_what_it_found_and_says_so(tmp_path, monkeypatch):
+    import highspy
+
+    from formulations import build
+    from optimizer.explain import explain_infeasible
+
+    doc, _, _, _ = CASES["floor above the budget"]
+    pm = build(load(write(tmp_path, program(**doc))))
+    calls = []
+
+    def timed_out(self):  # every solve reports that its time ran out
+        calls.append(1)
+        return highspy.HighsModelStatus.kTimeLimit
+
+    monkeypatch.setattr(highspy.Highs, "getModelStatus", timed_out)
+    conflicts = explain_infeasible(pm, 5.0)
+    assert len(calls) == 1, "the conflicts' other sides were still searched"
+    assert any(c.rule != "program" for c in conflicts), conflicts  # what it found
+    last = conflicts[-1]
+    assert (last.rule, last.key) == ("program", "explanation")
+    assert "stopped early" in last.message and "5 s" in last.message
+
+
+def test_an_explanation_with_no_time_left_solves_nothing(tmp_path):
+    import time
+
+    from formulations import build
+    from optimizer.explain import explain_infeasible
+
+    doc, _, _, _ = CASES["floor above the budget"]
+    pm = build(load(write(tmp_path, program(**doc))))
+    t = time.perf_counter()
+    conflicts = explain_infeasible(pm, 0.0)
+    assert time.perf_counter() - t < 2.0
+    assert conflicts and "did not finish in time" in conflicts[0].message
+
+
+def test_a_large_infeasible_program_is_explained_within_the_time_limit(tmp_path):
+    """2,000 projects, budgets x0.3 (the acceptance test's case: 80 s of explanation with
+    --time-limit 1): the explanation keeps to the floor left after the limit."""
+    from optimizer import derive, solve
+    from optimizer.explain import EXPLAIN_FLOOR
+    from optimizer.generate import generate
+    from optimizer.generate import write as write_generated
+
+    base = load(write_generated(generate(2000, seed=1), tmp_path / "g"))
+    tight = derive(base, budget_scale=0.3)
+    result = solve(tight, SolveOptions(time_limit=1.0))
+    assert result.status == "infeasible"
+    assert result.timings["explain"] <= EXPLAIN_FLOOR + 1.5, result.timings
+    keys = [(c.rule, c.key) for c in result.conflicts]
+    assert len(keys) == len(set(keys)), keys
+    assert "budget.total" in {rule for rule, _ in keys}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_conflicts_are_named_once_and_never_zero(tmp_path, name):
+    from optimizer import solve
+
+    doc = CASES[name][0]
+    result = solve(load(write(tmp_path, program(**doc))))
+    assert result.status == "infeasible"
+    keys = [(c.rule, c.key) for c in result.conflicts]
+    assert len(keys) == len(set(keys)), keys
+    for c in result.conflicts:
+        assert not re.search(r"(\(| is )0(\.00)?( \$B| specialists)? (short|over)",
+                             c.message), c.message
+        assert "total total" not in c.message and "hurdle hurdle" not in c.message

@@ -27,6 +27,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -541,3 +542,160 @@ def test_a_yaml_value_that_is_not_text_as_a_text_cell_or_sector_key(tmp_path, sc
     assert any(expected in ln for ln in lines), (expected, lines)
     if cell != "key":
         assert any(f"{cell[0]}[{cell[1]}]" in ln for ln in lines), lines
+
+
+# ------------------------------------- acceptance findings of c0039a8 (issue 13)
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(InstanceError) as info:
+        load(path)
+    return [f"{p.field}: {p.message}" for p in info.value.problems]
+
+
+def _program(folder: Path, projects: list[dict], **fields: object) -> Path:
+    from helpers import program
+    from helpers import write as write_program
+
+    return write_program(folder, program(projects, **fields))
+
+
+def test_bound_messages_are_plain_and_unit_neutral(tmp_path):
+    """A converted knapsack (its own money unit) with out-of-bound numbers: each message
+    says the bound's number in one style, no unit, no nested parentheses."""
+    path = _program(tmp_path, [{"id": "A", "capital": 1, "return": 1e12, "labor": 2e11,
+                                "max_units": 0}],
+                    units={"money": "units"}, budget={"total": 5e9, "per_year": {2026: -2e9}},
+                    hurdle_rate=20, labor={"capacity": {2026: 1e11}})
+    problems = _problems(path)
+    assert "budget.total: must be at most 1e9, got 5e9" in problems, problems
+    assert "budget.per_year.2026: must be at least 0, got -2e9" in problems, problems
+    assert "labor.capacity.2026: must be at most 1e10, got 1e11" in problems, problems
+    for message in problems:
+        assert "$B" not in message and "e+" not in message and "specialists" not in message
+        assert not re.search(r"\([^()]*\(", message), message  # no nested parentheses
+    assert any(m.startswith("hurdle_rate: must be at most 10 (") for m in problems)
+
+
+def test_bound_words_hold_no_nested_parentheses():
+    from optimizer.limits import BOUNDS
+    from optimizer.vocabulary import number_text
+
+    for bound in BOUNDS.values():
+        assert not re.search(r"\([^()]*\(", f"({bound.why})"), bound.why
+        assert "e+" not in bound.describe()
+    assert [number_text(v) for v in (2200, 1e9, 5e9, 1_000_000, 0.5, -1, 1.25e10)] == [
+        "2200", "1e9", "5e9", "1,000,000", "0.5", "-1", "1.25e10"]
+
+
+def test_a_misnamed_column_is_one_header_problem_not_one_per_row(tmp_path):
+    from helpers import program
+    from helpers import write as write_program
+
+    path = write_program(tmp_path, program(
+        [{"id": f"P{i}", "capital": 1, "return": 1} for i in range(20)]), csv=True)
+    text = (tmp_path / "projects.csv").read_text()
+    (tmp_path / "projects.csv").write_text(text.replace("capital", "Capital", 1))
+    problems = _problems(path)
+    assert problems[0] == "Capital: unknown column 'Capital'; did you mean 'capital'?"
+    assert len(problems) == 2 and "required column is missing" in problems[1], problems
+    assert not any("is required but empty" in p for p in problems)
+
+
+def test_a_broken_profiles_table_adds_no_empty_capital_or_start(tmp_path):
+    from helpers import program
+    from helpers import write as write_program
+
+    path = write_program(tmp_path, program(
+        [{"id": "A", "capital": 1, "return": 1}] + [{"id": p, "return": 1} for p in "DE"]),
+        csv=True, profiles=[{"project": p, "year": 2027, "capital": 3, "labor": 1}
+                            for p in "DE"])
+    for start in (False, True):
+        projects = (tmp_path / "projects.csv").read_text()
+        if start:  # and with no start column at all: still no per-row cascade
+            frame = pd.read_csv(tmp_path / "projects.csv").drop(columns=["start"])
+            frame.to_csv(tmp_path / "projects.csv", index=False)
+        lines = (tmp_path / "profiles.csv").read_text().splitlines()
+        lines[1] = "D,2027"  # a short row
+        (tmp_path / "profiles.csv").write_text("\n".join(lines) + "\n")
+        problems = _problems(path)
+        assert len(problems) == 1 and "the row has 2 fields" in problems[0], problems
+        (tmp_path / "projects.csv").write_text(projects)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("budget: {total: 2026-01-01}", "budget.total: must be a number, got a date (2026-01-01)"),
+    ("hurdle_rate: true", "hurdle_rate: must be a number, got true"),
+    ("budget: {per_year: [1, 2]}",
+     "budget.per_year: must be a mapping of year to limit, got a list [1, 2]"),
+    ("dependencies: {a: 1}", "dependencies: must be a list, got a mapping {'a': 1}"),
+    ("horizon: [2026, 2" + "0" * 400 + "]",
+     "horizon: the last year must be at most 2200, got <a number of 401 digits>"),
+    ("null: 3", "null: the key null is null, not a name"),
+])
+def test_messages_speak_the_format_not_python(tmp_path, text, expected):
+    base = {"format": "capital-portfolio/1", "horizon": [2026, 2030],
+            "sectors": {"energy": None},
+            "projects": [{"id": "A", "sector": "energy", "capital": 1, "return": 1,
+                          "start": 2026}]}
+    key = text.split(":")[0]
+    body = yaml.safe_dump({k: v for k, v in base.items() if k != key}, sort_keys=False)
+    (tmp_path / "p.yaml").write_text(body + text + "\n")
+    problems = _problems(tmp_path / "p.yaml")
+    assert any(p.startswith(expected) for p in problems), problems
+    for p in problems:
+        assert not re.search(r"datetime|\bNone\b|\bTrue\b|got (dict|list|str|int)\b", p), p
+
+
+def test_a_missing_format_says_what_to_write(tmp_path):
+    (tmp_path / "p.yaml").write_text("horizon: [2026, 2030]\nsectors: {energy: null}\n"
+                                     "projects: [{id: A, sector: energy, capital: 1, "
+                                     "return: 1, start: 2026}]\n")
+    assert _problems(tmp_path / "p.yaml")[0].startswith(
+        "format: is required: write `format: capital-portfolio/1`")
+    (tmp_path / "q.yaml").write_text("[1, 2]\n")
+    assert "got a list [1, 2]" in _problems(tmp_path / "q.yaml")[0]
+
+
+def test_every_result_key_is_documented(tmp_path):
+    """A feasible, an infeasible (conflicts, timings.explain) and a time-limited solve: every
+    key of the JSON (past the data keyed by years, sectors, options and libraries) is named
+    in the result section of docs/format.md."""
+    from helpers import ROOT, program
+    from helpers import write as write_program
+
+    from optimizer import SolveOptions, solve
+    from optimizer.generate import generate
+    from optimizer.generate import write as write_generated
+
+    def keys(value: object, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                found.add(k)
+                if k not in ("by_year", "by_sector", "options", "versions", "machine"):
+                    found |= keys(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                found |= keys(v, prefix)
+        return found
+
+    (tmp_path / "f").mkdir()
+    (tmp_path / "i").mkdir()
+    feasible = write_program(tmp_path / "f", program(
+        [{"id": "A", "capital": 10, "return": 2}], budget={"total": 50}))
+    infeasible = write_program(tmp_path / "i", program(
+        [{"id": "A", "capital": 10, "return": 2, "force": "in"}], budget={"total": 5},
+        known_optimum=1, known_optimum_proven=False))
+    limited = write_generated(generate(3000, seed=1), tmp_path / "t")
+    found: set[str] = set()
+    results = [solve(load(feasible), SolveOptions(threads=1)),
+               solve(load(infeasible), SolveOptions(threads=1)),
+               solve(load(limited), SolveOptions(threads=1, time_limit=0.2))]
+    assert [r.status for r in results][:2] == ["optimal", "infeasible"]
+    assert results[2].termination == "time_limit"
+    for result in results:
+        found |= keys(json.loads(result.to_json()))
+    assert "explain" in found and "conflicts" in found
+    doc = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## The result"):doc.index("## Exit codes")]
+    missing = sorted(k for k in found if f"`{k}`" not in section and f'"{k}"' not in section)
+    assert missing == [], missing

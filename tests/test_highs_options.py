@@ -197,13 +197,22 @@ def test_sweep_reports_progress_up_to_the_total(tmp_path, workers):
     assert len(s.points) == 5
     assert calls, "no progress reported"
     done = [c.done for c in calls]
-    assert done == sorted(done) and len(set(done)) == len(done)  # strictly increasing
-    assert done[-1] == 5 and all(c.total == 5 for c in calls)
+    assert done == sorted(done)  # ticks between points repeat the count, never lower it
+    # one report as each point (or chunk) is done: the count rises at every one
+    rises = [c.done for before, c in zip([None, *calls[:-1]], calls, strict=True)
+             if c.done > (0 if before is None else before.done)]
+    assert len(rises) == len(set(rises)) and rises[-1] == 5
+    assert all(c.total == 5 for c in calls)
     if workers == 1:
-        assert done == [1, 2, 3, 4, 5]  # in this process: after every point
-    assert all(c.last_status in ("optimal", "feasible", "infeasible") for c in calls)
-    assert all(c.elapsed >= 0 for c in calls)
-    assert all(set(c.last_parameters or {}) == {"budget"} for c in calls)
+        assert rises == [1, 2, 3, 4, 5]  # in this process: after every point
+    elapsed = [c.elapsed for c in calls]
+    assert elapsed == sorted(elapsed) and elapsed[0] >= 0
+    for c in calls:  # before any point is done, a tick has no last point
+        if c.done == 0:
+            assert c.last_status is None and c.last_parameters is None
+        else:
+            assert c.last_status in ("optimal", "feasible", "infeasible")
+            assert set(c.last_parameters or {}) == {"budget"}
 
 
 def test_live_sweep_line(capsys):
@@ -231,3 +240,46 @@ def test_no_module_imports_distributed():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# --------------------------------------------------------------- --threads bound
+def test_threads_are_bounded_in_the_api():
+    from optimizer.limits import THREADS
+
+    assert SolveOptions(threads=int(THREADS.high)).threads == THREADS.high
+    for bad in (0, int(THREADS.high) + 1, 100_000, 1.5, True):
+        with pytest.raises(UsageError, match="threads must be a whole number in"):
+            SolveOptions(threads=bad)
+
+
+@pytest.mark.parametrize("command", [["solve", "x.yaml"], ["sweep", "x.yaml", "--budget", "1"],
+                                     ["marginal", "x.yaml"], ["explain", "x.yaml"],
+                                     ["bench", "report"]])
+@pytest.mark.parametrize("threads", ["0", "257", "100000"])
+def test_every_threads_flag_is_bounded(capsys, command, threads):
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--threads", threads])
+    assert caught.value.code == 2
+    assert "--threads: must be in [1, 256]" in capsys.readouterr().err
+
+
+def test_sweep_progress_ticks_while_a_point_runs(tmp_path, monkeypatch):
+    """The elapsed time is reported while a slow point runs, before any point is done."""
+    import time
+
+    import optimizer.sweeps as sweeps
+
+    real = sweeps._solve_chunk
+
+    def slow(*args, **kwargs):
+        time.sleep(1.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweeps, "_solve_chunk", slow)
+    calls: list[SweepProgress] = []
+    s = sweep(load(small(tmp_path)), {"budget": [4.0, 6.0]}, workers=1, progress=calls.append)
+    assert len(s.points) == 2
+    before = [c.elapsed for c in calls if c.done == 0]
+    assert len(before) >= 3, calls  # at least every TICK_SECONDS while nothing is done
+    assert before == sorted(before) and before[-1] >= 1.0, before
+    assert calls[-1].done == 2

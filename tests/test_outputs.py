@@ -316,3 +316,112 @@ def test_converted_orlib_files_follow_the_umask(tmp_path, umask):
     write_program(problem, tmp_path / "tiny")
     modes = {p.name: _mode(p) for p in (tmp_path / "tiny").iterdir()}
     assert modes == {"program.yaml": 0o640, "projects.csv": 0o640, "profiles.csv": 0o640}
+
+
+# ------------------------------------------- an output that is one of the run's inputs
+def _pilot_copy(tmp_path: Path) -> Path:
+    """The pilot's folder copied: program.yaml with projects.csv and profiles.csv."""
+    assert main(["examples", "--copy", str(tmp_path)]) == 0
+    return tmp_path / "pilot" / "program.yaml"
+
+
+def test_solve_refuses_to_write_over_its_own_program_before_loading(tmp_path, capsys,
+                                                                    no_solve):
+    program = tmp_path / "self.json"
+    program.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(program)
+    for given, out in ((program, program), (program, tmp_path / "." / "self.json"),
+                       (link, program), (program, link)):
+        assert main(["solve", str(given), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}: is the program file" in err and str(given) in err, err
+    assert program.read_text() == "{}"
+
+
+def test_solve_and_sweep_refuse_to_write_over_the_programs_tables(tmp_path, capsys,
+                                                                  monkeypatch):
+    program = _pilot_copy(tmp_path)
+    capsys.readouterr()
+    tables = {name: (program.parent / name).read_bytes()
+              for name in ("projects.csv", "profiles.csv")}
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("solved although an output is one of the program's tables")
+
+    monkeypatch.setattr(optimizer.api, "solve", refuse)
+    monkeypatch.setattr(optimizer.sweeps, "sweep", refuse)
+    hard = tmp_path / "hard.csv"
+    os.link(program.parent / "projects.csv", hard)
+    for out in (program.parent / "projects.csv", tmp_path / "pilot" / ".." / "pilot" /
+                "profiles.csv", hard):
+        assert main(["solve", str(program), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}: is a table of the program" in err, err
+        assert main(["sweep", str(program), "--budget", "5,10", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}: is a table of the program" in err, err
+    png = program.parent / "chart.png"
+    os.link(program, png)  # --plot and --frequency-plot: the program itself, as .png
+    for flag in ("--plot", "--frequency-plot"):
+        assert main(["sweep", str(program), "--budget", "5,10", flag, str(png)]) == 2
+        assert f"{flag} {png}: is the program file" in capsys.readouterr().err
+    assert {name: (program.parent / name).read_bytes() for name in tables} == tables
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_atomic_write_keeps_an_existing_files_mode(tmp_path, umask):
+    umask(0o022)
+    path = tmp_path / "p.json"
+    path.write_text("old")
+    path.chmod(0o640)
+    atomic_write(path, "new")
+    assert path.read_text() == "new" and _mode(path) == 0o640
+    assert _mode(atomic_write(tmp_path / "new.json", "{}")) == 0o644  # a new file: umask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_atomic_write_through_a_link_keeps_the_link(tmp_path, umask, capsys):
+    umask(0o022)
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "p.json"
+    target.write_text("old")
+    target.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(Path("real") / "p.json")
+    atomic_write(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(Path("real") / "p.json")
+    assert target.read_text() == "new" and _mode(target) == 0o600
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["p.json"]
+    assert main(["solve", str(small(tmp_path)), "--out", str(link)]) == 0  # the CLI too
+    capsys.readouterr()
+    assert link.is_symlink() and json.loads(target.read_text())["status"] == "optimal"
+
+
+def test_examples_copy_on_a_full_disk_exits_2_and_leaves_nothing(tmp_path, capsys,
+                                                                 monkeypatch):
+    import optimizer.results
+
+    real = optimizer.results.atomic_write
+    written = []
+
+    def full(target, data):
+        if written:  # the first file is written, the second finds the disk full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        written.append(target)
+        return real(target, data)
+
+    monkeypatch.setattr(optimizer.results, "atomic_write", full)
+    (tmp_path / "there").mkdir()
+    (tmp_path / "there" / "mine.txt").write_text("kept")
+    for dest, kept in ((tmp_path / "new" / "deeper", []),
+                       (tmp_path / "there", ["mine.txt"])):
+        written.clear()
+        assert main(["examples", "--copy", str(dest)]) == 2
+        err = capsys.readouterr().err
+        assert "could not write" in err and "No space left on device" in err, err
+        assert "internal error" not in err
+        assert sorted(p.name for p in dest.rglob("*")) == kept if dest.exists() else not kept
+    assert not (tmp_path / "new").exists()
+    monkeypatch.undo()
+    assert main(["examples", "--copy", str(tmp_path / "there")]) == 0  # runs again

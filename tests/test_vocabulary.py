@@ -249,8 +249,9 @@ def test_x_names_are_metadata_everywhere(tmp_path, capsys):
     doc["units"]["x_note"] = "labels"
     doc["dependencies"][0]["x_why"] = "same site"
     doc["dependencies"][1]["x_why"] = "competing bids"
-    for row in projects:
-        row["x_owner"] = "ops"
+    for i, row in enumerate(projects):
+        row["x_owner"] = "ops" if i != 1 else None  # an empty cell: ""
+        row["x_rank"] = i + 1
     for row in profiles:
         row["x_source"] = "plan"
     for inline in (False, True):
@@ -272,6 +273,10 @@ def test_x_names_are_metadata_everywhere(tmp_path, capsys):
             "units.x_note": "labels",
             "dependencies[0].x_why": "same site",
             "dependencies[1].x_why": "competing bids",
+            # x_ columns (CSV) and x_ keys of inline rows: the cells as text, in row order
+            "projects.x_owner": ("ops", "", "ops", "ops"),
+            "projects.x_rank": ("1", "2", "3", "4"),
+            "profiles.x_source": ("plan",) * len(profiles),
         }
         assert list(instance.projects.columns) == list(PROJECT_COLUMNS)
         assert list(instance.budget_per_year[:1]) == [50]

@@ -491,3 +491,100 @@ def test_points_implied_by_a_looser_point_are_not_resolved(pilot):
         assert point["status"] == "optimal" and point["check"]["valid"]
         assert point["objective"] == pytest.approx(alone.objective, abs=1e-9)
         assert point["bound"] >= alone.objective - 1e-9
+
+
+# ------------------------------------------- derived values within the format's bounds
+@pytest.mark.parametrize("changes, words", [
+    ({"return_multiplier": {"P01": 1e20}}, ["return_multiplier[P01]", "P01", "1e+09"]),
+    ({"return_multiplier": {"energy": 1e12}}, ["return_multiplier[energy]", "1e+09"]),
+    ({"sector_min": {"energy": 1e300}}, ["sector_min[energy]", "1e+09"]),
+    ({"sector_max": {"energy": 2e9}}, ["sector_max[energy]", "1e+09"]),
+    ({"budget_total": 1e12}, ["budget_total", "1e+09"]),
+    ({"budget_per_year": {2027: 1e10}}, ["budget_per_year[2027]", "1e+09"]),
+    ({"budget_scale": 1e300}, ["budget_scale=1e+300", "1e+09"]),
+    ({"labor_capacity": {2027: 1e11}}, ["labor_capacity[2027]", "1e+10", "specialists"]),
+    ({"labor_scale": 1e20}, ["labor_scale=1e+20", "1e+10"]),
+    ({"hurdle_rate": 50}, ["hurdle_rate", "between -1 and 10"]),
+])
+def test_derive_refuses_values_outside_the_format_bounds(pilot, changes, words):
+    from optimizer.limits import MONEY, PEOPLE, RATE
+
+    bounds = {"1e+09": MONEY.describe(), "1e+10": PEOPLE.describe(),
+              "between -1 and 10": RATE.describe()}
+    with pytest.raises(UsageError) as caught:
+        derive(pilot, **changes)
+    for word in words:
+        assert bounds.get(word, word) in str(caught.value), caught.value
+
+
+def test_derive_keeps_values_at_the_bounds(pilot):
+    at = derive(pilot, budget_total=1e9, hurdle_rate=10.0, sector_max={"energy": 1e9})
+    assert at.budget_total == 1e9 and at.hurdle_rate == 10.0
+
+
+@pytest.mark.parametrize("grid", [
+    {"return_multiplier:P01": [1.0, 1e20]},
+    {"sector_min:energy": [1e300, 100.0]},
+    {"hurdle_rate": [0.1, 50.0]},
+    {"budget": [1e12, 1e15]},
+    {"labor_scale": [1.0, 1e20]},
+    {"budget_scale": [1e300]},
+])
+def test_sweep_checks_the_whole_grid_before_any_solve(pilot, monkeypatch, grid):
+    import optimizer.sweeps as sweeps
+
+    def no_solve(*_args, **_kwargs):
+        raise AssertionError("a point was solved before the grid was checked")
+
+    monkeypatch.setattr(sweeps, "_solve_chunk", no_solve)
+    with pytest.raises(UsageError) as caught:
+        sweep(pilot, grid)
+    assert "sweep point" in str(caught.value) and "between" in str(caught.value)
+
+
+@pytest.mark.parametrize("flags", [
+    ["--param", "return_multiplier:P01=1e20"],
+    ["--sector-min", "energy=1e300,100"],
+    ["--hurdle", "50,100"],
+    ["--budget", "1e12,1e15"],
+    ["--labor-scale", "1e20"],
+    ["--budget-scale", "1e300"],
+])
+def test_sweep_cli_refuses_points_outside_the_bounds(capsys, flags):
+    from optimizer.cli import main
+
+    assert main(["sweep", PILOT, *flags, "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "sweep point" in err and "internal error" not in err, err
+
+
+def test_a_sweep_flag_given_twice_is_refused(capsys):
+    from optimizer.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["sweep", PILOT, "--budget", "400,500", "--budget", "300"])
+    assert caught.value.code == 2
+    assert "--budget: given twice" in capsys.readouterr().err
+
+
+def test_one_file_for_two_charts_is_refused(tmp_path, capsys):
+    from optimizer.cli import main
+
+    chart = str(tmp_path / "x.png")
+    assert main(["sweep", PILOT, "--budget", "400,500", "--plot", chart,
+                 "--frequency-plot", chart]) == 2
+    assert "--plot and --frequency-plot both name" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--budget", "-100:0:50"), ("--hurdle", "-.5,0.1"),
+                                         ("--param", "-1")])
+def test_a_value_beginning_with_a_dash_says_how_to_write_it(capsys, flag, value):
+    from optimizer.cli import main
+
+    if value == "-1":  # a plain negative number argparse takes as a value: no hint
+        assert main(["sweep", PILOT, flag, value]) == 2
+        assert "write --param=" not in capsys.readouterr().err
+        return
+    assert main(["sweep", PILOT, flag, value]) == 2
+    assert f"write {flag}={value}" in capsys.readouterr().err
