@@ -96,21 +96,26 @@ def _mknap2(text: str, label: str) -> list[Knapsack]:
     return problems
 
 
+def _read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of a regular file (a device or a named pipe would never end or never
+    start), or an :class:`InstanceError` naming the file; ``what`` names the file's kind."""
+    from optimizer.loading import MAX_TABLE_BYTES, Unreadable, read_regular
+
+    try:
+        return read_regular(path, MAX_TABLE_BYTES).decode("utf-8", errors="strict")
+    except Unreadable as exc:
+        raise InstanceError([Problem(str(path), "(file)", None, exc.words(what))]) from None
+    except UnicodeDecodeError as exc:
+        raise InstanceError([Problem(str(path), "(file)", None,
+                                     f"is not UTF-8 text (bad byte at offset {exc.start})")]
+                            ) from None
+
+
 def read_orlib(path: str | Path) -> list[Knapsack]:
     """Every problem in an OR-Library knapsack file, whichever of its layouts it uses."""
     path = Path(path)
     label = str(path)
-    from optimizer.loading import MAX_TABLE_BYTES, Unreadable, read_regular
-
-    try:  # a regular file only: a device or a named pipe would never end or never start
-        text = read_regular(path, MAX_TABLE_BYTES).decode("utf-8", errors="strict")
-    except Unreadable as exc:
-        raise InstanceError([Problem(label, "(file)", None,
-                                     exc.words("an OR-Library file"))]) from None
-    except UnicodeDecodeError as exc:
-        raise InstanceError([Problem(label, "(file)", None,
-                                     f"is not UTF-8 text (bad byte at offset {exc.start})")]
-                            ) from None
+    text = _read_text(path, "an OR-Library file")
     stem = path.stem
     if re.search(r"^\s*problem\s+\S+", text, flags=re.M):
         return _mknap2(text, label)
@@ -139,18 +144,8 @@ def best_known(table: str | Path) -> dict[tuple[str, int], tuple[float, str]]:
     """{(file name, index): (value, proven yes/no/unknown)} from a best-known table."""
     import io
 
-    from optimizer.loading import MAX_TABLE_BYTES, Unreadable, read_regular
-
     label = str(table)
-    try:
-        text = read_regular(Path(table), MAX_TABLE_BYTES).decode("utf-8")
-    except Unreadable as exc:
-        raise InstanceError([Problem(label, "(file)", None,
-                                     exc.words("a best-known table"))]) from None
-    except UnicodeDecodeError as exc:
-        raise InstanceError([Problem(label, "(file)", None,
-                                     f"is not UTF-8 text (bad byte at offset {exc.start})")]
-                            ) from None
+    text = _read_text(Path(table), "a best-known table")
     out = {}
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = {"file", "index", "best_known", "proven_optimal"} - set(reader.fieldnames or ())

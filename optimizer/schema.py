@@ -19,7 +19,7 @@ it is stale).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +84,16 @@ def _bounded(f: voc.Field, schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _mapping(section: voc.Section, version: int) -> dict[str, Any]:
-    """An object with exactly the section's keys (and x_ metadata)."""
+def _mapping(section: voc.Section, version: int,
+             value: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An object with exactly the section's keys (and x_ metadata); each key's schema from
+    ``value`` (a program field's by default; :func:`_cell` for a table row)."""
+    def of(f: voc.Field) -> dict[str, Any]:
+        return _value(f, version) if value is None else value(f)
+
     out: dict[str, Any] = {
         "type": "object",
-        "properties": {f.name: _value(f, version) for f in section.fields
-                       if f.since <= version},
+        "properties": {f.name: of(f) for f in section.fields if f.since <= version},
         "patternProperties": dict(_METADATA),
         "additionalProperties": False,
     }
@@ -200,16 +204,8 @@ def _cell(f: voc.Field) -> dict[str, Any]:
 
 
 def _row(section: voc.Section, version: int) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "object",
-        "properties": {f.name: _cell(f) for f in section.fields if f.since <= version},
-        "patternProperties": dict(_METADATA),
-        "additionalProperties": False,
-    }
-    required = list(section.required(version))
-    if required:
-        out["required"] = required
-    return out
+    """A row of an inline table: the section's columns as cells."""
+    return _mapping(section, version, _cell)
 
 
 def program_schema(version: int = 1) -> dict[str, Any]:
