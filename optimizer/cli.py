@@ -77,10 +77,43 @@ def _dashed_values(argv: Sequence[str]) -> str | None:
     return None
 
 
+class _ArgumentError(Exception):
+    """A command line argparse refused: its usage line and message (exit 2)."""
+
+    def __init__(self, usage: str, message: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse's own exit code is already 2
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        raise _ArgumentError(self.format_usage(), f"{self.prog}: error: {message}")
+
+
+class _Stdout:
+    """What :func:`_emit` has written to standard output in this run: with ``--json``, an
+    error that ends the run prints its JSON object only when nothing else was printed."""
+
+    emitted = False
+
+
+def _error_json(termination: str, code: int, message: str,
+                problems: Sequence[Any] = ()) -> str:
+    """The one JSON object a ``--json`` run prints when it ends in an error instead of a
+    result (docs/format.md, "When there is no result"): ``status`` is ``error``."""
+    import json
+
+    from optimizer.errors import printable
+
+    def clean(text: str | None) -> str | None:  # no lone surrogate reaches the JSON
+        return None if text is None else printable(text).replace("\\n", "\n")
+
+    return json.dumps({
+        "status": "error", "termination": termination, "exit_code": code,
+        "message": clean(message),
+        "problems": [{"file": clean(p.file), "field": clean(p.field), "row": clean(p.row),
+                      "message": clean(p.message)} for p in problems],
+    }, indent=2, ensure_ascii=False) + "\n"
 
 
 def _non_negative_float(text: str) -> float:
@@ -353,6 +386,9 @@ def parser() -> argparse.ArgumentParser:
     _debug_flag(e)
     v = sub.add_parser("validate", help="check a program file without solving it")
     v.add_argument("path")
+    v.add_argument("--json", action="store_true",
+                   help="print one JSON object (status valid, the program's size and its "
+                        "warnings) and nothing else")
     _debug_flag(v)
     sc = sub.add_parser("schema", help="print the JSON Schema of the program file (for "
                                        "editors: completion and checks)")
@@ -417,9 +453,11 @@ def _emit(text: str) -> None:
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):  # a captured stream
+        _Stdout.emitted = True
         sys.stdout.write(text)
         return
     sys.stdout.flush()
+    _Stdout.emitted = True
     # a name taken from a file name that is not UTF-8 holds surrogate escapes: print them
     # as escapes (\udcff) rather than fail after the work is done
     view = memoryview(text.encode(errors="backslashreplace"))
@@ -758,6 +796,16 @@ def _validate(args: argparse.Namespace) -> int:
     for warning in instance.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     shown = args.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if args.json:
+        import json
+
+        _emit(json.dumps({"status": "valid", "source": shown, "name": instance.name,
+                          "projects": instance.n_projects,
+                          "horizon": [instance.first_year, instance.last_year],
+                          "sectors": list(instance.sectors),
+                          "warnings": list(instance.warnings)},
+                         indent=2, ensure_ascii=False) + "\n")
+        return 0
     print(f"{shown}: valid ({instance.n_projects} projects, "
           f"{instance.first_year}-{instance.last_year}, {len(instance.sectors)} sectors)")
     return 0
@@ -857,11 +905,34 @@ def run() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    dashed = _dashed_values(sys.argv[1:] if argv is None else argv)
+    """Run one command; return its exit code. With ``--json``, standard output holds one
+    JSON object whatever happens: the command's own, or an error object (status
+    ``error``) when the run ends without one (bad usage, an invalid program, an internal
+    error)."""
+    _Stdout.emitted = False
+    return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _fail(as_json: bool, termination: str, code: int, message: str,
+          problems: Sequence[Any] = ()) -> int:
+    """End a run in an error: the message on standard error, and with ``--json`` the error
+    object on standard output unless the command has printed its own."""
+    print(message, file=sys.stderr)
+    if as_json and not _Stdout.emitted:
+        _emit(_error_json(termination, code, message, problems))
+    return code
+
+
+def _main(argv: list[str]) -> int:
+    as_json = "--json" in (argv[:argv.index("--")] if "--" in argv else argv)
+    dashed = _dashed_values(argv)
     if dashed is not None:
-        print(f"optimizer: error: {dashed}", file=sys.stderr)
-        return EXIT_USAGE
-    args = parser().parse_args(argv)
+        return _fail(as_json, "usage", EXIT_USAGE, f"optimizer: error: {dashed}")
+    try:
+        args = parser().parse_args(argv)
+    except _ArgumentError as exc:
+        sys.stderr.write(exc.usage)
+        return _fail(as_json, "usage", EXIT_USAGE, str(exc))
     from optimizer.errors import InstanceError, UsageError
 
     try:
@@ -871,16 +942,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "examples": _examples, "schema": _schema}
         return commands[args.command](args)
     except InstanceError as exc:
-        print(f"optimizer: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(as_json, "invalid_input", EXIT_USAGE, f"optimizer: {exc}", exc.problems)
     except UsageError as exc:
-        print(f"optimizer: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(as_json, "usage", EXIT_USAGE, f"optimizer: {exc}")
     except KeyboardInterrupt:
         if args.command == "solve":  # before the solve's own handlers were in place
             return _no_plan(args, 0.0)
-        print("optimizer: interrupted; nothing written", file=sys.stderr)
-        return 130
+        return _fail(as_json, "interrupted", 130, "optimizer: interrupted; nothing written")
     except BrokenPipeError:
         # the reader of standard output went away (`optimizer solve ... | head`): not an
         # error of ours; point stdout at the null device so the exit flush stays quiet
@@ -891,7 +959,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if getattr(args, "debug", False):
             traceback.print_exc()
-        print(f"optimizer: internal error: {type(exc).__name__}: {exc}. This is a bug; "
-              "please report it with the program file (run with --debug for details).",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        return _fail(as_json, "internal_error", EXIT_INTERNAL,
+                     f"optimizer: internal error: {type(exc).__name__}: {exc}. This is a "
+                     "bug; please report it with the program file (run with --debug for "
+                     "details).")

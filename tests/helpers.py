@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,13 @@ def small(tmp_path: Path) -> Path:
 
 def chosen(result: Result) -> dict[str, int]:
     return {pid: int(u) for pid, u in result.units.items() if u > 0}
+
+
+def error_object(out: str | bytes, code: int = 2) -> dict[str, Any]:
+    """The standard output of a ``--json`` run that ended without a result: exactly one
+    JSON object, status ``error``, with the run's exit code (an empty output fails)."""
+    text = out.decode("utf-8") if isinstance(out, bytes) else out
+    data, end = json.JSONDecoder().raw_decode(text)
+    assert text[end:].strip() == "", f"more than one JSON object: {text[:300]}"
+    assert data["status"] == "error" and data["exit_code"] == code, data
+    return data

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, program, run, small, write
+from helpers import ROOT, error_object, program, run, small, write
 
 from optimizer import check_plan, load
 from optimizer.cli import main
@@ -140,9 +140,8 @@ def test_interrupt_returns_checked_plan(tmp_path, sig):
     [],
 ])
 def test_usage_errors_exit_2(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
+    assert main(argv) == 2
+    assert "error:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flags", [[], ["--local-search", "on"], ["--local-search", "off"]])
@@ -220,7 +219,7 @@ def test_sigterm_stops_a_whole_sweep(tmp_path, workers):
     assert time.monotonic() - started < 30
     assert "Traceback" not in stderr
     if workers > 1:
-        assert proc.returncode == 130 and stdout == "" and "interrupted" in stderr
+        assert proc.returncode == 130 and error_object(stdout, 130) and "interrupted" in stderr
         return
     data = json.loads(stdout)
     if data["complete"]:  # every point finished before the signal
@@ -307,3 +306,70 @@ def test_a_signal_during_a_large_write_loses_no_output(tmp_path):
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert json.loads(stdout) == written
+
+
+BAD_PROGRAM = ("format: capital-portfolio/1\nhorizon: [2026, 2030]\nhurdle_rat: 0.1\n"
+               "sectors: {energy: {}}\n"
+               "projects: [{id: A, sector: energy, capital: 1, return: 1, start: 2026}]\n")
+
+
+def _one_object(text: str) -> dict:
+    """The one JSON object ``text`` holds, and nothing else."""
+    data, end = json.JSONDecoder().raw_decode(text)
+    assert text[end:].strip() == "", "more than one JSON object on standard output"
+    return data
+
+
+@pytest.mark.parametrize("command", [["solve"], ["explain"], ["marginal"], ["validate"],
+                                     ["sweep", "--budget", "1,2"]])
+def test_json_run_on_an_invalid_program_prints_one_error_object(tmp_path, capsys, command):
+    """With --json, standard output holds one JSON object even when the run ends in exit 2:
+    status error, the problems with their file and field."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_PROGRAM)
+    code = main([command[0], str(path), *command[1:], "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    data = _one_object(captured.out)
+    assert (data["status"], data["termination"], data["exit_code"]) == \
+        ("error", "invalid_input", 2)
+    (problem,) = data["problems"]
+    assert problem["file"] == str(path) and problem["field"] == "hurdle_rat"
+    assert "did you mean 'hurdle_rate'?" in problem["message"]
+    assert "hurdle_rat" in captured.err  # the message is on standard error too
+
+
+def test_json_usage_and_internal_errors_print_one_error_object(tmp_path, capsys, monkeypatch):
+    assert main(["solve", "x.yaml", "--gap", "2", "--json"]) == 2
+    data = _one_object(capsys.readouterr().out)
+    assert (data["status"], data["termination"]) == ("error", "usage")
+    assert "--gap" in data["message"]
+
+    import optimizer.api
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(optimizer.api, "solve", broken)
+    path = tmp_path / "p.yaml"
+    path.write_text(BAD_PROGRAM.replace("hurdle_rat", "hurdle_rate"))
+    assert main(["solve", str(path), "--json"]) == 1
+    data = _one_object(capsys.readouterr().out)
+    assert (data["status"], data["termination"], data["exit_code"]) == \
+        ("error", "internal_error", 1)
+    assert "boom" in data["message"]
+
+
+def test_json_error_object_in_a_real_process(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_PROGRAM)
+    proc = run("solve", str(path), "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert _one_object(proc.stdout)["problems"][0]["field"] == "hurdle_rat"
+
+
+def test_validate_json_reports_the_program(capsys):
+    assert main(["validate", "pilot", "--json"]) == 0
+    data = _one_object(capsys.readouterr().out)
+    assert data["status"] == "valid" and data["projects"] == 21
+    assert data["horizon"] == [2026, 2035] and "energy" in data["sectors"]

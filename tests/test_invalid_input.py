@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from helpers import error_object
 
 from optimizer import InstanceError, load
 from optimizer.cli import main
@@ -136,7 +137,7 @@ def test_program_field(tmp_path, capsys, field, value, named):
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     code, out, err = run_cli(path, capsys)
     assert code == 2
-    assert out == ""
+    assert error_object(out)
     assert f"'{named}'" in err, err
     assert str(tmp_path / "program.yaml") in err
     assert "Traceback" not in err
@@ -167,7 +168,7 @@ def test_project_column(tmp_path, capsys, csv, column, row, value, named):
     projects = copy.deepcopy(PROJECTS)
     projects[row][column] = value
     code, out, err = run_cli(write(tmp_path, projects=projects, csv=csv), capsys)
-    assert code == 2 and out == ""
+    assert code == 2 and error_object(out)
     assert f"field '{named}'" in err, err
     where = f"row {row + 1} (line {row + 2})" if csv else f"projects[{row}]"
     assert where in err, err
@@ -188,7 +189,7 @@ def test_profile_column(tmp_path, capsys, column, row, value, named):
     profiles = copy.deepcopy(PROFILES)
     profiles[row][column] = value
     code, out, err = run_cli(write(tmp_path, profiles=profiles), capsys)
-    assert code == 2 and out == ""
+    assert code == 2 and error_object(out)
     assert f"field '{named}'" in err and "profiles.csv" in err, err
     assert f"row {row + 1} (line {row + 2})" in err, err
 
@@ -230,7 +231,7 @@ def test_unreadable_program(tmp_path, capsys, content, expected):
     path = tmp_path / "program.yaml"
     path.write_bytes(content)
     code, out, err = run_cli(path, capsys)
-    assert code == 2 and out == "" and expected in err, err
+    assert code == 2 and error_object(out) and expected in err, err
 
 
 def test_yaml_on_key_is_text_not_a_boolean(tmp_path):
@@ -271,7 +272,7 @@ def test_end_to_end_no_traceback(tmp_path, case):
     proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(path), "--json"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    assert error_object(proc.stdout)
     assert "Traceback" not in proc.stderr and "invalid instance" in proc.stderr or \
         "UTF-8" in proc.stderr
 

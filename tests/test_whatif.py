@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import EXACT, chosen, solve_checked, write
+from helpers import EXACT, chosen, error_object, solve_checked, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_brute_force import SECTORS, brute_force, programs
@@ -432,7 +432,7 @@ def test_cli_sweep_bad_usage(args, words):
     proc = run("sweep", PILOT, *args, "--json")
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
-    assert proc.stdout == ""
+    assert error_object(proc.stdout)
     assert "Traceback" not in proc.stderr
 
 
@@ -561,9 +561,7 @@ def test_sweep_cli_refuses_points_outside_the_bounds(capsys, flags):
 def test_a_sweep_flag_given_twice_is_refused(capsys):
     from optimizer.cli import main
 
-    with pytest.raises(SystemExit) as caught:
-        main(["sweep", PILOT, "--budget", "400,500", "--budget", "300"])
-    assert caught.value.code == 2
+    assert main(["sweep", PILOT, "--budget", "400,500", "--budget", "300"]) == 2
     assert "--budget: given twice" in capsys.readouterr().err
 
 
