@@ -234,7 +234,7 @@ def _options(args: argparse.Namespace, **more: Any):  # noqa: ANN202 - SolveOpti
     for name, value in args.highs_option:
         if name in OWNED_OPTIONS:
             flag = OWNED_OPTIONS[name][1]
-            instead = (f"use {flag} instead" if hasattr(args, flag[2:].replace("-", "_"))
+            instead = (f"use {flag} instead" if hasattr(args, flag.lstrip("-").replace("-", "_"))
                        else f"`optimizer {args.command}` has no flag for it (`optimizer "
                             f"solve` takes {flag})")
             raise UsageError(f"--highs-option {name}={value}: HiGHS option {name} is set by "
@@ -546,13 +546,18 @@ class _Writes:
         return code
 
 
+def _flag_value(args: argparse.Namespace, flag: str) -> Any:
+    """The parsed value of ``flag`` (``--frequency-plot``: ``args.frequency_plot``)."""
+    return getattr(args, flag.lstrip("-").replace("-", "_"))
+
+
 def _check_outputs(args: argparse.Namespace,
                    flags: Sequence[tuple[str, tuple[str, ...]]]) -> None:
     """Check every output path of ``flags`` ((flag, suffixes)) before any work starts."""
     from optimizer.results import check_output
 
     for flag, suffixes in flags:
-        path = getattr(args, flag.lstrip("-").replace("-", "_"))
+        path = _flag_value(args, flag)
         if path is not None:
             check_output(path, flag, suffixes)
 
@@ -565,7 +570,7 @@ def _distinct_outputs(args: argparse.Namespace, flags: Sequence[str]) -> None:
 
     seen: dict[str, str] = {}
     for flag in flags:
-        path = getattr(args, flag.lstrip("-").replace("-", "_"))
+        path = _flag_value(args, flag)
         if path is None:
             continue
         where = os.path.normcase(os.path.realpath(path))
@@ -580,12 +585,13 @@ def _refuse_inputs(args: argparse.Namespace, flags: Sequence[str], *, tables: bo
     of the tables it names (only an existing output can be one: the tables are read)."""
     import os
 
-    from optimizer.results import check_not_inputs, program_tables
+    from optimizer.loading import table_paths
+    from optimizer.results import check_not_inputs
 
-    outputs = [(flag, getattr(args, flag.lstrip("-").replace("-", "_"))) for flag in flags]
+    outputs = [(flag, _flag_value(args, flag)) for flag in flags]
     check_not_inputs(outputs, args.path)
     if tables and any(out is not None and os.path.lexists(out) for _, out in outputs):
-        check_not_inputs(outputs, args.path, program_tables(args.path))
+        check_not_inputs(outputs, args.path, table_paths(args.path))
 
 
 def _solve(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ from optimizer.instance import PROFILE_COLUMNS, PROJECT_COLUMNS, Instance
 from optimizer.limits import HORIZON_YEARS, RATE, YEAR
 from optimizer.shipped import resolve as _resolve_shipped
 
-__all__ = ["load", "prepare", "read_regular", "Unreadable", "FORMAT"]
+__all__ = ["load", "prepare", "table_paths", "read_regular", "Unreadable", "FORMAT"]
 
 FORMAT = voc.FORMAT
 #: A blank or tab next to a comma or at either end of a line: some cell needs stripping.
@@ -1045,7 +1045,7 @@ def _read_table(ctx: _Context, spec: Any, field_name: str, base: Path) -> _Table
         if bad is not None:  # no file name of a program holds one
             ctx.add(field_name, f"the path {_shown_value(spec)} {bad}")
             return None
-        path = base / spec
+        path = _table_path(base, spec)
         label = str(path)
         try:
             raw = read_regular(path, MAX_TABLE_BYTES)
@@ -1882,6 +1882,26 @@ def _text(ctx: _Context, value: Any, field_name: str, *, label: bool = False,
 
 
 # --------------------------------------------------------------------- entry
+def _table_path(base: Path, spec: str) -> Path:
+    """Where a table given as a path lives: relative to the program file's folder."""
+    return base / spec
+
+
+def table_paths(program: str | Path) -> list[Path]:
+    """The CSV tables (``projects``, ``profiles``) a program file names, where the loader
+    reads them; none when the program cannot be read (:func:`load` then says why). For a
+    check before loading, such as an output path that would replace an input."""
+    path = _resolve_shipped(program)
+    try:
+        doc = _read_document(path)
+    except InstanceError:
+        return []
+    if not isinstance(doc, Mapping):
+        return []
+    return [_table_path(path.parent, doc[name]) for name in ("projects", "profiles")
+            if isinstance(doc.get(name), str) and _bad_character(doc[name]) is None]
+
+
 def load(path: str | Path) -> Instance:
     """Read and validate a ``capital-portfolio/1`` program file (YAML or JSON).
 

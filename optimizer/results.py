@@ -27,7 +27,7 @@ from optimizer.instance import Instance
 
 __all__ = ["Result", "Conflict", "EXIT_CODES", "build_result", "atomic_write",
            "check_not_inputs", "check_output", "check_output_dir",
-           "program_tables", "current_umask", "write_errors"]
+           "current_umask", "write_errors"]
 
 #: Exit code of the command line for each status (docs/format.md, "Exit codes").
 EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "invalid": 1}
@@ -444,24 +444,6 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):  # one of them missing (or a path no system can hold)
         return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
-
-
-def program_tables(program: str | Path) -> list[Path]:
-    """The table files (``projects``, ``profiles``) a program file names, resolved as the
-    loader resolves them (beside the program); none when the file cannot be read, which
-    the loader then reports."""
-    from optimizer.loading import _read_document
-    from optimizer.shipped import resolve
-
-    path = resolve(program)
-    try:
-        doc = _read_document(path)
-    except Exception:  # noqa: BLE001 - an unreadable program: the loader says why
-        return []
-    if not isinstance(doc, dict):
-        return []
-    return [path.parent / doc[name] for name in ("projects", "profiles")
-            if isinstance(doc.get(name), str) and "\0" not in doc[name]]
 
 
 def check_not_inputs(outputs: Sequence[tuple[str, str | Path | None]], program: str | Path,
