@@ -78,7 +78,8 @@ def main() -> None:
     # this process stays small (no pandas, no Pyomo): a child's peak memory as the kernel
     # reports it includes what it inherited from here before it started its program
     threshold = int(subprocess.run(
-        [sys.executable, "-c", "from optimizer.solver import PRESOLVE_OFF_FROM as t; print(t)"],
+        [sys.executable, "-c",
+         "from optimizer.solving.highs import PRESOLVE_OFF_FROM as t; print(t)"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout)
     tmp = Path(tempfile.mkdtemp(prefix="routes-"))
     files = [Path(f) for f in args.files] if args.files else []

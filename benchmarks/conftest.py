@@ -26,7 +26,7 @@ SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "20,2000,20000,100000").s
 @pytest.fixture(scope="session")
 def program_files(tmp_path_factory):
     """{size: path} of generated 10-year programs, written once per session."""
-    from optimizer.generate import generate, write
+    from optimizer.program.generate import generate, write
 
     root = tmp_path_factory.mktemp("programs")
     paths = {}

@@ -33,8 +33,8 @@ OPTION_SETS: list[dict[str, object]] = [
 def main() -> None:
     import highspy
 
-    from optimizer.orlib import read_orlib
-    from optimizer.solver import integer_lp, quiet_stdout
+    from optimizer.program.orlib import read_orlib
+    from optimizer.solving.highs import integer_lp, quiet_stdout
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--problems", default="7-07,5-07,8-00",

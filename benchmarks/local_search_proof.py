@@ -1,6 +1,6 @@
 """What local search costs a solve to a proof, on generated programs.
 
-For each size and seed, :func:`optimizer.generate.generate` writes a program; it is then
+For each size and seed, :func:`optimizer.program.generate.generate` writes a program; it is then
 solved to a proof (no time limit, one thread) with ``local_search`` off and on,
 alternating, and the median solver time of each is printed with the search's own report.
 Nothing else should run meanwhile.
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     from optimizer import SolveOptions, solve
-    from optimizer.generate import generate, write
+    from optimizer.program.generate import generate, write
 
     print("| projects | seed | objective | off (s) | on (s) | plans handed back | search (s) |")
     print("|---|---|---|---|---|---|---|")

@@ -43,7 +43,7 @@ SOLVERS = ("project", "highs", "cpsat", "scip")
 # ------------------------------------------------------------------ one solve, in a child
 def _peer(solver: str, orlib_file: str, index: int, time_limit: float, seed: int) -> dict:
     """Run CP-SAT or SCIP on one problem (in this process: the caller is a fresh child)."""
-    from optimizer.orlib import read_orlib
+    from optimizer.program.orlib import read_orlib
 
     problem = read_orlib(orlib_file)[index]
     p, w, b = problem.profits, problem.weights, problem.capacities
@@ -158,7 +158,7 @@ def main() -> None:
     if args.one:
         _child(args)
         return
-    from optimizer.orlib import best_known, convert, read_orlib
+    from optimizer.program.orlib import best_known, convert, read_orlib
 
     table = best_known(ROOT / "instances" / "orlib" / "best_known.csv")
     solvers = args.solvers.split(",")

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     from optimizer import SolveOptions, load, solve
-    from optimizer.generate import generate, write
+    from optimizer.program.generate import generate, write
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="200,2000,20000")

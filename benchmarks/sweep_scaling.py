@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optimizer import SolveOptions, load, sweep  # noqa: E402
-from optimizer.generate import generate, write  # noqa: E402
+from optimizer.program.generate import generate, write  # noqa: E402
 
 
 def _clock(fn):  # noqa: ANN001, ANN202
@@ -127,7 +127,7 @@ def main() -> None:
             with distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                           dashboard_address=None) as cluster, \
                     distributed.Client(cluster) as client:
-                client.run(lambda: __import__("optimizer.sweeps"))  # warm the imports
+                client.run(lambda: __import__("optimizer.whatif.sweeps"))  # warm the imports
                 got, t = _clock(lambda c=client: sweep(base, grid, options,
                                                        chunk_size=args.chunk_size, client=c))
             first = first or t

@@ -13,7 +13,7 @@ from conftest import SIZES
 
 from formulations import build
 from optimizer import SolveOptions, load, solve
-from optimizer.solver import PRESOLVE_OFF_FROM, quiet_stdout, translate
+from optimizer.solving.highs import PRESOLVE_OFF_FROM, quiet_stdout, translate
 
 OPTIONS = SolveOptions(threads=1, gap=1e-4, presolve="auto")
 ROUNDS = 3
@@ -33,7 +33,7 @@ def test_load(benchmark, program_files, n):
 def test_build(benchmark, program_files, n):
     instance = load(program_files[n])
     pm = benchmark.pedantic(build, args=(instance,), rounds=ROUNDS, iterations=1)
-    assert pm.variables.n_units == n
+    assert pm.columns.n_projects == n
 
 
 @pytest.mark.parametrize("n", SIZES)

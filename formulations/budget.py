@@ -2,48 +2,288 @@
 
     sum_i C_i u_i <= budget.total
     sum_i c_it u_i <= budget.per_year[t]     for every capped year t
+
+C_i is a unit's capital over the whole plan (build years after the horizon included,
+reinvestments inside it), c_it what it disburses in year t.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
+from formulations.columns import Columns
+from formulations.family import (
+    Conflict,
+    Family,
+    Finding,
+    Marginal,
+    Rule,
+    RuleRef,
+    Usage,
+    Violation,
+    Words,
+)
 from formulations.rows import RowBlock, row_block
-from formulations.variables import Variables
+from formulations.tables import room, threshold, yearly_table
+from formulations.whatif import (
+    KEEP,
+    OPEN,
+    bounded,
+    bounded_array,
+    caps_within,
+    number,
+    open_where_any,
+    yearly,
+)
+from optimizer.limits import MONEY
+from optimizer.units import money, table
 
-if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
-    from optimizer.instance import Instance
+if TYPE_CHECKING:
+    from optimizer.program.instance import Instance
+    from optimizer.results.result import Result
+
+__all__ = ["FAMILY", "Budget", "NAME_TOTAL", "NAME_YEARS", "over"]
 
 NAME_TOTAL = "budget_total"
 NAME_YEARS = "budget_year"
+TOTAL, PER_YEAR = "budget.total", "budget.per_year"
 
 
-def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
-    """Every row this family may have, by row name: (keys, lower, upper), +-inf where the
-    program sets no limit. :func:`add` and the parametric models of sweeps share it."""
-    total = np.inf if instance.budget_total is None else float(instance.budget_total)
-    per_year = np.where(np.isfinite(instance.budget_per_year), instance.budget_per_year, np.inf)
-    return {
-        NAME_TOTAL: (("total",), np.array([-np.inf]), np.array([total])),
-        NAME_YEARS: (tuple(int(y) for y in instance.years), np.full(len(per_year), -np.inf),
-                     per_year),
+def over(value: float, limit: float, rtol: float) -> float:
+    """How far ``value`` exceeds ``limit`` beyond the checker's tolerance (0 when within)."""
+    excess = value - limit
+    return excess if excess > rtol * max(1.0, abs(limit)) else 0.0
+
+
+def names(ids: np.ndarray, mask: np.ndarray, limit: int = 10) -> str:
+    chosen = [str(x) for x in ids[mask][:limit]]
+    more = int(mask.sum()) - len(chosen)
+    return ", ".join(chosen) + (f" and {more} more" if more > 0 else "")
+
+
+def exceeds(need: float, limit: float) -> bool:
+    """The arithmetic's comparison: ``need`` above ``limit`` beyond rounding."""
+    return need > limit + 1e-9 * max(1.0, abs(limit))
+
+
+def check_years(bad: list[Violation], rule: Rule, years: np.ndarray, limits: np.ndarray,
+                used_by_year: pd.Series, rtol: float) -> None:
+    """One violation per capped year whose use exceeds its limit."""
+    for year, cap in zip(years.tolist(), limits.tolist(), strict=True):
+        if np.isfinite(cap):
+            used = float(used_by_year.get(int(year), 0.0))
+            e = over(used, float(cap), rtol)
+            if e:
+                bad.append(Violation(rule.check_name, str(int(year)), used, float(cap), e,
+                                     rule.ref(int(year))))
+
+
+class Budget(Family):
+    name = "budget"
+    rules = (Rule(TOTAL, "budget_total", single=True, key_text=lambda key: "total"),
+             Rule(PER_YEAR, "budget_year"))
+    changes = {
+        "budget_total": "the cap on all capital ($B; None removes it)",
+        "budget_per_year": "{year: cap or None}",
+        "budget_scale": "multiplies the total and every per-year cap the program (after "
+                        "the other budget changes) sets",
     }
+    parameters = {
+        "budget": "budget_total ($B)",
+        "budget_scale": "factor on the total and every per-year cap",
+        "budget_year": "budget_year:YEAR, that year's disbursement cap ($B)",
+    }
+    keyed_parameters = frozenset({"budget_year"})
+    axis_labels = {"budget": "budget cap ({cash})", "budget_scale": "budget scale (x program caps)",
+                   "budget_year": "disbursement cap {key} ({cash})"}
+    steps = {"budget": 1.0}
+
+    # ------------------------------------------------------------------- model
+    def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+        total = np.inf if instance.budget_total is None else float(instance.budget_total)
+        per_year = np.where(np.isfinite(instance.budget_per_year), instance.budget_per_year,
+                            np.inf)
+        return {
+            NAME_TOTAL: ((None,), np.array([-np.inf]), np.array([total])),
+            NAME_YEARS: (tuple(int(y) for y in instance.years), np.full(len(per_year), -np.inf),
+                         per_year),
+        }
+
+    def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
+        blocks = []
+        m = columns.n_columns
+        rows = self.limits(instance)
+        keys, lower, upper = rows[NAME_TOTAL]
+        if np.isfinite(upper[0]):
+            cols, coefs = columns.project_columns(instance.total_capital)
+            row = sp.csr_array(coefs.reshape(1, -1))
+            blocks.append(row_block(NAME_TOTAL, row, cols, m, lower, upper, (None,),
+                                    family=self.name, upper_rule=TOTAL))
+        keys, lower, upper = rows[NAME_YEARS]
+        capped = np.flatnonzero(np.isfinite(upper))
+        if len(capped):
+            cols, owner = columns.unit_columns()
+            matrix = sp.csr_array(instance.capital_by_year[owner][:, capped].T)
+            blocks.append(row_block(NAME_YEARS, matrix, cols, m, lower[capped], upper[capped],
+                                    tuple(keys[k] for k in capped), family=self.name,
+                                    upper_rule=PER_YEAR))
+        return blocks
+
+    def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
+        return {"budget_total": OPEN if any(p.budget_total is not None for p in points)
+                else None,
+                "budget_per_year": open_where_any([p.budget_per_year for p in points])}
+
+    def restricts(self, b: Instance, a: Instance) -> bool:
+        total_ok = a.budget_total is None or (b.budget_total is not None
+                                              and b.budget_total <= a.budget_total)
+        return total_ok and caps_within(b.budget_per_year, a.budget_per_year)
+
+    # ------------------------------------------------------------------- check
+    def check(self, instance: Instance, usage: Usage, rtol: float) -> list[Violation]:
+        bad: list[Violation] = []
+        if instance.budget_total is not None:
+            e = over(usage.total_capital, instance.budget_total, rtol)
+            if e:
+                bad.append(Violation("budget_total", "total", usage.total_capital,
+                                     instance.budget_total, e, RuleRef(TOTAL)))
+        check_years(bad, self.rule(PER_YEAR), instance.years, instance.budget_per_year,
+                    usage.capital_by_year, rtol)
+        return bad
+
+    # -------------------------------------------------------------- arithmetic
+    def arithmetic(self, instance: Instance) -> list[Finding]:
+        """The forced projects, one unit each, against the total and each year's cap."""
+        out: list[Finding] = []
+        forced = np.asarray(instance.force_in, dtype=bool)
+        if not forced.any():
+            return out
+        ids, cash = instance.ids, instance.money_unit
+        need = float(np.asarray(instance.total_capital, dtype=float)[forced].sum())
+        if instance.budget_total is not None and exceeds(need, instance.budget_total):
+            out.append(Finding("conflict", TOTAL, "total",
+                               f"the forced projects {names(ids, forced)} need "
+                               f"{money(need, cash)}, above the total budget of "
+                               f"{money(instance.budget_total, cash)}", RuleRef(TOTAL)))
+        out += forced_years(instance, instance.capital_by_year, instance.budget_per_year,
+                            PER_YEAR, "capital", money, cash)
+        return out
+
+    # ------------------------------------------------------------------ wording
+    def conflict(self, ref: RuleRef, side: str, limit: float, reached: float,
+                 words: Words) -> Conflict:
+        cash, short = words.cash, abs(limit - reached)
+        if ref.rule == TOTAL:
+            msg = (f"the total budget of {money(limit, cash)} cannot cover the program's "
+                   f"other rules{words.with_forced}: they need at least "
+                   f"{money(reached, cash)} ({money(short)} over)")
+            return Conflict(TOTAL, "total", limit, reached, msg, ref)
+        msg = (f"the {ref.key} disbursement cap of {money(limit, cash)} is "
+               f"{money(short, cash)} short{words.with_forced}: the plan needs "
+               f"{money(reached, cash)} in {ref.key}")
+        return Conflict(PER_YEAR, str(ref.key), limit, reached, msg, ref)
+
+    # ------------------------------------------------------------------ report
+    def table(self, result: Result) -> pd.DataFrame:
+        """Capital disbursed per horizon year against the year's cap, with slack."""
+        inst = result.instance
+        usage = result.check.capital_by_year if result.check is not None else None
+        used = (usage.reindex(inst.years, fill_value=0.0).to_numpy() if usage is not None
+                else np.zeros(len(inst.years)))
+        return yearly_table(inst, result.units.to_numpy(), used, inst.budget_per_year,
+                            inst.capital_by_year)
+
+    def binding(self, result: Result) -> list[RuleRef]:
+        inst = result.instance
+        out: list[RuleRef] = []
+        if result.check is None:
+            return out
+        if inst.budget_total is not None:
+            free = room(inst, result.units.to_numpy())
+            smallest = inst.total_capital[free].min() if free.any() else np.inf
+            tol = 1e-6 * max(1.0, inst.budget_total)
+            if inst.budget_total - result.check.total_capital < threshold(smallest, tol):
+                out.append(RuleRef(TOTAL))
+        frame = self.table(result)
+        out += [RuleRef(PER_YEAR, int(y)) for y in frame.index[frame["binding"]]]
+        return out
+
+    def report(self, result: Result) -> list[str]:
+        inst, cash = result.instance, result.instance.money_unit
+        committed = result.check.total_capital if result.check else None
+        return ["", f"capital committed: {money(committed, cash)}"
+                + (f" of {money(inst.budget_total)}" if inst.budget_total is not None else ""),
+                "", f"capital by year ({cash}):", table(self.table(result))]
+
+    # ------------------------------------------------------------------ what-if
+    def derive(self, instance: Instance, changes: Mapping[str, Any],
+               labels: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        scale = changes.get("budget_scale")
+        total = instance.budget_total
+        if changes.get("budget_total", KEEP) is not KEEP:
+            total = number("budget_total", changes["budget_total"])
+            labels.append(f"budget_total={changes['budget_total']}")
+        if scale is not None and total is not None:
+            total = total * number("budget_scale", scale, allow_none=False, positive=True)
+        per_year = yearly(instance, instance.budget_per_year, changes.get("budget_per_year"),
+                          scale, "budget_per_year", "budget_scale", labels)
+        scaled = f"budget_scale={scale:g}" if scale is not None else ""
+        if total is not instance.budget_total:
+            if total is not None:
+                bounded("budget_total", total, MONEY, by=scaled)
+            out["budget_total"] = total
+        if per_year is not instance.budget_per_year:
+            bounded_array("budget_per_year", instance.years.tolist(), per_year, MONEY,
+                          by=scaled)
+            out["budget_per_year"] = per_year
+        return out
+
+    def parameter(self, kind: str, key: str, value: float) -> dict[str, Any]:
+        if kind == "budget":
+            return {"budget_total": value}
+        if kind == "budget_scale":
+            return {"budget_scale": value}
+        if kind == "budget_year":
+            return {"budget_per_year": {key: value}}
+        raise KeyError(kind)
+
+    def marginal(self, instance: Instance, steps: Mapping[str, float]) -> list[Marginal]:
+        step = steps["budget"]
+        out = []
+        if instance.budget_total is not None:
+            out.append(Marginal(RuleRef(TOTAL), step,
+                                {"budget_total": instance.budget_total + step}))
+        for year, cap in zip(instance.years.tolist(), instance.budget_per_year.tolist(),
+                             strict=True):
+            if np.isfinite(cap):
+                out.append(Marginal(RuleRef(PER_YEAR, year), step,
+                                    {"budget_per_year": {year: cap + step}}))
+        return out
 
 
-def add(instance: Instance, v: Variables) -> list[RowBlock]:
-    blocks = []
-    rows = limits(instance)
-    keys, lower, upper = rows[NAME_TOTAL]
-    if np.isfinite(upper[0]):
-        row = sp.csr_array(instance.total_capital.reshape(1, -1))
-        blocks.append(row_block(NAME_TOTAL, row, v.n_units, v.n_columns, lower, upper, keys))
-    keys, lower, upper = rows[NAME_YEARS]
-    capped = np.flatnonzero(np.isfinite(upper))
-    if len(capped):
-        matrix = instance.capital_by_year[:, capped].T.tocsr()
-        blocks.append(row_block(NAME_YEARS, matrix, v.n_units, v.n_columns, lower[capped],
-                               upper[capped], tuple(keys[k] for k in capped)))
-    return blocks
+def forced_years(instance: Instance, coefs: Any, limits: np.ndarray, rule: str, what: str,
+                 fmt: Any, unit: str) -> list[Finding]:
+    """The forced projects' use of each capped year (``coefs``: projects x years) against
+    that year's limit."""
+    forced = np.asarray(instance.force_in, dtype=bool)
+    per_year = coefs.T @ forced.astype(float)
+    years, ids = instance.years, instance.ids
+    out = []
+    for t in np.flatnonzero(np.isfinite(limits)):
+        if exceeds(per_year[t], limits[t]):
+            users = forced & (coefs[:, [t]].toarray().ravel() > 0)
+            out.append(Finding(
+                "conflict", rule, str(years[t]),
+                f"{what} in {years[t]} is {fmt(per_year[t] - limits[t], unit)} short for the "
+                f"forced projects {names(ids, users)}: they need {fmt(per_year[t])} against "
+                f"{fmt(limits[t])}", RuleRef(rule, int(years[t]))))
+    return out
+
+
+FAMILY = Budget()

@@ -5,24 +5,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from formulations.columns import Columns
+from formulations.family import (
+    Conflict,
+    Family,
+    Finding,
+    Marginal,
+    Rule,
+    RuleRef,
+    Usage,
+    Violation,
+    Words,
+)
 from formulations.rows import RowBlock, row_block
-from formulations.variables import Variables
+from formulations.whatif import KEEP, bounded, number
+from optimizer.limits import RATE
+from optimizer.units import money
 
-if TYPE_CHECKING:  # formulations must not import the optimizer package at run time
-    from optimizer.instance import Instance
+if TYPE_CHECKING:
+    from optimizer.program.instance import Instance
+    from optimizer.results.result import Result
+
+__all__ = ["FAMILY", "Hurdle", "NAME", "coefficients"]
 
 NAME = "hurdle"
-
-
-def limits(instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
-    """The row's (keys, lower, upper): lower 0 with a hurdle, -inf without."""
-    lower = 0.0 if instance.hurdle_rate is not None else -np.inf
-    return {NAME: (("hurdle",), np.array([lower]), np.array([np.inf]))}
+RULE = "hurdle_rate"
 
 
 def coefficients(instance: Instance) -> np.ndarray:
@@ -31,9 +44,115 @@ def coefficients(instance: Instance) -> np.ndarray:
     return instance.returns - rate * instance.total_capital
 
 
-def add(instance: Instance, v: Variables) -> list[RowBlock]:
-    if instance.hurdle_rate is None:
+class Hurdle(Family):
+    name = "hurdle"
+    rules = (Rule(RULE, "hurdle", amount="rate", single=True, key_text=lambda key: "hurdle"),)
+    changes = {"hurdle_rate": "the minimum return per dollar committed (None removes it)"}
+    parameters = {"hurdle_rate": "the return hurdle"}
+    axis_labels = {"hurdle_rate": "return hurdle"}
+    steps = {"hurdle": 0.001}
+
+    # ------------------------------------------------------------------- model
+    def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+        lower = 0.0 if instance.hurdle_rate is not None else -np.inf
+        return {NAME: ((None,), np.array([lower]), np.array([np.inf]))}
+
+    def coefficients(self, instance: Instance) -> dict[str, np.ndarray]:
+        return {NAME: coefficients(instance)}
+
+    def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
+        if instance.hurdle_rate is None:
+            return []
+        cols, coefs = columns.project_columns(coefficients(instance))
+        keys, lower, upper = self.limits(instance)[NAME]
+        return [row_block(NAME, sp.csr_array(coefs.reshape(1, -1)), cols, columns.n_columns,
+                          lower, upper, keys, family=self.name, lower_rule=RULE)]
+
+    def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
+        return {"hurdle_rate": 0.0 if any(p.hurdle_rate is not None for p in points) else None}
+
+    def restricts(self, b: Instance, a: Instance) -> bool:
+        return a.hurdle_rate is None or (b.hurdle_rate is not None
+                                         and b.hurdle_rate >= a.hurdle_rate)
+
+    # ------------------------------------------------------------------- check
+    def check(self, instance: Instance, usage: Usage, rtol: float) -> list[Violation]:
+        if instance.hurdle_rate is None:
+            return []
+        need = instance.hurdle_rate * usage.total_capital
+        scale = max(abs(need), abs(usage.total_return))
+        if need - usage.total_return > rtol * max(1.0, scale):
+            return [Violation("hurdle", f"rate {instance.hurdle_rate:g}", usage.total_return,
+                              need, need - usage.total_return, RuleRef(RULE))]
         return []
-    row = sp.csr_array(coefficients(instance).reshape(1, -1))
-    keys, lower, upper = limits(instance)[NAME]
-    return [row_block(NAME, row, v.n_units, v.n_columns, lower, upper, keys)]
+
+    # -------------------------------------------------------------- arithmetic
+    def arithmetic(self, instance: Instance) -> list[Finding]:
+        """When some plan must be funded (forced projects, a sector floor), the best
+        return per dollar of any allowed project against the hurdle."""
+        forced = np.asarray(instance.force_in, dtype=bool)
+        allowed = ~np.asarray(instance.force_out, dtype=bool)
+        floors = np.nan_to_num(np.asarray(instance.sector_min, dtype=float))
+        if instance.hurdle_rate is None or not (forced.any() or (floors > 0).any()) \
+                or not allowed.any():
+            return []
+        capital = np.asarray(instance.total_capital, dtype=float)
+        ratio = np.where(allowed, instance.returns / capital, -np.inf)
+        best = int(np.argmax(ratio))
+        if ratio[best] >= instance.hurdle_rate - 1e-12:
+            return []
+        why = "projects are forced in" if forced.any() else "a sector floor needs a plan"
+        return [Finding(
+            "conflict", RULE, "hurdle",
+            f"the hurdle rate of {instance.hurdle_rate:g} cannot be met by any plan that "
+            f"funds something, and {why}: the best return per dollar of capital is "
+            f"{ratio[best]:.4g} ({instance.ids[best]})", RuleRef(RULE))]
+
+    # ------------------------------------------------------------------ wording
+    def conflict(self, ref: RuleRef, side: str, limit: float, reached: float,
+                 words: Words) -> Conflict:
+        msg = (f"the hurdle rate of {words.instance.hurdle_rate:g} cannot be "
+               f"met{words.with_forced}: the best plan's return falls "
+               f"{money(abs(limit - reached), words.cash)} short of hurdle_rate x capital")
+        return Conflict(RULE, "hurdle", limit, reached, msg, ref)
+
+    def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
+        return instance.hurdle_rate  # the row is return - rate x capital >= 0: the rate
+
+    # ------------------------------------------------------------------ report
+    def binding(self, result: Result) -> list[RuleRef]:
+        inst, check = result.instance, result.check
+        if inst.hurdle_rate is None or check is None:
+            return []
+        need = inst.hurdle_rate * check.total_capital
+        return [RuleRef(RULE)] if check.total_return - need <= 1e-6 * max(1.0, abs(need)) \
+            else []
+
+    # ------------------------------------------------------------------ what-if
+    def derive(self, instance: Instance, changes: Mapping[str, Any],
+               labels: list[str]) -> dict[str, Any]:
+        value = changes.get("hurdle_rate", KEEP)
+        if value is KEEP:
+            return {}
+        rate = number("hurdle_rate", value)
+        if rate is not None:
+            bounded("hurdle_rate", rate, RATE)
+        labels.append(f"hurdle_rate={value}")
+        return {"hurdle_rate": rate}
+
+    def parameter(self, kind: str, key: str, value: float) -> dict[str, Any]:
+        if kind == "hurdle_rate":
+            return {"hurdle_rate": value}
+        raise KeyError(kind)
+
+    def marginal(self, instance: Instance, steps: Mapping[str, float]) -> list[Marginal]:
+        if instance.hurdle_rate is None:
+            return []
+        step = min(steps["hurdle"], instance.hurdle_rate)
+        # the row is sum (r_i - h C_i) u_i >= 0: lowering h by d moves the row by d * C(plan)
+        return [Marginal(RuleRef(RULE), -step, {"hurdle_rate": instance.hurdle_rate - step},
+                         row_scale=lambda result: result.check.total_capital
+                         if result.check is not None else 1.0)]
+
+
+FAMILY = Hurdle()

@@ -5,7 +5,7 @@ per entry of a list of model columns) with lower and upper limits; it returns a
 :class:`RowBlock` over all the model's columns. The same block then becomes either a
 Pyomo ``Constraint`` whose bodies are ``LinearExpression`` objects sliced from its CSR
 arrays (:func:`to_constraint`), or rows of the HiGHS matrix directly
-(``optimizer.solver.translate``). Nothing here loops over projects per row.
+(``optimizer.solving.highs.translate``). Nothing here loops over projects per row.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from formulations.family import RuleRef
+
 if TYPE_CHECKING:
     from pyomo.core.expr.numeric_expr import LinearExpression
 
@@ -27,7 +29,9 @@ __all__ = ["RowBlock", "row_block", "to_constraint", "linear"]
 class RowBlock:
     """One rule family's rows: ``lower <= matrix @ x <= upper``, x the model's columns.
 
-    ``keys`` names each row in the program's own terms (a year, a sector, a project pair).
+    ``keys`` names each row in the program's own terms (a year, a sector, a project pair);
+    with ``lower_rule``/``upper_rule`` it makes the :class:`~formulations.family.RuleRef`
+    of each limit (:meth:`ref`).
     Rows with no limit at all are left out. ``empty_violations`` lists rows no plan can
     meet, found before any solve: a limit that excludes 0 on a row with no variable (a
     sector floor with no project in the sector), or a lower limit above the upper one.
@@ -41,10 +45,29 @@ class RowBlock:
     lower: np.ndarray
     upper: np.ndarray
     empty_violations: tuple
+    #: the family that owns the block
+    family: str = ""
+    #: ``rule``: a rule of the program (explain may relax it, the checker checks it);
+    #: ``definition``: a link between columns that holds for every plan (never relaxed)
+    role: str = "rule"
+    #: the program's rule that the rows' lower and upper limits express (None: that
+    #: side is no rule), named with each row's key as a RuleRef
+    lower_rule: str | None = None
+    upper_rule: str | None = None
+
+    def ref(self, row: int, side: str) -> RuleRef | None:
+        """The rule the limit on ``side`` (``lower`` or ``upper``) of row ``row`` is."""
+        return self.ref_of(self.keys[row], side)
+
+    def ref_of(self, key: Any, side: str) -> RuleRef | None:
+        rule = self.lower_rule if side == "lower" else self.upper_rule
+        return None if rule is None or self.role != "rule" else RuleRef(rule, key)
 
 
 def row_block(name: str, matrix: sp.csr_array | sp.csr_matrix, columns: np.ndarray | int,
-         n_columns: int, lower: np.ndarray, upper: np.ndarray, keys: Sequence) -> RowBlock:
+              n_columns: int, lower: np.ndarray, upper: np.ndarray, keys: Sequence, *,
+              family: str = "", role: str = "rule", lower_rule: str | None = None,
+              upper_rule: str | None = None) -> RowBlock:
     """The block ``lower <= matrix @ x[columns] <= upper`` over ``n_columns`` columns.
 
     ``columns`` gives the model column of each column of ``matrix``; an int k stands for
@@ -71,8 +94,11 @@ def row_block(name: str, matrix: sp.csr_array | sp.csr_matrix, columns: np.ndarr
     unmeetable = crossed | (~has_var & ((lower > 0) | (upper < 0)))
     keep = has_limit & has_var & ~crossed
     kept = np.flatnonzero(keep)
+    if role not in ("rule", "definition"):
+        raise ValueError(f"row block {name}: role must be 'rule' or 'definition', got {role!r}")
     return RowBlock(name, tuple(keys[r] for r in kept.tolist()), placed[kept], lower[kept],
-                    upper[kept], tuple(keys[r] for r in np.flatnonzero(unmeetable).tolist()))
+                    upper[kept], tuple(keys[r] for r in np.flatnonzero(unmeetable).tolist()),
+                    family, role, lower_rule, upper_rule)
 
 
 def linear(coefs: np.ndarray, variables: Sequence[Any] | np.ndarray) -> LinearExpression:

@@ -1,1 +1,1 @@
-"""The programs and benchmark sets shipped with the package (see optimizer/shipped.py)."""
+"""The programs and benchmark sets shipped with the package (see optimizer/program/shipped.py)."""

@@ -16,32 +16,32 @@ from typing import TYPE_CHECKING, Any
 #: loads only what it needs: ``optimizer generate`` never imports Pyomo, and a solve never
 #: imports the what-if modules.
 _HOME = {
-    "load": "optimizer.api", "solve": "optimizer.api",
+    "load": "optimizer.pipeline", "solve": "optimizer.pipeline",
     "CheckReport": "optimizer.check", "Violation": "optimizer.check",
     "check_plan": "optimizer.check",
     "InstanceError": "optimizer.errors", "OptimizerError": "optimizer.errors",
     "Problem": "optimizer.errors", "UsageError": "optimizer.errors",
-    "frontier": "optimizer.frontiers", "selection_frequency": "optimizer.frontiers",
-    "Instance": "optimizer.instance",
-    "marginal_values": "optimizer.marginal",
-    "Conflict": "optimizer.results", "Result": "optimizer.results",
-    "Comparison": "optimizer.scenarios", "compare": "optimizer.scenarios",
-    "derive": "optimizer.scenarios",
-    "SolveOptions": "optimizer.solver",
-    "Sweep": "optimizer.sweeps", "sweep": "optimizer.sweeps",
+    "frontier": "optimizer.whatif.frontiers", "selection_frequency": "optimizer.whatif.frontiers",
+    "Instance": "optimizer.program.instance",
+    "marginal_values": "optimizer.whatif.marginal",
+    "Conflict": "optimizer.results.result", "Result": "optimizer.results.result",
+    "Comparison": "optimizer.whatif.scenarios", "compare": "optimizer.whatif.scenarios",
+    "derive": "optimizer.whatif.scenarios",
+    "SolveOptions": "optimizer.solving.highs",
+    "Sweep": "optimizer.whatif.sweeps", "sweep": "optimizer.whatif.sweeps",
 }
 
 if TYPE_CHECKING:
-    from optimizer.api import load, solve
     from optimizer.check import CheckReport, Violation, check_plan
     from optimizer.errors import InstanceError, OptimizerError, Problem, UsageError
-    from optimizer.frontiers import frontier, selection_frequency
-    from optimizer.instance import Instance
-    from optimizer.marginal import marginal_values
-    from optimizer.results import Conflict, Result
-    from optimizer.scenarios import Comparison, compare, derive
-    from optimizer.solver import SolveOptions
-    from optimizer.sweeps import Sweep, sweep
+    from optimizer.pipeline import load, solve
+    from optimizer.program.instance import Instance
+    from optimizer.results.result import Conflict, Result
+    from optimizer.solving.highs import SolveOptions
+    from optimizer.whatif.frontiers import frontier, selection_frequency
+    from optimizer.whatif.marginal import marginal_values
+    from optimizer.whatif.scenarios import Comparison, compare, derive
+    from optimizer.whatif.sweeps import Sweep, sweep
 
 
 def __getattr__(name: str) -> Any:

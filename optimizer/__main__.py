@@ -1,3 +1,3 @@
-from optimizer.cli import run
+from optimizer.cli.main import run
 
 run()

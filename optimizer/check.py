@@ -2,7 +2,7 @@
 
 It recomputes everything from the instance's validated tables (projects, profiles,
 dependencies) and the chosen units with pandas alone. It uses neither the Pyomo model nor
-the prepared model arrays of :mod:`optimizer.loading`, so a mistake in either shows up
+the prepared model arrays of :mod:`optimizer.program.loading`, so a mistake in either shows up
 here as a broken rule instead of passing silently.
 
 Tolerance: a rule is broken when it is exceeded by more than ``rtol * max(1, |limit|)``
@@ -16,33 +16,21 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from optimizer.instance import Instance
+from formulations.family import Usage, Violation
+from formulations.registry import FAMILIES
+from optimizer.errors import UsageError
+from optimizer.program.instance import Instance
 
-__all__ = ["Violation", "CheckReport", "check_plan", "plan_units", "usage_by_year"]
+__all__ = ["Violation", "CheckReport", "check_plan", "plan_units", "usage_by_year",
+           "recompute"]
 
 RTOL = 1e-6
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule: which, where, the plan's value, the limit and by how much."""
-
-    rule: str  # units | budget_total | budget_year | sector_min | sector_max | labor_year
-    #            | hurdle | requires | excludes | force_in | force_out
-    key: str  # the year, sector, project or projects concerned
-    value: float
-    limit: float
-    excess: float
-
-    def __str__(self) -> str:
-        return (f"{self.rule} [{self.key}]: plan has {self.value:,.6g}, limit {self.limit:,.6g}"
-                f" (off by {self.excess:,.3g})")
 
 
 @dataclass(frozen=True)
@@ -55,6 +43,10 @@ class CheckReport:
     capital_by_year: pd.Series  # horizon years (and later years) -> $B
     capital_by_sector: pd.Series  # sector -> $B
     labor_by_year: pd.Series  # year -> specialists
+    #: rules of the model that no family checks independently (rows a caller added to
+    #: the Pyomo form), by name: the plan was not checked against them here
+    unchecked: tuple[str, ...] = ()
+    usage: Usage | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> bool:
@@ -108,23 +100,6 @@ def usage_by_year(instance: Instance, units: pd.Series) -> pd.DataFrame:
     return table
 
 
-def _over(value: float, limit: float, rtol: float) -> float:
-    """How far value exceeds limit beyond tolerance (0 when within)."""
-    excess = value - limit
-    return excess if excess > rtol * max(1.0, abs(limit)) else 0.0
-
-
-def _check_years(bad: list[Violation], rule: str, years: np.ndarray, limits: np.ndarray,
-                 used_by_year: pd.Series, rtol: float) -> None:
-    """One violation per capped year whose use exceeds its limit."""
-    for year, cap in zip(years, limits, strict=True):
-        if np.isfinite(cap):
-            used = float(used_by_year.get(int(year), 0.0))
-            e = _over(used, float(cap), rtol)
-            if e:
-                bad.append(Violation(rule, str(int(year)), used, float(cap), e))
-
-
 def _names(labels: Any, limit: int = 5) -> str:
     shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
                       for v in list(labels)[:limit])
@@ -134,8 +109,6 @@ def _names(labels: Any, limit: int = 5) -> str:
 def _whole_units(values: Any, where: Callable[[int], str]) -> np.ndarray:
     """``values`` as int64 unit counts; a UsageError naming ``where(k)`` for the first
     that is not a whole number >= 0 (negative, fractional, NaN, infinite, not a number)."""
-    from optimizer.errors import UsageError
-
     arr = np.asarray(values)
     if arr.ndim != 1:
         arr = np.asarray(list(values), dtype=object)
@@ -177,8 +150,6 @@ def plan_units(instance: Instance, units: Any) -> pd.Series:
     An unknown id, a repeated id, a count that is not a whole number >= 0, or a sequence
     of the wrong length is a :class:`~optimizer.errors.UsageError` naming it.
     """
-    from optimizer.errors import UsageError
-
     ids = instance.projects["id"].to_numpy()
     n = len(ids)
     if isinstance(units, pd.Series | Mapping):
@@ -221,23 +192,31 @@ def plan_units(instance: Instance, units: Any) -> pd.Series:
                      index=ids)
 
 
-def check_plan(instance: Instance, units: Any, rtol: float = RTOL) -> CheckReport:
+def check_plan(instance: Instance, units: Any, rtol: float = RTOL,
+               unchecked: tuple[str, ...] = ()) -> CheckReport:
     """Check a plan against every rule: ``units`` a mapping {id: units}, a pandas Series
     indexed by id (projects missing from either have 0 units), or one count per project in
-    project order (see :func:`plan_units`; a malformed plan is a UsageError)."""
-    ids = instance.projects["id"]
+    project order (see :func:`plan_units`; a malformed plan is a UsageError).
+
+    Every rule family checks its own rules (:meth:`~formulations.family.Family.check`)
+    from the program's tables and the usage recomputed here. ``unchecked`` names rules
+    the model holds that no family can check (rows added to its Pyomo form): the report
+    carries them, so that a reader knows the plan was not checked against them."""
     units = plan_units(instance, units)
+    usage = recompute(instance, units)
     bad: list[Violation] = []
+    for family in FAMILIES:
+        bad.extend(family.check(instance, usage, rtol))
+    return CheckReport(tuple(bad), usage.total_capital, usage.total_return,
+                       usage.capital_by_year, usage.capital_by_sector, usage.labor_by_year,
+                       tuple(unchecked), usage)
+
+
+def recompute(instance: Instance, units: pd.Series) -> Usage:
+    """What the plan ``units`` (whole counts by project id, every project) uses, from the
+    program's tables alone: capital and labor per year, capital per project and sector,
+    the total capital (exactly rounded) and the total return."""
     projects = instance.projects.set_index("id")
-
-    # units: within max_units (the counts are whole numbers >= 0, see plan_units)
-    values = units.to_numpy(dtype=float)
-    max_units = projects["max_units"].to_numpy(dtype=float)
-    over_units = values > max_units
-    for pid, v, m in zip(units.index[over_units], values[over_units], max_units[over_units],
-                         strict=True):
-        bad.append(Violation("units", str(pid), float(v), float(m), float(v - m)))
-
     table = usage_by_year(instance, units)
     per_year = table.groupby("year")[["capital", "labor"]].sum()
     horizon = pd.Index(range(instance.first_year, instance.last_year + 1), name="year")
@@ -252,50 +231,5 @@ def check_plan(instance: Instance, units: Any, rtol: float = RTOL) -> CheckRepor
                          .reindex(list(instance.sectors), fill_value=0.0).rename("capital"))
     returns = projects["return"].reindex(funded.index)
     total_return = math.fsum(returns * funded)
-
-    if instance.budget_total is not None:
-        e = _over(total_capital, instance.budget_total, rtol)
-        if e:
-            bad.append(Violation("budget_total", "total", total_capital, instance.budget_total, e))
-    _check_years(bad, "budget_year", instance.years, instance.budget_per_year, capital_by_year,
-                 rtol)
-    for sector, low, high in zip(instance.sectors, instance.sector_min, instance.sector_max,
-                                 strict=True):
-        used = float(capital_by_sector[sector])
-        if np.isfinite(low):
-            e = _over(float(low), used, rtol) if low > 0 else 0.0
-            if e:
-                bad.append(Violation("sector_min", sector, used, float(low), e))
-        if np.isfinite(high):
-            e = _over(used, float(high), rtol)
-            if e:
-                bad.append(Violation("sector_max", sector, used, float(high), e))
-    _check_years(bad, "labor_year", instance.years, instance.labor_capacity, labor_by_year, rtol)
-    if instance.hurdle_rate is not None:
-        need = instance.hurdle_rate * total_capital
-        scale = max(abs(need), abs(total_return))
-        if need - total_return > rtol * max(1.0, scale):
-            bad.append(Violation("hurdle", f"rate {instance.hurdle_rate:g}", total_return, need,
-                                 need - total_return))
-
-    is_funded = units > 0
-    funded_flags = is_funded.to_numpy()
-    id_array = ids.to_numpy()
-    pairs = np.asarray(instance.requires, dtype=np.int64).reshape(-1, 2)
-    broken = funded_flags[pairs[:, 0]] & ~funded_flags[pairs[:, 1]]
-    for a, b in pairs[broken]:
-        bad.append(Violation("requires", f"{id_array[a]} requires {id_array[b]}", 1.0, 0.0,
-                             1.0))
-    for group in instance.excludes:
-        count = int(funded_flags[group].sum())
-        if count > 1:
-            bad.append(Violation("excludes", ", ".join(map(str, id_array[group])), count, 1.0,
-                                 count - 1.0))
-    force = projects["force"]
-    for pid in force.index[(force == "in").to_numpy() & ~is_funded.to_numpy()]:
-        bad.append(Violation("force_in", str(pid), 0.0, 1.0, 1.0))
-    for pid in force.index[(force == "out").to_numpy() & is_funded.to_numpy()]:
-        bad.append(Violation("force_out", str(pid), float(units[pid]), 0.0, float(units[pid])))
-
-    return CheckReport(tuple(bad), total_capital, total_return, capital_by_year,
-                       capital_by_sector, labor_by_year)
+    return Usage(units, table, total_capital, total_return, capital_by_year, by_project,
+                 capital_by_sector, labor_by_year)

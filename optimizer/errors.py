@@ -1,7 +1,7 @@
 """The errors this package raises, and the problem records they carry.
 
 Only bad input and misuse raise. An infeasible program, a time limit or an
-interruption is an answer (a :class:`~optimizer.results.Result`), never an exception.
+interruption is an answer (a :class:`~optimizer.results.result.Result`), never an exception.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A value outside these bounds is refused by the loader with the field named (exit 2), so
 no number reaches the model that would overflow 64-bit integers, allocate a table the
 machine cannot hold, or swamp the solver's tolerances. The vocabulary of the format
-(:mod:`optimizer.vocabulary`), the JSON Schema and ``docs/format.md`` all take their
+(:mod:`optimizer.program.vocabulary`), the JSON Schema and ``docs/format.md`` all take their
 bounds from here.
 
 Units: money in billions of US dollars ($B), labor in specialists (headcount), years as
@@ -13,6 +13,8 @@ calendar years.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from optimizer.units import number_text
 
 __all__ = ["Bound", "YEAR", "HORIZON_YEARS", "BUILD_YEARS", "REINVEST_EVERY", "MAX_UNITS",
            "MAX_PROJECTS", "MONEY", "PEOPLE", "RATE", "THREADS", "BOUNDS"]
@@ -30,8 +32,6 @@ class Bound:
         return self.low <= value <= self.high
 
     def describe(self) -> str:
-        from optimizer.vocabulary import number_text  # one number style everywhere
-
         return f"between {number_text(self.low)} and {number_text(self.high)}"
 
 

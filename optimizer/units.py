@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MONEY_DECIMALS", "money", "people", "table"]
+__all__ = ["MONEY_DECIMALS", "money", "people", "table", "number_text"]
 
 #: Decimals of every amount of money in text output.
 MONEY_DECIMALS = 2
@@ -73,3 +73,31 @@ def table(frame: Any, *, money_columns: tuple[str, ...] = (),
         elif col in money_columns or frame[col].dtype.kind == "f":
             formatters[col] = money
     return str(frame.to_string(na_rep=MISSING, formatters=formatters))
+
+
+def number_text(value: float) -> str:
+    """A number as the documentation and the messages write it, exactly: ``2200``,
+    ``1,000,000`` (thousands apart from five digits on), ``1e9``, ``5e9``, ``-1``,
+    ``0.5``, ``1.25e10`` (:mod:`optimizer.units` formats amounts with fixed decimals,
+    which would not say ``1e9``). A value that is not finite is ``inf`` or ``nan``."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        digits = str(abs(value))  # exact, past what a float holds
+        kept = digits.rstrip("0")
+        mantissa = kept[0] + (f".{kept[1:]}" if len(kept) > 1 else "")
+        return f"{'-' if value < 0 else ''}{mantissa}e{len(digits) - 1}"
+    value = float(value)
+    if not math.isfinite(value):
+        return repr(value)
+    if value == int(value) and abs(value) < 1e7:
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    text = repr(value)  # the shortest text that reads back as this float
+    if value == int(value) and "e" not in text:
+        digits = text.split(".")[0].lstrip("-")
+        kept = digits.rstrip("0")
+        text = f"{value:.{max(len(kept) - 1, 0)}e}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return text

@@ -7,9 +7,12 @@ import sqlite3
 import pytest
 
 from optimizer import bench
-from optimizer.cli import main
+from optimizer.cli.main import main
+from tests.helpers import patch_atomic_write
 
 
+#: Runs the tiny suite twice (HiGHS, some 20 s): every test that takes it is marked solver
+#: and slow, since whichever of them runs first pays for it.
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "history.sqlite"
@@ -24,6 +27,8 @@ def _copy(src, tmp_path):
     return dst
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_history_keeps_both_runs(history):
     path, first, second = history
     db = sqlite3.connect(path)
@@ -42,6 +47,8 @@ def test_history_keeps_both_runs(history):
     assert {r[0] for r in proven} == {1}  # the mknap1 optima are proven in the literature
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_equal_runs_are_not_flagged(history, tmp_path):
     path, _, _ = history
     code, report = bench.report(_copy(path, tmp_path), tmp_path / "out")
@@ -53,6 +60,8 @@ def test_equal_runs_are_not_flagged(history, tmp_path):
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 @pytest.mark.parametrize("column,value,kind", [("objective", 3000.0, "objective"),
                                                ("termination", "time_limit", "proof"),
                                                ("status", "feasible", "status")])
@@ -75,6 +84,8 @@ def test_unknown_suite_exits_2(tmp_path, capsys):
     assert "unknown suite" in capsys.readouterr().err
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_only_runs_the_matching_instances(tmp_path):
     path = tmp_path / "h.sqlite"
     run = bench.run_suite("tiny", path, bench.Options(time_limit=30), echo=False,
@@ -104,6 +115,8 @@ def test_report_without_history_exits_2_and_creates_nothing(tmp_path, capsys, mo
     assert "--history junk.sqlite" in capsys.readouterr().err
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_bench_paths_are_checked_before_any_work(tmp_path, capsys, history):
     path, _, _ = history
     (tmp_path / "file").write_text("x")
@@ -118,6 +131,8 @@ def test_bench_paths_are_checked_before_any_work(tmp_path, capsys, history):
     assert "is a folder" in capsys.readouterr().err
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_report_flags_runs_with_different_options(history, tmp_path):
     path, _, second = history
     planted = _copy(path, tmp_path)
@@ -134,6 +149,8 @@ def test_report_flags_runs_with_different_options(history, tmp_path):
     assert "different options" not in report.read_text()
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_report_has_per_set_and_per_instance_tables_and_charts(history, tmp_path):
     path, _, _ = history
     _, report = bench.report(_copy(path, tmp_path), tmp_path / "out")
@@ -154,22 +171,24 @@ def test_report_has_per_set_and_per_instance_tables_and_charts(history, tmp_path
 
 
 # ------------------------------------------------------- a failed write: exit 2
+@pytest.mark.solver
+@pytest.mark.slow
 def test_a_failed_chart_or_report_write_exits_2_naming_the_file(history, tmp_path, capsys,
                                                                  monkeypatch):
     import errno
 
-    import optimizer.results
+    import optimizer.results.result
 
     path, _, _ = history
     planted = _copy(path, tmp_path)
-    real = optimizer.results.atomic_write
+    real = optimizer.results.result.atomic_write
 
     def full(target, data):
         if str(target).endswith(failing):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(target, data)
 
-    monkeypatch.setattr(optimizer.results, "atomic_write", full)
+    patch_atomic_write(monkeypatch, full)
     for failing in ("gap.png", "time.png", "report.md"):
         out = tmp_path / f"out-{failing}"
         assert main(["bench", "report", "--history", str(planted), "--out", str(out)]) == 2
@@ -207,11 +226,12 @@ def test_a_failed_history_write_exits_2_naming_the_file(tmp_path, capsys, monkey
 
 
 # ------------------------------------------- a failed write leaves nothing it made
+@pytest.mark.solver
+@pytest.mark.slow
 def test_a_failed_report_removes_the_folder_it_made_and_keeps_others(history, tmp_path,
                                                                      capsys, monkeypatch):
     import errno
 
-    import optimizer.results
 
     path, _, _ = history
     planted = _copy(path, tmp_path)
@@ -219,7 +239,7 @@ def test_a_failed_report_removes_the_folder_it_made_and_keeps_others(history, tm
     def full(target, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(optimizer.results, "atomic_write", full)
+    patch_atomic_write(monkeypatch, full)
     made = tmp_path / "made" / "rep"
     assert main(["bench", "report", "--history", str(planted), "--out", str(made)]) == 2
     assert "No space left on device" in capsys.readouterr().err
@@ -258,6 +278,7 @@ def test_a_failed_history_write_removes_the_history_it_made(tmp_path, capsys, mo
 
 
 # ----------------------------------------------------------------- console and names
+@pytest.mark.slow
 def test_only_matches_a_set_or_an_instance_and_lists_the_names(tmp_path):
     work = tmp_path / "work"
     assert len(bench._instances("smoke", work / "a", "mknap2*")) == 48
@@ -288,6 +309,8 @@ def test_the_console_names_each_instance_by_its_bench_name(tmp_path, capsys, mon
     assert all("objective 16,537.00 gap-to-known 0.0000%" in line for line in lines), lines
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_the_report_formats_money_as_solve_does_and_ends_its_last_line(history, tmp_path):
     path, _, _ = history
     _, report = bench.report(_copy(path, tmp_path), tmp_path / "out")

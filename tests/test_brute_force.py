@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import SolveOptions, check_plan, load, solve
-from optimizer.solver import lp_matrix
+from optimizer.solving.highs import lp_matrix
+
+pytestmark = pytest.mark.slow
 
 FIRST, LAST = 2026, 2029
 YEARS = list(range(FIRST, LAST + 1))
@@ -168,6 +170,7 @@ def brute_force(doc, projects, profiles):
     return float(value[ok].max())
 
 
+@pytest.mark.solver
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=programs())
@@ -190,6 +193,7 @@ def test_solver_matches_brute_force(tmp_path, data):
         assert report.total_return == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.solver
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=programs())
@@ -199,8 +203,8 @@ def test_explain_is_sound_against_brute_force(tmp_path, data):
     where the enumeration finds no plan; every infeasible program gets an IIS or the word
     that its LP relaxation is feasible (the conflict is one of whole units)."""
     from formulations import build
-    from optimizer.diagnosis import arithmetic_checks
-    from optimizer.explain import lp_iis
+    from optimizer.diagnosis.diagnose import arithmetic_checks
+    from optimizer.diagnosis.explain import lp_iis
 
     doc, projects, profiles = data
     path = write(tmp_path, {**doc, "projects": projects}, csv=True,
@@ -222,6 +226,7 @@ def test_explain_is_sound_against_brute_force(tmp_path, data):
             assert iis.members
 
 
+@pytest.mark.solver
 @settings(max_examples=80, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=programs())
@@ -234,6 +239,7 @@ def test_core_search_and_reduced_cost_fixing_keep_the_optimum(tmp_path, data):
           f"{'some' if options.get('reduced_cost_fixed') else 'no'} columns fixed")
 
 
+@pytest.mark.solver
 @settings(max_examples=80, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=programs())
@@ -268,6 +274,7 @@ def _proves_the_enumerations_optimum(tmp_path, data, options: SolveOptions) -> d
     return result.solver.get("options", {})
 
 
+@pytest.mark.solver
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=programs())
@@ -277,8 +284,8 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
     import highspy
 
     from formulations import build
-    from optimizer.heuristics import core_search, reduced_cost_fixing
-    from optimizer.solver import quiet_stdout, translate
+    from optimizer.solving.heuristics import core_search, reduced_cost_fixing
+    from optimizer.solving.highs import quiet_stdout, translate
 
     doc, projects, profiles = data
     path = write(tmp_path, {**doc, "projects": projects}, csv=True,
@@ -320,7 +327,7 @@ def test_array_translation_equals_pyomo_compilation(tmp_path, data):
     standard-form compiler are the same program: same matrix, bounds, costs, integrality
     and row names, on every rule family."""
     from formulations import build
-    from optimizer.solver import translate_with_rows
+    from optimizer.solving.highs import translate_with_rows
 
     doc, projects, profiles = data
     path = write(tmp_path, {**doc, "projects": projects}, csv=True,

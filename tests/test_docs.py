@@ -56,6 +56,7 @@ def test_readme_has_examples():
     assert any(name == "README.md" for name, _, _ in PYTHON)
 
 
+@pytest.mark.solver
 @pytest.mark.parametrize("name,index,code", PYTHON,
                          ids=[f"{name}[{i}]" for name, i, _ in PYTHON])
 def test_python_example_runs(name, index, code, monkeypatch, tmp_path):
@@ -66,7 +67,9 @@ def test_python_example_runs(name, index, code, monkeypatch, tmp_path):
     exec(compile(code, f"{name}[python {index}]", "exec"), {"__name__": "__docs__"})
 
 
-@pytest.mark.parametrize("module", ["optimizer.api", "optimizer.scenarios", "optimizer.sweeps"])
+@pytest.mark.solver
+@pytest.mark.parametrize("module", ["optimizer.pipeline", "optimizer.whatif.scenarios",
+                                    "optimizer.whatif.sweeps"])
 def test_api_docstrings(monkeypatch, module):
     import importlib
 
@@ -76,6 +79,7 @@ def test_api_docstrings(monkeypatch, module):
     assert tried > 0 and failures == 0
 
 
+@pytest.mark.solver
 def test_pilot_program_solves_and_checks():
     """The main job of the quick start: the pilot program, solved and checked."""
     from helpers import solve_checked
@@ -97,6 +101,7 @@ def _format_example() -> str:
     return blocks[0]
 
 
+@pytest.mark.solver
 def test_format_example_solves_and_checks(tmp_path):
     """The complete example of docs/format.md, written to a file and solved by the
     command line as a user would: exit 0, one JSON object, the check passes, and the
@@ -133,6 +138,7 @@ def _shape(line: str) -> str:
     return " ".join(_NUMBER.sub("#", line).split())
 
 
+@pytest.mark.solver
 def test_cli_sample_output_is_what_solve_prints():
     """The pilot's summary shown in docs/cli.md has the form of what the command prints
     today: the same header lines (numbers aside), the same sections in the same order,
@@ -165,15 +171,15 @@ def test_cli_sample_output_is_what_solve_prints():
 
 
 def test_cli_reference_is_generated_from_the_parser():
-    from optimizer.clidoc import generated_block, render
+    from optimizer.cli.clidoc import generated_block, render
 
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert generated_block(text) == render(), (
-        "docs/cli.md is stale: run python -m optimizer.clidoc --write docs/cli.md")
+        "docs/cli.md is stale: run python -m optimizer.cli.clidoc --write docs/cli.md")
 
 
 def test_clidoc_check_and_write(tmp_path):
-    from optimizer.clidoc import BEGIN, END, main, render
+    from optimizer.cli.clidoc import BEGIN, END, main, render
 
     path = tmp_path / "cli.md"
     path.write_text(f"# head\n\n{BEGIN}\nold\n{END}\n\ntail\n", encoding="utf-8")
@@ -187,8 +193,8 @@ def test_clidoc_check_and_write(tmp_path):
 
 
 def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    from optimizer.cli import parser
-    from optimizer.clidoc import subcommands
+    from optimizer.cli.clidoc import subcommands
+    from optimizer.cli.main import parser
 
     top = parser()
     return top, {name: sub for name, (_, sub) in subcommands(top).items()}
@@ -198,7 +204,7 @@ def _flags(p: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     return {s: a for a in p._actions for s in a.option_strings}
 
 
-#: `optimizer` as a command word (not `optimizer.clidoc`, `optimizer/cli.py`, `optimizer:`)
+#: `optimizer` as a command word (not `optimizer.cli.clidoc`, `optimizer/cli/main.py`, `optimizer:`)
 _COMMAND = re.compile(r"(?<![\w./-])optimizer[ \t]+(?=[\w-])")
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
@@ -335,7 +341,7 @@ def test_docs_index_lists_every_document():
 
 # ------------------------------------------------------------ pointers in help and docs
 def test_debug_is_shown_in_every_commands_help(capsys):
-    from optimizer.cli import parser
+    from optimizer.cli.main import parser
 
     sub = next(a for a in parser()._actions if a.dest == "command")
     for name, command in sub.choices.items():
@@ -344,7 +350,7 @@ def test_debug_is_shown_in_every_commands_help(capsys):
 
 
 def test_help_and_docs_point_where_the_text_is():
-    from optimizer.cli import parser
+    from optimizer.cli.main import parser
 
     solve = next(a for a in parser()._actions if a.dest == "command").choices["solve"]
     heuristic = next(a for a in solve._actions if a.dest == "heuristic").help

@@ -35,10 +35,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import load
-from optimizer.cli import main
+from optimizer.cli.main import main
 from optimizer.errors import InstanceError, Problem, printable
-from optimizer.loading import _INVISIBLE
-from optimizer.vocabulary import shown, shown_value
+from optimizer.program.loading import _INVISIBLE
+from optimizer.program.vocabulary import shown, shown_value
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what standard error may never hold: a control character but the newline, a line or
@@ -254,6 +254,8 @@ def test_looked_for_is_escaped(tmp_path):
     assert "looked for" in line and "missing.csv" in line
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names are bytes")
 def test_a_file_name_that_is_not_utf8_is_clean_in_every_output(tmp_path):
     """``prog\\xff.yaml``: validate printed the raw byte, the JSON result a lone surrogate
@@ -433,6 +435,7 @@ def _dump(doc: dict, fmt: str) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(place=st.sampled_from(TEXT_PLACES), fmt=st.sampled_from(["yaml", "json"]),
@@ -473,6 +476,7 @@ def _csv_cell(text: str) -> str:
     return text
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(place=st.sampled_from(CSV_PLACES), data=st.data(), at=st.integers(0, 100),
@@ -520,6 +524,7 @@ INLINE_TEXT_CELLS = [("projects", 0, "id"), ("projects", 1, "name"), ("projects"
                      ("projects", 1, "force"), ("profiles", 0, "project")]
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(scalar=st.sampled_from(NOT_TEXT), cell=st.sampled_from(INLINE_TEXT_CELLS + ["key"]))
@@ -578,7 +583,7 @@ def test_bound_messages_are_plain_and_unit_neutral(tmp_path):
 
 def test_bound_words_hold_no_nested_parentheses():
     from optimizer.limits import BOUNDS
-    from optimizer.vocabulary import number_text
+    from optimizer.program.vocabulary import number_text
 
     for bound in BOUNDS.values():
         assert not re.search(r"\([^()]*\(", f"({bound.why})"), bound.why
@@ -656,6 +661,7 @@ def test_a_missing_format_says_what_to_write(tmp_path):
     assert "got a list [1, 2]" in _problems(tmp_path / "q.yaml")[0]
 
 
+@pytest.mark.solver
 def test_every_result_key_is_documented(tmp_path):
     """A feasible, an infeasible (conflicts, timings.explain) and a time-limited solve: every
     key of the JSON (past the data keyed by years, sectors, options and libraries) is named
@@ -664,8 +670,8 @@ def test_every_result_key_is_documented(tmp_path):
     from helpers import write as write_program
 
     from optimizer import SolveOptions, solve
-    from optimizer.generate import generate
-    from optimizer.generate import write as write_generated
+    from optimizer.program.generate import generate
+    from optimizer.program.generate import write as write_generated
 
     def keys(value: object, prefix: str = "") -> set[str]:
         found: set[str] = set()

@@ -7,8 +7,8 @@ import filecmp
 import pytest
 from helpers import solve_checked
 
-from optimizer.cli import main
-from optimizer.generate import generate, write
+from optimizer.cli.main import main
+from optimizer.program.generate import generate, write
 
 
 def test_same_seed_same_bytes(tmp_path):
@@ -22,7 +22,9 @@ def test_same_seed_same_bytes(tmp_path):
     assert not filecmp.cmp(a / "projects.csv", tmp_path / "c" / "projects.csv", shallow=False)
 
 
-@pytest.mark.parametrize("n,seed", [(1, 0), (5, 1), (20, 2), (60, 3), (400, 4)])
+@pytest.mark.solver
+@pytest.mark.parametrize("n,seed", [(1, 0), (5, 1), (20, 2), (60, 3),
+                                    pytest.param(400, 4, marks=pytest.mark.slow)])
 def test_generated_programs_are_feasible(tmp_path, n, seed):
     from optimizer import SolveOptions
 

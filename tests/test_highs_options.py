@@ -14,11 +14,12 @@ import pytest
 from helpers import ROOT, error_object, run, small
 
 from optimizer import SolveOptions, UsageError, load, solve, sweep
-from optimizer.cli import _LiveSweep, main
-from optimizer.sweeps import SweepProgress
+from optimizer.cli.main import _LiveSweep, main
+from optimizer.whatif.sweeps import SweepProgress
 
 
 # ------------------------------------------------------------------ HiGHS options
+@pytest.mark.solver
 def test_api_options_are_applied_and_recorded(tmp_path):
     options = SolveOptions(highs_options={"mip_detect_symmetry": "off",
                                           "mip_pool_soft_limit": "50"})
@@ -76,10 +77,11 @@ def test_api_refuses_options_its_fields_set(name, field):
     assert name in str(caught.value) and f"SolveOptions({field}=...)" in str(caught.value)
 
 
+@pytest.mark.solver
 def test_owned_options_are_every_option_the_solver_sets(tmp_path):
     """Every HiGHS option the package sets itself (with every field of SolveOptions given)
     is one a user cannot give as a HiGHS option."""
-    from optimizer.solver import OWNED_OPTIONS
+    from optimizer.solving.highs import OWNED_OPTIONS
 
     options = SolveOptions(time_limit=5, threads=1, node_limit=100, solution_limit=10,
                            heuristic_effort=0.1, feasibility_tolerance=1e-7, log=True)
@@ -109,6 +111,7 @@ def test_sweep_names_the_command_that_has_the_flag(tmp_path, capsys):
     assert code == 2 and "`optimizer solve` takes --presolve" in err, err
 
 
+@pytest.mark.solver
 def test_result_reports_the_limit_and_seed_used(tmp_path):
     """What was asked for is what the result says: solver.time_limit, solver.seed and the
     manifest's seed agree with the options HiGHS ran with."""
@@ -124,6 +127,7 @@ def test_result_reports_the_limit_and_seed_used(tmp_path):
         assert where["mip_detect_symmetry"] is False
 
 
+@pytest.mark.solver
 def test_feasibility_tolerance_flag(tmp_path):
     proc = run("solve", str(small(tmp_path)), "--json", "--feasibility-tolerance", "1e-7")
     assert proc.returncode == 0, proc.stderr
@@ -156,6 +160,7 @@ def test_cli_option_needs_name_equals_value(capsys):
 
 
 # --------------------------------------------------------------------- --log
+@pytest.mark.solver
 @pytest.mark.parametrize("flag", ["--log", "--tee"])
 def test_log_goes_to_stderr_and_stdout_stays_one_json_object(tmp_path, flag):
     proc = run("solve", str(small(tmp_path)), "--json", flag)
@@ -165,12 +170,14 @@ def test_log_goes_to_stderr_and_stdout_stays_one_json_object(tmp_path, flag):
     assert proc.stderr.strip() and "HiGHS" in proc.stderr, proc.stderr
 
 
+@pytest.mark.solver
 def test_without_log_highs_is_silent(tmp_path):
     proc = run("solve", str(small(tmp_path)), "--json")
     assert proc.returncode == 0
     assert "HiGHS" not in proc.stderr
 
 
+@pytest.mark.solver
 def test_sweep_log_keeps_stdout_clean(tmp_path):
     proc = run("sweep", str(small(tmp_path)), "--budget", "5,10", "--workers", "1", "--json",
                "--log")
@@ -187,7 +194,8 @@ def test_version():
 
 
 # --------------------------------------------------------- a sweep's progress
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.solver
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_sweep_reports_progress_up_to_the_total(tmp_path, workers):
     calls: list[SweepProgress] = []
     s = sweep(load(small(tmp_path)), {"budget": [4.0, 6.0, 8.0, 10.0, 12.0]},
@@ -232,8 +240,9 @@ def test_scheduler_without_distributed_says_how_to_install(tmp_path, capsys, mon
 
 
 def test_no_module_imports_distributed():
-    code = ("import sys, optimizer, optimizer.api, optimizer.cli, optimizer.sweeps, "
-            "optimizer.frontiers, optimizer.marginal, optimizer.diagnosis; "
+    code = ("import sys, optimizer, optimizer.pipeline, optimizer.cli.main, "
+            "optimizer.whatif.sweeps, "
+            "optimizer.whatif.frontiers, optimizer.whatif.marginal, optimizer.diagnosis.diagnose; "
             "assert 'distributed' not in sys.modules, 'distributed imported'")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
@@ -259,11 +268,13 @@ def test_every_threads_flag_is_bounded(capsys, command, threads):
     assert "--threads: must be in [1, 256]" in capsys.readouterr().err
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_sweep_progress_ticks_while_a_point_runs(tmp_path, monkeypatch):
     """The elapsed time is reported while a slow point runs, before any point is done."""
     import time
 
-    import optimizer.sweeps as sweeps
+    import optimizer.whatif.sweeps as sweeps
 
     real = sweeps._solve_chunk
 

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from test_invalid_input import BASE, PROFILES, PROJECTS
 
 from optimizer import load
-from optimizer.cli import main
+from optimizer.cli.main import main
 from optimizer.limits import (
     BUILD_YEARS,
     HORIZON_YEARS,
@@ -133,6 +133,7 @@ def _set(doc: dict, dotted: str, value: object) -> None:
     doc[int(last) if last.isdigit() and int(last) in doc else last] = value
 
 
+@pytest.mark.solver
 def test_the_base_is_valid(tmp_path):
     code, out, err = run(Case().write(tmp_path))
     assert code == 0, err
@@ -299,6 +300,7 @@ def test_yaml_surrogate_escape_is_refused(tmp_path):
     refused(case.write(tmp_path))
 
 
+@pytest.mark.solver
 def test_a_file_name_that_is_not_utf8_prints(tmp_path):
     """The program's name defaults to its file's: a name with bytes that are not UTF-8
     must print (escaped), not end in exit 1 after the solve."""
@@ -413,8 +415,8 @@ def test_numbers_at_their_bounds_load(tmp_path):
 
 
 def test_generated_and_converted_programs_still_load(tmp_path):
-    from optimizer.generate import generate
-    from optimizer.generate import write as write_program
+    from optimizer.program.generate import generate
+    from optimizer.program.generate import write as write_program
 
     load(write_program(generate(300, seed=5), tmp_path / "g"))
     load(ROOT / "instances" / "pilot" / "program.yaml")
@@ -490,6 +492,7 @@ def test_a_trailing_comma_on_every_row(tmp_path):
     assert "unknown sector" not in err
 
 
+@pytest.mark.solver
 def test_blank_lines_and_crlf_keep_the_line_numbers(tmp_path):
     case = Case()
     case.projects[2]["capital"] = "ten"
@@ -512,7 +515,7 @@ def test_quoted_tables_read_as_the_exact_reader_reads_them(tmp_path, quote_all):
     numbers of its rows counting the line breaks inside quoted cells."""
     import csv as csv_module
 
-    from optimizer import loading
+    from optimizer.program import loading
 
     case = Case()
     case.projects[0]["name"] = 'a "quoted", multi\nline\nname'
@@ -532,6 +535,7 @@ def test_quoted_tables_read_as_the_exact_reader_reads_them(tmp_path, quote_all):
     refused(path, "row 3 (line 6)", "field 'capital'", blamed="projects.csv")
 
 
+@pytest.mark.solver
 def test_quoted_tables_keep_every_shape_check(tmp_path):
     """Quoted headers given twice, rows of the wrong width and a stray quote are still
     named, with their lines."""
@@ -590,7 +594,7 @@ def test_leading_zeros_are_no_numbers_anywhere(tmp_path):
     """``017`` is 15 to YAML 1.1, 17 to YAML 1.2 and no number to JSON: the format reads
     it nowhere (YAML values, CSV and inline cells), while ``0``, ``0.5`` and ``1e05``
     are numbers."""
-    from optimizer.loading import _SafeLoader
+    from optimizer.program.loading import _SafeLoader
 
     assert yaml.load("[017, 0, 0.5, -0, 1e05, 00.5]", Loader=_SafeLoader) == \
         ["017", 0, 0.5, 0, 1e5, "00.5"]
@@ -733,6 +737,8 @@ def hostile(draw: st.DrawFn) -> tuple[Case, bool, str]:
     return case, False, case.fmt
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile())
 def test_generated_hostile_files(example: tuple[Case, bool, str]) -> None:

@@ -1,4 +1,4 @@
-"""Local search (``optimizer.heuristics.SwapSearch``) against enumeration.
+"""Local search (``optimizer.solving.heuristics.SwapSearch``) against enumeration.
 
 Random small integer models, with rows of either sign, limits on one side, both or
 neither, and columns that are binary, general integer or fixed, are drawn by Hypothesis
@@ -16,8 +16,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.heuristics import SwapSearch
-from optimizer.solver import integer_lp
+from optimizer.solving.heuristics import SwapSearch
+from optimizer.solving.highs import integer_lp
 
 
 def make_lp(a: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray,
@@ -103,3 +103,68 @@ def test_the_deadline_stops_the_climb():
     assert gained == 0 and not x.any()
     x, gained = SwapSearch(lp).improve(np.zeros(5))
     assert gained == 15 and x.all()
+
+
+class _Clock:
+    """A fake ``time`` module: each reading of ``perf_counter`` is ``step`` seconds after
+    the one before, whatever the machine's speed."""
+
+    def __init__(self, step: float = 1.0) -> None:
+        self.now, self.step, self.readings = 0.0, step, 0
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        self.readings += 1
+        return self.now
+
+
+class _Callback:
+    def __init__(self) -> None:
+        self.subscribers = []
+
+    def subscribe(self, fn) -> None:
+        self.subscribers.append(fn)
+
+    def __call__(self, event) -> None:
+        for fn in self.subscribers:
+            fn(event)
+
+
+def test_the_search_keeps_to_its_time_budget_on_a_fake_clock(monkeypatch):
+    """Attached to a solve (HiGHS stood in for by its two callbacks), the search spends at
+    most its budget in all: on a clock that moves a second per reading, a budget of 3 s
+    ends the first climb part way (each step of the climb reads the clock once), and no
+    later plan HiGHS finds is climbed from, or read the clock for, at all."""
+    from types import SimpleNamespace
+
+    from optimizer.solving import heuristics
+
+    n = 20  # one row, room for every column: the full climb funds all 20, one a step
+    lp = make_lp(np.ones((1, n)), np.array([-np.inf]), np.array([float(n)]),
+                 np.arange(1.0, n + 1), np.zeros(n), np.ones(n))
+    _, full = SwapSearch(lp).improve(np.zeros(n))
+    assert full == n * (n + 1) / 2  # without a deadline, the climb goes all the way
+
+    clock = _Clock()
+    monkeypatch.setattr(heuristics, "time", clock)
+    search = SwapSearch(lp, budget=3.0)
+    improving, user = _Callback(), _Callback()
+    search.attach(SimpleNamespace(cbMipImprovingSolution=improving, cbMipUserSolution=user))
+    handed = []
+    user_event = SimpleNamespace(data_in=SimpleNamespace(setSolution=handed.append))
+
+    improving(SimpleNamespace(data_out=SimpleNamespace(mip_solution=np.zeros(n))))
+    assert 0 < search.seconds and search.seconds >= search.budget  # the budget is spent
+    assert search.seconds <= search.budget + 2 * clock.step  # a step over, at most
+    user(user_event)
+    assert len(handed) == 1 and search.plans == 1
+    first = handed[0]
+    assert 0 < first.sum() < n  # part way: stopped by the clock, not by the model
+    assert search.gain == pytest.approx(float(np.arange(1.0, n + 1) @ first))
+    assert search.gain < full
+
+    readings = clock.readings
+    improving(SimpleNamespace(data_out=SimpleNamespace(mip_solution=np.zeros(n))))
+    user(user_event)
+    assert clock.readings == readings, "a climb ran after the budget was spent"
+    assert len(handed) == 1 and search.plans == 1

@@ -10,8 +10,8 @@ import pytest
 from helpers import solve_checked
 
 from optimizer import SolveOptions, load
-from optimizer.cli import main
-from optimizer.orlib import convert, read_orlib
+from optimizer.cli.main import main
+from optimizer.program.orlib import convert, read_orlib
 
 ORLIB = Path(__file__).resolve().parents[1] / "instances" / "orlib"
 CB_SHAPES = {1: (100, 5), 2: (250, 5), 3: (500, 5), 4: (100, 10), 5: (250, 10),
@@ -78,7 +78,10 @@ def test_cli_convert(tmp_path, capsys):
 
 
 def _reach_all(tmp_path, source, heuristic="off"):
-    for path in convert(ORLIB / source, tmp_path):
+    paths = convert(ORLIB / source, tmp_path)
+    # every problem of the file (an empty conversion would pass the loop below unseen)
+    assert len(paths) == len(read_orlib(ORLIB / source)) > 0, paths
+    for path in paths:
         instance = load(path)
         result = solve_checked(instance, SolveOptions(gap=0.0, threads=1, time_limit=60,
                                                       heuristic=heuristic))
@@ -86,15 +89,19 @@ def _reach_all(tmp_path, source, heuristic="off"):
         assert result.objective == pytest.approx(instance.known_optimum, abs=1e-6), path
 
 
+@pytest.mark.solver
 def test_mknap1_optima_reached(tmp_path):
     _reach_all(tmp_path, "mknap1.txt")
 
 
+@pytest.mark.solver
 @pytest.mark.parametrize("heuristic", ["core", "core+fixing"])
 def test_mknap1_optima_proven_with_the_heuristic(tmp_path, heuristic):
     _reach_all(tmp_path, "mknap1.txt", heuristic)
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_mknap2_optima_reached(tmp_path):
     _reach_all(tmp_path, "mknap2.txt")
 
@@ -106,7 +113,9 @@ def test_unreadable_file_exits_2(tmp_path, capsys):
     assert "bad.txt" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("source", ["mknap1.txt", "mknap2.txt"])
+@pytest.mark.solver
+@pytest.mark.parametrize("source", ["mknap1.txt",
+                                    pytest.param("mknap2.txt", marks=pytest.mark.slow)])
 def test_reduced_cost_fixing_keeps_published_optima(tmp_path, source):
     """With the incumbent at the published optimum (the most reduced-cost fixing can ever
     fix), the fixed model still reaches that optimum, on all 55 mknap1 and mknap2
@@ -115,8 +124,8 @@ def test_reduced_cost_fixing_keeps_published_optima(tmp_path, source):
     import numpy as np
 
     from formulations import build
-    from optimizer.heuristics import core_search, reduced_cost_fixing
-    from optimizer.solver import quiet_stdout, translate
+    from optimizer.solving.heuristics import core_search, reduced_cost_fixing
+    from optimizer.solving.highs import quiet_stdout, translate
 
     options = {"output_flag": False, "threads": 1, "mip_rel_gap": 0.0, "random_seed": 0}
     fixed = 0

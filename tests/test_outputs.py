@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from helpers import small
 
-import optimizer.api
-import optimizer.loading
-import optimizer.sweeps
-from optimizer.cli import main
+import optimizer.pipeline
+import optimizer.program.loading
+import optimizer.whatif.sweeps
+from optimizer.cli.main import main
 from optimizer.errors import UsageError
-from optimizer.results import atomic_write, check_output, check_output_dir, current_umask
+from optimizer.results.result import atomic_write, check_output, check_output_dir, current_umask
+from tests.helpers import patch_atomic_write
 
 
 def _mode(path: Path) -> int:
@@ -45,9 +46,9 @@ def no_solve(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("the program was loaded or solved before the paths were checked")
 
-    monkeypatch.setattr(optimizer.api, "solve", refuse)
-    monkeypatch.setattr(optimizer.sweeps, "sweep", refuse)
-    monkeypatch.setattr(optimizer.loading, "load", refuse)
+    monkeypatch.setattr(optimizer.pipeline, "solve", refuse)
+    monkeypatch.setattr(optimizer.whatif.sweeps, "sweep", refuse)
+    monkeypatch.setattr(optimizer.program.loading, "load", refuse)
 
 
 # ------------------------------------------------------------ checked before any work
@@ -121,11 +122,12 @@ def _remove_folder_after(monkeypatch, module, name, folder: Path) -> None:
     monkeypatch.setattr(module, name, run_then_remove)
 
 
+@pytest.mark.solver
 def test_solve_prints_the_result_when_the_folder_vanishes(tmp_path, capsys, monkeypatch):
     path = small(tmp_path)
     folder = tmp_path / "out"
     folder.mkdir()
-    _remove_folder_after(monkeypatch, optimizer.api, "solve", folder)
+    _remove_folder_after(monkeypatch, optimizer.pipeline, "solve", folder)
     code = main(["solve", str(path), "--json", "--out", str(folder / "plan.json")])
     captured = capsys.readouterr()
     assert code == 2
@@ -136,6 +138,7 @@ def test_solve_prints_the_result_when_the_folder_vanishes(tmp_path, capsys, monk
     assert "internal error" not in captured.err
 
 
+@pytest.mark.solver
 def test_solve_text_summary_survives_a_full_disk(tmp_path, capsys, monkeypatch):
     path = small(tmp_path)
     real_write = os.write
@@ -157,11 +160,12 @@ def test_solve_text_summary_survives_a_full_disk(tmp_path, capsys, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file
 
 
+@pytest.mark.solver
 def test_sweep_prints_the_points_when_the_folder_vanishes(tmp_path, capsys, monkeypatch):
     path = small(tmp_path)
     folder = tmp_path / "out"
     folder.mkdir()
-    _remove_folder_after(monkeypatch, optimizer.sweeps, "sweep", folder)
+    _remove_folder_after(monkeypatch, optimizer.whatif.sweeps, "sweep", folder)
     outs = {flag: folder / name for flag, name in (
         ("--out", "points.csv"), ("--plot", "frontier.png"), ("--frequency-plot", "f.png"))}
     argv = ["sweep", str(path), "--budget", "5,10", "--workers", "1", "--json"]
@@ -190,6 +194,7 @@ def _replace_result(monkeypatch, module, name, folder: Path, **changes) -> None:
     monkeypatch.setattr(module, name, run_then_remove)
 
 
+@pytest.mark.solver
 @pytest.mark.parametrize("status,code", [("invalid", 1), ("infeasible", 2),
                                          ("no_solution", 2)])
 def test_a_failed_write_keeps_the_graver_solve_code(tmp_path, capsys, monkeypatch, status,
@@ -197,7 +202,7 @@ def test_a_failed_write_keeps_the_graver_solve_code(tmp_path, capsys, monkeypatc
     """1 (the checker rejected the plan) outranks a failed write (2); 3 and 4 do not."""
     folder = tmp_path / "out"
     folder.mkdir()
-    _replace_result(monkeypatch, optimizer.api, "solve", folder, status=status)
+    _replace_result(monkeypatch, optimizer.pipeline, "solve", folder, status=status)
     assert main(["solve", str(small(tmp_path)), "--json", "--out",
                  str(folder / "plan.json")]) == code
     captured = capsys.readouterr()
@@ -205,6 +210,7 @@ def test_a_failed_write_keeps_the_graver_solve_code(tmp_path, capsys, monkeypatc
     assert f"could not write {folder / 'plan.json'}" in captured.err
 
 
+@pytest.mark.solver
 def test_a_failed_write_keeps_the_sweep_interrupted_and_invalid_codes(tmp_path, capsys,
                                                                       monkeypatch):
     path = small(tmp_path)
@@ -212,25 +218,26 @@ def test_a_failed_write_keeps_the_sweep_interrupted_and_invalid_codes(tmp_path, 
     argv = ["sweep", str(path), "--budget", "5,10", "--workers", "1", "--json",
             "--out", str(folder / "points.csv")]
     folder.mkdir()
-    _replace_result(monkeypatch, optimizer.sweeps, "sweep", folder, complete=False)
+    _replace_result(monkeypatch, optimizer.whatif.sweeps, "sweep", folder, complete=False)
     assert main(argv) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and f"could not write {folder / 'points.csv'}" in err
     monkeypatch.undo()
 
-    real = optimizer.sweeps.sweep
+    real = optimizer.whatif.sweeps.sweep
 
     def invalid_then_remove(*args, **kwargs):
         import dataclasses
 
         result = real(*args, **kwargs)
-        frame = result.frame.copy()
-        frame["status"] = "invalid"
+        runs = tuple(dataclasses.replace(r, result=dataclasses.replace(r.result,
+                                                                       status="invalid"))
+                     for r in result.runs)
         shutil.rmtree(folder)
-        return dataclasses.replace(result, frame=frame)
+        return dataclasses.replace(result, runs=runs)
 
     folder.mkdir()
-    monkeypatch.setattr(optimizer.sweeps, "sweep", invalid_then_remove)
+    monkeypatch.setattr(optimizer.whatif.sweeps, "sweep", invalid_then_remove)
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "breaks a rule" in err and f"could not write {folder / 'points.csv'}" in err
@@ -284,6 +291,7 @@ def test_atomic_write_follows_the_umask(tmp_path, umask, mask, mode):
     assert _mode(atomic_write(tmp_path / "a.json", b"{}")) == mode  # replacing, too
 
 
+@pytest.mark.solver
 @pytest.mark.skipif(os.name != "posix", reason="file modes")
 @pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600)])
 def test_every_written_file_follows_the_umask(tmp_path, umask, capsys, mask, mode):
@@ -307,7 +315,7 @@ def test_every_written_file_follows_the_umask(tmp_path, umask, capsys, mask, mod
 def test_converted_orlib_files_follow_the_umask(tmp_path, umask):
     import numpy as np
 
-    from optimizer.orlib import Knapsack, write_program
+    from optimizer.program.orlib import Knapsack, write_program
 
     umask(0o027)
     problem = Knapsack(name="tiny", profits=np.array([3.0, 4.0]),
@@ -349,8 +357,8 @@ def test_solve_and_sweep_refuse_to_write_over_the_programs_tables(tmp_path, caps
     def refuse(*_args, **_kwargs):
         raise AssertionError("solved although an output is one of the program's tables")
 
-    monkeypatch.setattr(optimizer.api, "solve", refuse)
-    monkeypatch.setattr(optimizer.sweeps, "sweep", refuse)
+    monkeypatch.setattr(optimizer.pipeline, "solve", refuse)
+    monkeypatch.setattr(optimizer.whatif.sweeps, "sweep", refuse)
     hard = tmp_path / "hard.csv"
     os.link(program.parent / "projects.csv", hard)
     for out in (program.parent / "projects.csv", tmp_path / "pilot" / ".." / "pilot" /
@@ -380,6 +388,7 @@ def test_atomic_write_keeps_an_existing_files_mode(tmp_path, umask):
     assert _mode(atomic_write(tmp_path / "new.json", "{}")) == 0o644  # a new file: umask
 
 
+@pytest.mark.solver
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links")
 def test_atomic_write_through_a_link_keeps_the_link(tmp_path, umask, capsys):
     umask(0o022)
@@ -400,9 +409,9 @@ def test_atomic_write_through_a_link_keeps_the_link(tmp_path, umask, capsys):
 
 def test_examples_copy_on_a_full_disk_exits_2_and_leaves_nothing(tmp_path, capsys,
                                                                  monkeypatch):
-    import optimizer.results
+    import optimizer.results.result
 
-    real = optimizer.results.atomic_write
+    real = optimizer.results.result.atomic_write
     written = []
 
     def full(target, data):
@@ -411,7 +420,7 @@ def test_examples_copy_on_a_full_disk_exits_2_and_leaves_nothing(tmp_path, capsy
         written.append(target)
         return real(target, data)
 
-    monkeypatch.setattr(optimizer.results, "atomic_write", full)
+    patch_atomic_write(monkeypatch, full)
     (tmp_path / "there").mkdir()
     (tmp_path / "there" / "mine.txt").write_text("kept")
     for dest, kept in ((tmp_path / "new" / "deeper", []),

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from optimizer import shipped
-from optimizer.cli import main
+from optimizer.cli.main import main
+from optimizer.program import shipped
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,6 +92,7 @@ def test_an_existing_path_wins_over_a_shipped_name(tmp_path, monkeypatch):
     assert shipped.resolve("orlib") == Path("orlib")
 
 
+@pytest.mark.solver
 def test_cli_solves_and_converts_shipped_names_from_another_folder(tmp_path, monkeypatch,
                                                                    capsys):
     monkeypatch.chdir(tmp_path)
@@ -109,6 +110,7 @@ def test_cli_solves_and_converts_shipped_names_from_another_folder(tmp_path, mon
     assert doc["known_optimum"] == 3800
 
 
+@pytest.mark.solver
 def test_converted_knapsack_is_not_labelled_in_dollars(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["convert", "orlib", "orlib/mknap1.txt", "--out", "x"]) == 0

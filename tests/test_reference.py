@@ -17,8 +17,8 @@ import pytest
 
 from formulations import build
 from optimizer import load
-from optimizer.generate import generate, write
-from optimizer.solver import lp_matrix, translate
+from optimizer.program.generate import generate, write
+from optimizer.solving.highs import lp_matrix, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -42,12 +42,13 @@ def test_same_matrix(tmp_path, source):
                            rtol=1e-12, atol=1e-12), name
 
 
+@pytest.mark.solver
 def test_rules_added_to_the_pyomo_model_are_solved():
     """A rule a caller adds to the model's Pyomo form reaches HiGHS (through Pyomo's
     compiler) and binds the plan; the program's own rows keep their names."""
     import pyomo.core as pyo
 
-    from optimizer.solver import SolveOptions, run_highs, translate_with_rows
+    from optimizer.solving.highs import SolveOptions, run_highs, translate_with_rows
 
     instance = load(ROOT / "instances" / "pilot" / "program.yaml")
     free = run_highs(build(instance), SolveOptions(threads=1, gap=0.0))

@@ -12,9 +12,9 @@ import pytest
 
 jsonschema = pytest.importorskip("jsonschema")
 
-from optimizer import schema  # noqa: E402
-from optimizer.cli import main  # noqa: E402
-from optimizer.loading import _read_document  # noqa: E402
+from optimizer.cli.main import main  # noqa: E402
+from optimizer.program import schema  # noqa: E402
+from optimizer.program.loading import _read_document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATOR = jsonschema.Draft202012Validator(schema.program_schema())
@@ -37,8 +37,8 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 
 def test_the_shipped_file_is_the_generated_schema():
     assert schema.SCHEMA_FILE.read_text(encoding="utf-8") == schema.schema_text(), (
-        "optimizer/program.schema.json is out of date: run `python -m optimizer.schema "
-        "--write`")
+        "optimizer/program/program.schema.json is out of date: run "
+        "`python -m optimizer.program.schema --write`")
     assert schema.shipped_schema() == schema.program_schema()
 
 
@@ -63,7 +63,7 @@ def test_every_shipped_program_validates(path):
 
 
 def test_orlib_conversions_validate(tmp_path):
-    from optimizer.orlib import convert
+    from optimizer.program.orlib import convert
 
     written = convert(ROOT / "instances" / "orlib" / "mknap1.txt", tmp_path / "mknap1")
     written += convert(ROOT / "instances" / "orlib" / "mknap2.txt", tmp_path / "mknap2")[:5]
@@ -74,7 +74,7 @@ def test_orlib_conversions_validate(tmp_path):
 
 @pytest.mark.parametrize("n,seed", [(5, 0), (40, 1), (300, 2)])
 def test_generated_programs_validate(tmp_path, n, seed):
-    from optimizer.generate import generate, write
+    from optimizer.program.generate import generate, write
 
     path = write(generate(n, seed=seed), tmp_path)
     assert errors(document(path)) == []
@@ -119,7 +119,7 @@ def _misspell(doc, where: str) -> None:
     elif where == "force":
         doc["projects"] = [{"id": "A", "sector": "energy", "return": 1, "force": "yes"}]
     elif where == "format":
-        doc["format"] = "capital-portfolio/2"
+        doc["format"] = "capital-portfolio/3"
     else:  # pragma: no cover
         raise ValueError(where)
 
@@ -229,7 +229,7 @@ def test_loader_and_schema_agree_on_number_texts(text):
 def test_the_patterns_are_the_vocabularys():
     """One grammar: the loader's and the schema's patterns are built from the
     vocabulary's."""
-    from optimizer import loading, vocabulary
+    from optimizer.program import loading, vocabulary
 
     assert loading._PLAIN_NUMBER.pattern == vocabulary.PLAIN_DECIMAL
     assert loading._PLAIN_INT.pattern == vocabulary.PLAIN_INTEGER

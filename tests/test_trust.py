@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import error_object, program, write
 
-from optimizer import load, loading
+from optimizer import load
 from optimizer.errors import InstanceError
+from optimizer.program import loading
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,9 +64,11 @@ def test_oversized_files_are_refused(tmp_path, monkeypatch):
     assert "a program file may be at most 10" in str(err.value)
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_two_single_thread_runs_agree_and_carry_a_manifest(tmp_path):
-    from optimizer.generate import generate
-    from optimizer.generate import write as write_program
+    from optimizer.program.generate import generate
+    from optimizer.program.generate import write as write_program
 
     path = write_program(generate(1500, seed=11), tmp_path / "p")
     runs = []
@@ -86,6 +89,7 @@ def test_two_single_thread_runs_agree_and_carry_a_manifest(tmp_path):
     assert manifest["machine"]["cpus"] >= 1
 
 
+@pytest.mark.solver
 @pytest.mark.parametrize("case, rules", [
     # a sector floor above the whole budget (enough energy projects, too little money)
     ({"budget": {"total": 50}, "sectors": {"energy": {"min": 80}}, "projects": [
@@ -119,6 +123,7 @@ def test_infeasible_programs_name_their_conflict(tmp_path, case, rules):
         assert key.split(".")[0] in proc.stderr or rule.split(".")[0] in proc.stderr
 
 
+@pytest.mark.solver
 def test_extreme_magnitudes_are_warned_about(tmp_path):
     doc = program([{"id": "A", "capital": 1e-7, "return": 1}, {"id": "B", "capital": 5e4,
                                                                "return": 2}])

@@ -26,8 +26,8 @@ from test_brute_force import SECTORS, brute_force, programs
 
 from optimizer import check_plan, compare, derive, load
 from optimizer.errors import UsageError
-from optimizer.marginal import marginal_values
-from optimizer.sweeps import grid_points, parse_range, sweep
+from optimizer.whatif.marginal import marginal_values
+from optimizer.whatif.sweeps import grid_points, parse_range, sweep
 
 PILOT = "instances/pilot/program.yaml"
 
@@ -89,6 +89,7 @@ def test_derive_rejects_bad_changes(pilot, changes, words):
     assert words in str(err.value)
 
 
+@pytest.mark.solver
 def test_derived_program_solves_like_the_edited_file(pilot, tmp_path):
     """derive() means what the same change written into the program file means."""
     doc = yaml.safe_load(open(PILOT))
@@ -110,6 +111,7 @@ def test_derived_program_solves_like_the_edited_file(pilot, tmp_path):
     assert from_derive.objective == pytest.approx(from_file.objective, abs=1e-9)
 
 
+@pytest.mark.solver
 def test_compare_names_what_moved(pilot):
     a = solve_checked(pilot)
     b = solve_checked(derive(pilot, budget_total=400))
@@ -182,6 +184,8 @@ def swept_programs(draw):
     return doc, projects, profiles, parameter, sorted(values), draw(st.integers(1, 3))
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=swept_programs())
@@ -219,6 +223,7 @@ def budget_sweep(pilot):
     return sweep(pilot, {"budget": BUDGETS}, EXACT, chunk_size=4)
 
 
+@pytest.mark.solver
 def test_budget_sweep_is_monotone_and_checked(pilot, budget_sweep):
     frame = budget_sweep.frame
     assert (frame["status"] == "optimal").all()
@@ -232,6 +237,7 @@ def test_budget_sweep_is_monotone_and_checked(pilot, budget_sweep):
     assert [p["reused_model"] for p in budget_sweep.points] == [True] * len(BUDGETS)
 
 
+@pytest.mark.solver
 def test_reused_model_gives_the_cold_answers(pilot, budget_sweep):
     cold = sweep(pilot, {"budget": BUDGETS}, EXACT, reuse=False, share=False)
     assert [p["reused_model"] for p in cold.points] == [False] * len(BUDGETS)
@@ -241,20 +247,21 @@ def test_reused_model_gives_the_cold_answers(pilot, budget_sweep):
         assert alone.objective == pytest.approx(objective, abs=1e-9)
 
 
+@pytest.mark.solver
 @pytest.mark.parametrize("parameter, values", [
     ("return_multiplier:energy", [0.25, 1.0, 3.0, 6.0]),
     ("return_multiplier:P09", [0.0, 1.0, 4.0]),
     ("hurdle_rate", [0.0, 0.12, 0.135, 0.15]),
     ("sector_min:ai_infrastructure", [0.0, 60.0, 120.0]),
     ("sector_max:energy", [160.0, 200.0, 1000.0]),
-    ("labor:2029", [150_000.0, 250_000.0, 400_000.0]),
+    pytest.param("labor:2029", [150_000.0, 250_000.0, 400_000.0], marks=pytest.mark.slow),
     ("budget_year:2030", [20.0, 60.0, 120.0]),
     ("budget_scale", [0.6, 0.8, 1.2]),
-    ("labor_scale", [0.5, 1.0, 2.0]),
+    pytest.param("labor_scale", [0.5, 1.0, 2.0], marks=pytest.mark.slow),
 ])
 def test_every_parameter_on_one_model_equals_cold_solves(pilot, parameter, values):
     """All points on one model (one chunk), against each point solved alone."""
-    from optimizer.scenarios import parameter_changes
+    from optimizer.whatif.scenarios import parameter_changes
 
     s = sweep(pilot, {parameter: values}, EXACT, chunk_size=len(values), share=False)
     assert all(p["reused_model"] for p in s.points)
@@ -266,6 +273,7 @@ def test_every_parameter_on_one_model_equals_cold_solves(pilot, parameter, value
             assert point["check"]["valid"]
 
 
+@pytest.mark.solver
 def test_two_parameter_sweep_and_its_frame(pilot):
     s = sweep(pilot, {"labor_scale": [0.8, 1.2], "sector_min:energy": [0, 150]}, EXACT)
     assert len(s.frame) == 4
@@ -278,6 +286,7 @@ def test_two_parameter_sweep_and_its_frame(pilot):
     assert "selected" in table and table["selected"].map(type).eq(str).all()
 
 
+@pytest.mark.solver
 def test_infeasible_points_are_answers(pilot):
     s = sweep(pilot, {"sector_min:shipbuilding": [10, 1000]}, EXACT, chunk_size=2)
     assert list(s.frame["status"]) == ["optimal", "infeasible"]
@@ -285,37 +294,41 @@ def test_infeasible_points_are_answers(pilot):
     assert s.points[1]["conflicts"]
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_a_better_plan_from_another_point_is_shared_only_where_feasible(pilot):
     """Point 1 (budget 400) stopped with a poor plan; point 0's plan (budget 300) is
     feasible there and better, so it replaces it. Point 2 (budget 250) has a poor plan
     too, but no other point's plan fits under 250: it keeps its own."""
-    from optimizer.sweeps import _share_plans
+    import dataclasses
+
+    from optimizer.whatif.sweeps import Point, _share_plans
 
     def record(budget, plan_budget, status):
         own = solve_checked(derive(pilot, budget_total=plan_budget))
         true = solve_checked(derive(pilot, budget_total=budget))
-        res = own.to_dict()
-        res.update(status=status, termination="time_limit", bound=true.objective)
-        return {"parameters": {"budget": budget}, "result": res,
-                "units": own.units.to_numpy()}
+        res = dataclasses.replace(own, instance=derive(pilot, budget_total=budget),
+                                  status=status, termination="time_limit",
+                                  bound=true.objective)
+        return Point({"budget": budget}, res, 0.0, "reused")
 
-    records = [record(300, 300, "optimal"), record(400, 200, "feasible"),
-               record(250, 150, "feasible")]
-    poor_250 = records[2]["result"]["objective"]
-    _share_plans(pilot, records)
-    best_300 = records[0]["result"]["objective"]
-    shared = records[1]
-    assert shared["shared_from"] == 0
-    assert shared["result"]["objective"] == pytest.approx(best_300)
-    assert shared["result"]["check"]["valid"] and shared["result"]["status"] == "feasible"
-    assert shared["result"]["gap"] == pytest.approx(
-        (shared["result"]["bound"] - best_300) / best_300)
-    assert "found at point 0" in shared["result"]["message"]
-    assert "shared_from" not in records[2]
-    assert records[2]["result"]["objective"] == poor_250
-    assert "shared_from" not in records[0]
+    runs = [record(300, 300, "optimal"), record(400, 200, "feasible"),
+            record(250, 150, "feasible")]
+    poor_250 = runs[2].result.objective
+    _share_plans(pilot, runs)
+    best_300 = runs[0].result.objective
+    shared = runs[1]
+    assert shared.shared_from == 0
+    assert shared.result.objective == pytest.approx(best_300)
+    assert shared.result.valid and shared.result.status == "feasible"
+    assert shared.result.gap == pytest.approx((shared.result.bound - best_300) / best_300)
+    assert "found at point 0" in shared.result.message
+    assert runs[2].shared_from is None
+    assert runs[2].result.objective == poor_250
+    assert runs[0].shared_from is None
 
 
+@pytest.mark.solver
 def test_frequency_and_charts(pilot, budget_sweep, tmp_path):
     freq = budget_sweep.frequency()
     assert set(freq.index) == set(pilot.ids)
@@ -325,7 +338,7 @@ def test_frequency_and_charts(pilot, budget_sweep, tmp_path):
         assert row["chosen"] == count
         assert row["verdict"] == ("robust" if count == n else "never" if count == 0
                                   else "marginal")
-    from optimizer.frontiers import plot_frequency
+    from optimizer.whatif.frontiers import plot_frequency
 
     for path in (budget_sweep.plot(tmp_path / "f.png"),
                  plot_frequency(budget_sweep, tmp_path / "q.png")):
@@ -334,6 +347,8 @@ def test_frequency_and_charts(pilot, budget_sweep, tmp_path):
         budget_sweep.plot(tmp_path / "f.svg")
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_local_processes_return_the_serial_points(pilot, budget_sweep):
     parallel = sweep(pilot, {"budget": BUDGETS}, EXACT, chunk_size=4, workers=2)
     assert parallel.workers == 2
@@ -349,6 +364,8 @@ def _same_points(a, b):
 
 
 # ------------------------------------------------------------ marginal values
+@pytest.mark.solver
+@pytest.mark.slow
 def test_marginal_values_against_resolving(pilot):
     table = marginal_values(pilot, options=EXACT)
     assert {"budget.total", "sectors.shipbuilding.min", "hurdle_rate"} <= set(table["rule"])
@@ -364,13 +381,14 @@ def test_marginal_values_against_resolving(pilot):
     assert (table.loc[table["rule"].str.startswith("labor"), "lp_value"] >= -1e-9).all()
 
 
+@pytest.mark.solver
 def test_lp_prices_match_the_lp_relaxation(pilot):
     """lp_value = the LP relaxation's optimum change for the step (for a step small enough
     to keep the basis: here, a thousandth of the default)."""
     import highspy
 
     from formulations import build
-    from optimizer.solver import quiet_stdout, translate
+    from optimizer.solving.highs import quiet_stdout, translate
 
     steps = {"budget": 1e-3, "labor": 1.0, "sector": 1e-3, "hurdle": 1e-6}
     table = marginal_values(pilot, options=EXACT, steps=steps)
@@ -402,6 +420,8 @@ def run(*args, **kw):
                           text=True, timeout=600, **kw)
 
 
+@pytest.mark.solver
+@pytest.mark.slow
 def test_cli_sweep_json_plot_and_out(tmp_path):
     proc = run("sweep", PILOT, "--budget", "300:550:125", "--json", "--gap", "0",
                "--plot", str(tmp_path / "f.png"), "--out", str(tmp_path / "s.csv"),
@@ -436,6 +456,7 @@ def test_cli_sweep_bad_usage(args, words):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.solver
 def test_cli_marginal(tmp_path):
     proc = run("marginal", PILOT, "--json", "--gap", "0")
     assert proc.returncode == 0, proc.stderr
@@ -444,16 +465,18 @@ def test_cli_marginal(tmp_path):
     assert "budget.total" in rules and any(r.startswith("labor.capacity") for r in rules)
 
 
+@pytest.mark.solver
 def test_thread_count_can_change_between_solves(pilot):
     """HiGHS's thread scheduler is global to the process: a solve on 2 threads, then LPs
     on 1, must still run (they failed before the scheduler was restarted on a change)."""
-    from optimizer.solver import SolveOptions
+    from optimizer.solving.highs import SolveOptions
 
     assert solve_checked(pilot, SolveOptions(threads=2, gap=0.0)).status == "optimal"
     table = marginal_values(pilot, options=SolveOptions(threads=1, gap=0.0))
     assert table["lp_value"].notna().all() and table["fixed_value"].notna().all()
 
 
+@pytest.mark.solver
 def test_a_point_the_model_cannot_hold_is_solved_cold(pilot):
     """A ceiling below the floor: no bound move expresses it; that point is solved cold
     (and found infeasible, naming the sector), the next is back on the shared model."""
@@ -465,7 +488,7 @@ def test_a_point_the_model_cannot_hold_is_solved_cold(pilot):
 
 
 def test_restricts(pilot):
-    from optimizer.sweeps import restricts
+    from optimizer.whatif.sweeps import restricts
 
     tight = derive(pilot, budget_total=400, sector_min={"energy": 160},
                    labor_capacity={2029: 600_000}, hurdle_rate=0.1, force_out=["P04"])
@@ -478,6 +501,7 @@ def test_restricts(pilot):
     assert not restricts(derive(pilot, return_multiplier={"P01": 0.5}), pilot)
 
 
+@pytest.mark.solver
 def test_points_implied_by_a_looser_point_are_not_resolved(pilot):
     """Budgets 400..550 on one model: solved from 550 down; 500 and 450 take 550's plan
     (it spends 435.2 and its bound still holds), 400 is solved."""
@@ -531,7 +555,7 @@ def test_derive_keeps_values_at_the_bounds(pilot):
     {"budget_scale": [1e300]},
 ])
 def test_sweep_checks_the_whole_grid_before_any_solve(pilot, monkeypatch, grid):
-    import optimizer.sweeps as sweeps
+    import optimizer.whatif.sweeps as sweeps
 
     def no_solve(*_args, **_kwargs):
         raise AssertionError("a point was solved before the grid was checked")
@@ -551,7 +575,7 @@ def test_sweep_checks_the_whole_grid_before_any_solve(pilot, monkeypatch, grid):
     ["--budget-scale", "1e300"],
 ])
 def test_sweep_cli_refuses_points_outside_the_bounds(capsys, flags):
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     assert main(["sweep", PILOT, *flags, "--workers", "1"]) == 2
     err = capsys.readouterr().err
@@ -559,14 +583,14 @@ def test_sweep_cli_refuses_points_outside_the_bounds(capsys, flags):
 
 
 def test_a_sweep_flag_given_twice_is_refused(capsys):
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     assert main(["sweep", PILOT, "--budget", "400,500", "--budget", "300"]) == 2
     assert "--budget: given twice" in capsys.readouterr().err
 
 
 def test_one_file_for_two_charts_is_refused(tmp_path, capsys):
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     chart = str(tmp_path / "x.png")
     assert main(["sweep", PILOT, "--budget", "400,500", "--plot", chart,
@@ -578,7 +602,7 @@ def test_one_file_for_two_charts_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("flag, value", [("--budget", "-100:0:50"), ("--hurdle", "-.5,0.1"),
                                          ("--param", "-1")])
 def test_a_value_beginning_with_a_dash_says_how_to_write_it(capsys, flag, value):
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     if value == "-1":  # a plain negative number argparse takes as a value: no hint
         assert main(["sweep", PILOT, flag, value]) == 2

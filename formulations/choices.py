@@ -1,0 +1,245 @@
+"""The projects' choices: the units funded of each project, whether it is funded, the
+forced choices, and the return the objective counts.
+
+For project i, u_i in 0..max_units_i counts the units funded and z_i in {0,1} says
+whether it is funded (u_i <= max_units_i z_i, z_i <= u_i). The model keeps exactly that
+meaning with fewer columns and rows:
+
+* column block ``units``, one column per project: binary for a single-unit project
+  (max_units 1, the usual case: z_i = u_i, so the one column serves as both), integer for
+  a modular one;
+* column block ``funded``: a separate binary z_i for each modular project a dependency
+  refers to, tied to u_i by the two rows of blocks ``link_units`` and ``link_funded``
+  (definitions, never relaxed). Elsewhere z_i appears in no rule, and forced choices are
+  bounds on u_i (``force: in``: z_i = 1, so u_i >= 1; ``force: out``: u_i = 0).
+
+The objective is the total return, sum_i r_i u_i.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from formulations.columns import BINARY, INTEGER, ColumnBlock, Columns
+from formulations.family import Family, Rule, RuleRef, Violation
+from formulations.rows import RowBlock, row_block
+from formulations.whatif import bounded, number, project_positions
+from optimizer.errors import UsageError
+from optimizer.limits import MONEY
+
+if TYPE_CHECKING:
+    from optimizer.program.instance import Instance
+
+__all__ = ["FAMILY", "Choices", "linked_projects", "funded_column"]
+
+UNITS = "units"
+FUNDED = "funded"
+
+
+def linked_projects(instance: Instance) -> np.ndarray:
+    """Positions of the modular projects a dependency refers to (they get a column z_i)."""
+    max_units = instance.max_units
+    modular = np.flatnonzero(max_units > 1)
+    referenced = np.zeros(instance.n_projects, dtype=bool)
+    referenced[np.asarray(instance.requires, dtype=np.int64).reshape(-1)] = True
+    for group in instance.excludes:
+        referenced[group] = True
+    return modular[referenced[modular]]
+
+
+def funded_column(instance: Instance, columns: Columns) -> np.ndarray:
+    """The model column holding z_i of every project: its unit column for a single-unit
+    project, its ``funded`` column for a linked modular one, -1 where z_i is in no rule."""
+    n = instance.n_projects
+    unit_cols, owner = columns.unit_columns()
+    out = np.full(n, -1, dtype=np.int64)
+    single = instance.max_units[owner] == 1
+    out[owner[single]] = unit_cols[single]
+    if columns.has(FUNDED):
+        out[np.asarray(columns.block(FUNDED).project)] = columns.positions(FUNDED)
+    return out
+
+
+def _names(labels: Sequence[Any]) -> str:
+    return ", ".join(map(str, labels))
+
+
+class Choices(Family):
+    name = "choices"
+    rules = (
+        Rule("max_units", "units", amount="count"),
+        Rule("force_in", "force_in", amount="count"),
+        Rule("force_out", "force_out", amount="count"),
+    )
+    changes = {
+        "return_multiplier": "{project id or sector: factor} on each project's return (a "
+                             "project named and in a named sector gets both factors)",
+        "force_in": "project ids to force in",
+        "force_out": "project ids to force out",
+        "release": "project ids to free of any forced choice",
+    }
+    parameters = {"return_multiplier": "return_multiplier:PROJECT_OR_SECTOR, a factor on "
+                                       "returns"}
+    keyed_parameters = frozenset({"return_multiplier"})
+    axis_labels = {"return_multiplier": "return multiplier on {key}"}
+
+    # ------------------------------------------------------------------- model
+    def column_blocks(self, instance: Instance) -> list[ColumnBlock]:
+        n = instance.n_projects
+        max_units = instance.max_units
+        force_in, force_out = instance.force_in, instance.force_out
+        ids = instance.ids
+        blocks = [ColumnBlock(
+            UNITS, self.name, ids, np.where(max_units == 1, BINARY, INTEGER).astype(object),
+            force_in.astype(float), np.where(force_out, 0, max_units).astype(float),
+            instance.returns.astype(float), np.arange(n, dtype=np.int64), units=True)]
+        linked = linked_projects(instance)
+        if len(linked):
+            blocks.append(ColumnBlock(
+                FUNDED, self.name, ids[linked], np.full(len(linked), BINARY, dtype=object),
+                force_in[linked].astype(float), np.where(force_out[linked], 0, 1).astype(float),
+                np.zeros(len(linked)), linked.astype(np.int64), auxiliary=False))
+        return blocks
+
+    def column_values(self, instance: Instance, block: ColumnBlock,
+                      units: np.ndarray) -> np.ndarray | None:
+        if block.name == FUNDED:
+            return (np.asarray(units)[np.asarray(block.project)] > 0).astype(float)
+        return None
+
+    def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
+        """u_i - max_units_i z_i <= 0 and z_i - u_i <= 0 where z_i is a separate column."""
+        if not columns.has(FUNDED):
+            return []
+        linked = np.asarray(columns.block(FUNDED).project)
+        k = len(linked)
+        m = columns.n_columns
+        unit_cols, owner = columns.unit_columns()
+        at = np.empty(instance.n_projects, dtype=np.int64)
+        at[owner] = unit_cols
+        cols_u, cols_z = at[linked], columns.positions(FUNDED)
+        idx = np.arange(k)
+        cap = sp.csr_array((np.concatenate([np.ones(k), -instance.max_units[linked]]),
+                            (np.concatenate([idx, idx]), np.concatenate([cols_u, cols_z]))),
+                           shape=(k, m))
+        floor = sp.csr_array((np.concatenate([np.ones(k), -np.ones(k)]),
+                              (np.concatenate([idx, idx]), np.concatenate([cols_z, cols_u]))),
+                             shape=(k, m))
+        inf = np.full(k, np.inf)
+        keys = tuple(instance.ids[linked].tolist())
+        return [row_block("link_units", cap, m, m, -inf, np.zeros(k), keys, family=self.name,
+                          role="definition"),
+                row_block("link_funded", floor, m, m, -inf, np.zeros(k), keys,
+                          family=self.name, role="definition")]
+
+    def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
+        return {"projects": points[0].projects.assign(force="")}
+
+    def restricts(self, b: Instance, a: Instance) -> bool:
+        return (bool(np.array_equal(b.returns, a.returns))
+                and bool(np.all(b.force_in | ~a.force_in))
+                and bool(np.all(b.force_out | ~a.force_out)))
+
+    # ------------------------------------------------------------------- check
+    def check(self, instance: Instance, usage: Any, rtol: float) -> list[Violation]:
+        projects = instance.projects.set_index("id")
+        units = usage.units
+        bad: list[Violation] = []
+        values = units.to_numpy(dtype=float)
+        max_units = projects["max_units"].to_numpy(dtype=float)
+        over = values > max_units
+        rule = self.rule("max_units")
+        for pid, v, m in zip(units.index[over], values[over], max_units[over], strict=True):
+            bad.append(Violation(rule.check_name, str(pid), float(v), float(m), float(v - m),
+                                 rule.ref(pid)))
+        funded = (units > 0).to_numpy()
+        force = projects["force"].to_numpy(dtype=object)
+        for pid in units.index[(force == "in") & ~funded]:
+            bad.append(Violation("force_in", str(pid), 0.0, 1.0, 1.0, RuleRef("force_in", pid)))
+        for pid in units.index[(force == "out") & funded]:
+            bad.append(Violation("force_out", str(pid), float(units[pid]), 0.0,
+                                 float(units[pid]), RuleRef("force_out", pid)))
+        return bad
+
+    # ------------------------------------------------------------------ wording
+    def column_member(self, instance: Instance, block: ColumnBlock, position: int,
+                      side: str, lower: float, upper: float) -> tuple[RuleRef, str, float] | None:
+        """The rule behind a bound of one of this family's columns in an IIS: (rule,
+        side, limit), or None for a bound that says nothing (a unit's own floor of 0)."""
+        project = int(block.project[position])
+        pid = str(instance.ids[project])
+        if side in ("lower", "both") and lower > 0:
+            return RuleRef("force_in", pid), side, lower
+        if side in ("upper", "both") and upper == 0 and instance.force_out[project]:
+            return RuleRef("force_out", pid), side, upper
+        if side == "upper":
+            return RuleRef("max_units", pid), side, upper
+        return None
+
+    # ------------------------------------------------------------------ what-if
+    def derive(self, instance: Instance, changes: Mapping[str, Any],
+               labels: list[str]) -> dict[str, Any]:
+
+        projects = instance.projects
+        multiplier = changes.get("return_multiplier")
+        if multiplier:
+            factor = np.ones(instance.n_projects)
+            sectors = set(instance.sectors)
+            id_set = set(instance.ids.tolist())
+            for key, value in multiplier.items():
+                what = f"return_multiplier[{key}]"
+                m = number(what, value, allow_none=False)
+                if key in sectors and key in id_set:
+                    raise UsageError(f"{what}: {key!r} is both a sector and a project id")
+                if key in sectors:
+                    factor[instance.sector_index == instance.sectors.index(key)] *= m
+                else:
+                    factor[project_positions(instance, what, [key])] *= m
+            returns = projects["return"].to_numpy(dtype=float) * factor
+            outside = np.flatnonzero((returns < MONEY.low) | (returns > MONEY.high))
+            if len(outside):
+                j = int(outside[0])
+                keys = [k for k in multiplier if k == instance.ids[j]
+                        or k == instance.sectors[instance.sector_index[j]]]
+                bounded(f"return_multiplier[{', '.join(map(str, keys))}]: the return of "
+                        f"project {instance.ids[j]!r}", float(returns[j]), MONEY,
+                        by=f"x{factor[j]:g}")
+            projects = projects.assign(**{"return": returns})
+            labels.append(f"return_multiplier={dict(multiplier)}")
+        force = None
+        named: dict[str, Iterable[str]] = {k: changes.get(k, ()) for k in
+                                           ("release", "force_in", "force_out")}
+        for what, choice in (("release", ""), ("force_in", "in"), ("force_out", "out")):
+            positions = project_positions(instance, what, named[what])
+            if len(positions):
+                if force is None:
+                    force = projects["force"].to_numpy(dtype=object).copy()
+                force[positions] = choice
+                labels.append(f"{what}={sorted(instance.ids[positions].tolist())}")
+        if force is not None:
+            both = set(project_positions(instance, "force_in", named["force_in"]).tolist()) \
+                & set(project_positions(instance, "force_out", named["force_out"]).tolist())
+            if both:
+                raise UsageError(f"force_in and force_out both name "
+                                 f"{instance.ids[min(both)]!r}")
+            projects = projects.assign(force=force)
+        return {"projects": projects} if projects is not instance.projects else {}
+
+    def parameter(self, kind: str, key: str, value: float) -> dict[str, Any]:
+        if kind == "return_multiplier":
+            return {"return_multiplier": {key: value}}
+        raise KeyError(kind)
+
+
+FAMILY = Choices()
+
+
+def selected_units(instance: Instance, units: np.ndarray) -> pd.Series:
+    """``units`` as a Series by project id (the plan a result holds)."""
+    return pd.Series(np.asarray(units, dtype=np.int64), index=pd.Index(instance.ids, name="id"),
+                     name="units")

@@ -1,0 +1,213 @@
+"""The model's columns: blocks of decisions, each binary, integer or continuous, with its
+own index, and the typed plan read back from a solution.
+
+A :class:`ColumnBlock` is one kind of decision: the units funded of each project (format
+version 1: one column a project), whether a project is funded, and in version 2 units by
+project and start year, trainees by pool and year, scenario auxiliaries. Its ``index``
+labels each column (a project id; a (project, start year) pair; a (pool, year) pair) and
+``project`` gives the project each column belongs to (-1: none). :class:`Columns` lays
+the blocks side by side, in the order families give them, and is the only thing that
+knows where a block's columns are.
+
+A solution comes back as a :class:`Plan`: units by project (the program's decision), and
+every other block's values by name, never as a slice of the column vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["BINARY", "INTEGER", "CONTINUOUS", "KINDS", "ColumnBlock", "Columns", "Plan"]
+
+BINARY, INTEGER, CONTINUOUS = "binary", "integer", "continuous"
+#: The kinds of column.
+KINDS = (BINARY, INTEGER, CONTINUOUS)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnBlock:
+    """One block of columns: ``kind`` per column (an array of :data:`KINDS`), bounds,
+    objective coefficients, a label per column (``index``) and the project each column
+    belongs to (``project``, -1 for none). ``units`` marks the block whose values are
+    the units funded of ``project`` (the plan); ``family`` is its owner."""
+
+    name: str
+    family: str
+    index: Sequence[Any] | np.ndarray
+    kind: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    cost: np.ndarray
+    project: np.ndarray
+    units: bool = False
+    #: a decision of its own, read back into the plan by name (False: a column implied by
+    #: the units, such as whether a project is funded)
+    auxiliary: bool = True
+
+    def __post_init__(self) -> None:
+        n = len(self.index)
+        for name in ("kind", "lower", "upper", "cost", "project"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"column block {self.name}: {name} has "
+                                 f"{len(getattr(self, name))} entries for {n} columns")
+        unknown = set(np.unique(self.kind).tolist()) - set(KINDS)
+        if unknown:
+            raise ValueError(f"column block {self.name}: unknown kinds {sorted(unknown)}")
+
+    @property
+    def size(self) -> int:
+        return len(self.index)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solution in the program's terms: ``units`` funded per project (in project
+    order), and every other decision block's values by block name (a Series over the
+    block's index)."""
+
+    units: np.ndarray
+    decisions: Mapping[str, pd.Series] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """The model's column blocks side by side, in order."""
+
+    blocks: tuple[ColumnBlock, ...]
+    n_projects: int
+
+    def __post_init__(self) -> None:
+        names = [b.name for b in self.blocks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two column blocks share a name: {names}")
+        if sum(b.units for b in self.blocks) > 1:
+            raise ValueError("one column block holds the units of the plan")
+
+    # ------------------------------------------------------------------ layout
+    @property
+    def n_columns(self) -> int:
+        return int(sum(b.size for b in self.blocks))
+
+    @property
+    def offsets(self) -> Mapping[str, int]:
+        out, at = {}, 0
+        for b in self.blocks:
+            out[b.name] = at
+            at += b.size
+        return MappingProxyType(out)
+
+    def block(self, name: str) -> ColumnBlock:
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        raise KeyError(f"no column block {name!r}")
+
+    def has(self, name: str) -> bool:
+        return any(b.name == name for b in self.blocks)
+
+    def positions(self, name: str) -> np.ndarray:
+        """The model columns of block ``name``."""
+        b = self.block(name)
+        return self.offsets[name] + np.arange(b.size, dtype=np.int64)
+
+    def _cat(self, attr: str, dtype: Any) -> np.ndarray:
+        if not self.blocks:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate([np.asarray(getattr(b, attr), dtype=dtype) for b in self.blocks])
+
+    @property
+    def lower(self) -> np.ndarray:
+        return self._cat("lower", float)
+
+    @property
+    def upper(self) -> np.ndarray:
+        return self._cat("upper", float)
+
+    @property
+    def cost(self) -> np.ndarray:
+        return self._cat("cost", float)
+
+    @property
+    def kind(self) -> np.ndarray:
+        return self._cat("kind", object)
+
+    @property
+    def integer(self) -> np.ndarray:
+        """True for every binary and integer column."""
+        return self.kind != CONTINUOUS
+
+    @property
+    def binary(self) -> np.ndarray:
+        return self.kind == BINARY
+
+    def where(self, column: int) -> tuple[ColumnBlock, int]:
+        """The block of model column ``column`` and its position in the block."""
+        at = 0
+        for b in self.blocks:
+            if column < at + b.size:
+                return b, int(column - at)
+            at += b.size
+        raise IndexError(column)
+
+    # -------------------------------------------------------------- the decision
+    def unit_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(model columns, their projects) of the block holding the plan's units."""
+        for b in self.blocks:
+            if b.units:
+                return self.positions(b.name), np.asarray(b.project, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+    def project_columns(self, coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(model columns, coefficients) of a quantity given per unit of each project
+        (``coefficients`` in project order), placed on the unit columns: what a row over
+        'units funded' holds, whatever the unit columns' index (one per project, or one
+        per project and start year)."""
+        cols, owner = self.unit_columns()
+        return cols, np.asarray(coefficients)[owner]
+
+    def plan(self, values: np.ndarray) -> Plan:
+        """The typed plan of a solution (model column values): integer columns rounded,
+        the unit columns summed per project."""
+        values = np.asarray(values, dtype=float)
+        if len(values) != self.n_columns:
+            raise ValueError(f"a solution of {len(values)} values for {self.n_columns} "
+                             f"columns")
+        units = np.zeros(self.n_projects, dtype=np.int64)
+        decisions: dict[str, pd.Series] = {}
+        at = 0
+        for b in self.blocks:
+            part = values[at:at + b.size]
+            at += b.size
+            whole = np.asarray(b.kind) != CONTINUOUS
+            part = np.where(whole, np.round(part), part)
+            if b.units:
+                np.add.at(units, np.asarray(b.project, dtype=np.int64),
+                          part.astype(np.int64))
+            elif b.auxiliary:
+                decisions[b.name] = pd.Series(part, index=pd.Index(list(b.index)), name=b.name)
+        return Plan(units, MappingProxyType(decisions))
+
+    def values(self, instance: Any, units: np.ndarray, families: Sequence[Any]
+               ) -> np.ndarray | None:
+        """Column values for a plan of ``units`` per project (a warm start), each block
+        filled by the family that owns it; None when a block's values do not follow
+        from the units."""
+        owners = {f.name: f for f in families}
+        parts = []
+        for b in self.blocks:
+            if b.units and len(b.project) == self.n_projects and \
+                    np.array_equal(b.project, np.arange(self.n_projects)):
+                parts.append(np.asarray(units, dtype=float))
+                continue
+            owner = owners.get(b.family)
+            part = None if owner is None else owner.column_values(instance, b, units)
+            if part is None:
+                return None
+            parts.append(np.asarray(part, dtype=float))
+        return np.concatenate(parts) if parts else np.zeros(0)

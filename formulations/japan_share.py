@@ -1,0 +1,207 @@
+"""Japanese suppliers (format version 2, section B4): at least a share ``beta`` of the
+capital committed is spent with Japanese suppliers.
+
+    sum_i japan_share_i C_i u_i >= beta * sum_i C_i u_i
+    i.e.  sum_i (japan_share_i - beta) C_i u_i >= 0
+
+``japan_share`` is a project column (0..1, default 0: the share of the project's capital
+spent with Japanese suppliers) and ``min_japan_share`` the program's field (0..1; absent:
+no rule). C_i is a unit's capital over the whole plan, as every other rule counts it.
+
+This family is the whole of the rule: its field and column, its row, its independent
+check, its arithmetic, its words, its report line and its what-if change and sweep
+parameter. Nothing else names it but :data:`formulations.registry.FAMILIES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from formulations.columns import Columns
+from formulations.family import (
+    Conflict,
+    Family,
+    Finding,
+    Marginal,
+    Rule,
+    RuleRef,
+    Usage,
+    Violation,
+    Words,
+)
+from formulations.rows import RowBlock, row_block
+from formulations.whatif import KEEP, bounded, number
+from optimizer.limits import Bound
+from optimizer.program.terms import Field
+from optimizer.units import money
+
+if TYPE_CHECKING:
+    from optimizer.program.instance import Instance
+    from optimizer.results.result import Result
+
+__all__ = ["FAMILY", "JapanShare", "NAME", "SHARE"]
+
+NAME = "japan_share"
+RULE = "min_japan_share"
+#: A share: a fraction of capital, 0 to 1.
+SHARE = Bound(0.0, 1.0, "a share of capital (0.3 is 30%)")
+
+
+def coefficients(instance: Instance) -> np.ndarray:
+    """(japan_share_i - beta) C_i per unit of each project (beta 0 without the rule)."""
+    beta = instance.params.get(RULE) or 0.0
+    share = instance.projects[NAME].to_numpy(dtype=float)
+    return (share - beta) * np.asarray(instance.total_capital, dtype=float)
+
+
+class JapanShare(Family):
+    name = "japan_share"
+    rules = (Rule(RULE, "japan_share", single=True, key_text=lambda key: "total"),)
+    fields = (Field(RULE, "number", "capital spent with Japanese suppliers (each project's "
+                    "`japan_share` of its capital) >= min_japan_share x the capital of the "
+                    "funded units", unit="fraction (0.3 is 30%)", bound=SHARE,
+                    default_text="no rule", since=2),)
+    columns = (Field(NAME, "number", "the share of the project's capital spent with Japanese "
+                     "suppliers", default=0.0, unit="fraction of its capital", bound=SHARE,
+                     since=2),)
+    params = {RULE: None}
+    changes = {RULE: "the least share of committed capital spent with Japanese suppliers "
+                     "(None removes the rule)"}
+    parameters = {RULE: "the least share of capital spent with Japanese suppliers"}
+    axis_labels = {"min_japan_share": "least share of capital with Japanese suppliers"}
+    steps = {"japan_share": 0.01}
+
+    # ------------------------------------------------------------------- model
+    def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
+        lower = 0.0 if instance.params.get(RULE) is not None else -np.inf
+        return {NAME: ((None,), np.array([lower]), np.array([np.inf]))}
+
+    def coefficients(self, instance: Instance) -> dict[str, np.ndarray]:
+        return {NAME: coefficients(instance)}
+
+    def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
+        if instance.params.get(RULE) is None:
+            return []
+        cols, coefs = columns.project_columns(coefficients(instance))
+        keys, lower, upper = self.limits(instance)[NAME]
+        return [row_block(NAME, sp.csr_array(coefs.reshape(1, -1)), cols, columns.n_columns,
+                          lower, upper, keys, family=self.name, lower_rule=RULE)]
+
+    def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
+        present = any(p.params.get(RULE) is not None for p in points)
+        return {"params": {**points[0].params, RULE: 0.0 if present else None}}
+
+    def restricts(self, b: Instance, a: Instance) -> bool:
+        low_a, low_b = a.params.get(RULE), b.params.get(RULE)
+        same_shares = np.array_equal(a.projects[NAME].to_numpy(), b.projects[NAME].to_numpy())
+        return same_shares and (low_a is None or (low_b is not None and low_b >= low_a))
+
+    # ------------------------------------------------------------------- check
+    def check(self, instance: Instance, usage: Usage, rtol: float) -> list[Violation]:
+        """From the projects table and the checker's capital per project."""
+        beta = instance.params.get(RULE)
+        if beta is None:
+            return []
+        share = instance.projects.set_index("id")[NAME]
+        by_project = usage.capital_by_project
+        japanese = float((by_project * share.reindex(by_project.index)).sum())
+        need = beta * usage.total_capital
+        if need - japanese > rtol * max(1.0, abs(need)):
+            return [Violation("japan_share", "total", japanese, need, need - japanese,
+                              RuleRef(RULE))]
+        return []
+
+    # -------------------------------------------------------------- arithmetic
+    def arithmetic(self, instance: Instance) -> list[Finding]:
+        """When some plan must be funded, the largest share of any allowed project
+        against the rule."""
+        beta = instance.params.get(RULE)
+        forced = np.asarray(instance.force_in, dtype=bool)
+        allowed = ~np.asarray(instance.force_out, dtype=bool)
+        floors = np.nan_to_num(np.asarray(instance.sector_min, dtype=float))
+        if beta is None or not (forced.any() or (floors > 0).any()) or not allowed.any():
+            return []
+        share = instance.projects[NAME].to_numpy(dtype=float)
+        best = int(np.argmax(np.where(allowed, share, -np.inf)))
+        if share[best] >= beta - 1e-12:
+            return []
+        why = "projects are forced in" if forced.any() else "a sector floor needs a plan"
+        return [Finding("conflict", RULE, "total",
+                        f"the Japanese-supplier share of {beta:g} cannot be met by any plan "
+                        f"that funds something, and {why}: the largest share of any project "
+                        f"is {share[best]:g} ({instance.ids[best]})", RuleRef(RULE))]
+
+    # ------------------------------------------------------------------ wording
+    def conflict(self, ref: RuleRef, side: str, limit: float, reached: float,
+                 words: Words) -> Conflict:
+        beta = words.instance.params.get(RULE)
+        msg = (f"the Japanese-supplier share of {beta:g} cannot be met{words.with_forced}: "
+               f"the best plan's capital with Japanese suppliers falls "
+               f"{money(abs(limit - reached), words.cash)} short of min_japan_share x capital")
+        return Conflict(RULE, "total", limit, reached, msg, ref)
+
+    def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
+        return instance.params.get(RULE)
+
+    # ------------------------------------------------------------------ report
+    def _shares(self, result: Result) -> tuple[float, float] | None:
+        inst, check = result.instance, result.check
+        if inst.params.get(RULE) is None or check is None:
+            return None
+        units = result.units.to_numpy(dtype=float)
+        share = inst.projects[NAME].to_numpy(dtype=float)
+        capital = np.asarray(inst.total_capital, dtype=float) * units
+        return float(share @ capital), float(capital.sum())
+
+    def binding(self, result: Result) -> list[RuleRef]:
+        shares = self._shares(result)
+        if shares is None:
+            return []
+        japanese, total = shares
+        need = result.instance.params[RULE] * total
+        return [RuleRef(RULE)] if japanese - need <= 1e-6 * max(1.0, abs(need)) else []
+
+    def report(self, result: Result) -> list[str]:
+        shares = self._shares(result)
+        if shares is None:
+            return []
+        japanese, total = shares
+        cash = result.instance.money_unit
+        part = japanese / total if total > 0 else 0.0
+        return ["", f"capital with Japanese suppliers: {money(japanese, cash)} of "
+                    f"{money(total, cash)} ({part:.1%}; at least "
+                    f"{result.instance.params[RULE]:.1%} required)"]
+
+    # ------------------------------------------------------------------ what-if
+    def derive(self, instance: Instance, changes: Mapping[str, Any],
+               labels: list[str]) -> dict[str, Any]:
+        value = changes.get(RULE, KEEP)
+        if value is KEEP:
+            return {}
+        beta = number(RULE, value)
+        if beta is not None:
+            bounded(RULE, beta, SHARE)
+        labels.append(f"{RULE}={value}")
+        return {"params": {**instance.params, RULE: beta}}
+
+    def parameter(self, kind: str, key: str, value: float) -> dict[str, Any]:
+        if kind == RULE:
+            return {RULE: value}
+        raise KeyError(kind)
+
+    def marginal(self, instance: Instance, steps: Mapping[str, float]) -> list[Marginal]:
+        beta = instance.params.get(RULE)
+        if beta is None:
+            return []
+        step = min(steps["japan_share"], beta)
+        # the row is sum (s_i - beta) C_i u_i >= 0: lowering beta by d moves it by d * C(plan)
+        return [Marginal(RuleRef(RULE), -step, {RULE: beta - step},
+                         row_scale=lambda result: result.check.total_capital
+                         if result.check is not None else 1.0)]
+
+
+FAMILY = JapanShare()

@@ -1,0 +1,290 @@
+"""Loading and validation: from a program file to an immutable :class:`Instance`.
+
+This is the one place input is checked. Every problem in a program is collected and
+raised at once as an :class:`~optimizer.errors.InstanceError` naming the file, the field
+and the row. Nothing is dropped, clipped or filled in behind the user's back: the only
+values supplied are the defaults the format itself defines (``Field.default`` in
+:mod:`optimizer.program.vocabulary`) and the values it defines from profiles (a profiled
+project's ``capital`` and ``start``).
+
+What is checked comes from the vocabulary: which keys and columns exist in the file's
+format version and which are required, each one's kind (number, whole number, year, text,
+...), bound and allowed values; the loader adds the rules between fields (unique ids,
+known sectors, a start inside the horizon, reinvestments given whole, profiles matching
+their project), and each rule family of :data:`formulations.registry.FAMILIES` reads its
+program-level values (:meth:`~formulations.family.Family.read`) into
+:attr:`Instance.params`.
+
+Tables are validated column by column with pandas, so 100,000 projects load in well
+under a second; only the rows found wrong are visited one by one, to word their messages.
+
+The work is shared by the modules of this stage, each importing only those before it:
+:mod:`~optimizer.program.sizes` (limits), :mod:`~optimizer.program.words` (characters,
+markers, how values are quoted, the problem collector), :mod:`~optimizer.program.syntax`
+(YAML 1.2 and JSON), :mod:`~optimizer.program.files` (regular files within a size),
+:mod:`~optimizer.program.documents` (program documents),
+:mod:`~optimizer.program.csvtext` and :mod:`~optimizer.program.tables` (tables),
+:mod:`~optimizer.program.cells` (cells by field), :mod:`~optimizer.program.fields` (the
+program's mappings), :mod:`~optimizer.program.validate` (the rules between fields) and
+:mod:`~optimizer.program.prepare` (the model tables); this module puts them together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from formulations.registry import FAMILIES
+from optimizer.errors import InstanceError, Problem, printable
+from optimizer.program import vocabulary as voc
+from optimizer.program.documents import read_document as _documents_read
+from optimizer.program.fields import check_keys, read_fields, read_sectors
+from optimizer.program.files import Unreadable, read_regular
+from optimizer.program.instance import (
+    FAMILY_COLUMNS,
+    PROFILE_COLUMNS,
+    PROJECT_COLUMNS,
+    Instance,
+)
+from optimizer.program.prepare import prepare
+from optimizer.program.shipped import resolve as _resolve_shipped
+from optimizer.program.sizes import (
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
+    MAX_DOCUMENT_VALUES,
+    MAX_INTEGER_DIGITS,
+    MAX_TABLE_BYTES,
+)
+from optimizer.program.tables import read_table, table_path
+from optimizer.program.validate import (
+    PROFILE_SUM_RTOL,
+    check_columns,
+    match_profiles,
+    read_dependencies,
+    requires_cycles,
+    table_metadata,
+    validate_profiles,
+    validate_projects,
+    warn_cycles,
+)
+from optimizer.program.words import Context, bad_character, clean_source, got_words
+
+__all__ = ["load", "prepare", "table_paths", "read_regular", "Unreadable", "FORMAT",
+           "requires_cycles", "MAX_DOCUMENT_BYTES", "MAX_TABLE_BYTES", "MAX_DOCUMENT_VALUES",
+           "MAX_DOCUMENT_DEPTH", "MAX_INTEGER_DIGITS", "PROFILE_SUM_RTOL",
+           "COEFFICIENT_RANGE_WARN"]
+
+# Names other modules and the tests have long imported from here, under their old names:
+# the grammar's patterns, the YAML loader, the CSV readers, the invisible characters.
+from optimizer.program.csvtext import clean_csv as _clean_csv  # noqa: E402, F401
+from optimizer.program.csvtext import csv_records as _csv_records  # noqa: E402, F401
+from optimizer.program.fields import YEAR_TEXT as _YEAR_TEXT  # noqa: E402, F401
+from optimizer.program.syntax import PLAIN_INT as _PLAIN_INT  # noqa: E402, F401
+from optimizer.program.syntax import PLAIN_NUMBER as _PLAIN_NUMBER  # noqa: E402, F401
+from optimizer.program.syntax import SafeLoader as _SafeLoader  # noqa: E402, F401
+from optimizer.program.words import INVISIBLE as _INVISIBLE  # noqa: E402, F401
+
+FORMAT = voc.FORMAT
+
+
+def _read_document(path: Path) -> Any:
+    """The document of a program file (:func:`optimizer.program.documents.read_document`),
+    within this module's size limits (:data:`MAX_DOCUMENT_BYTES`; a table's,
+    :data:`MAX_TABLE_BYTES`, is named where the file is too large)."""
+    return _documents_read(path, MAX_DOCUMENT_BYTES, MAX_TABLE_BYTES)
+
+
+def table_paths(program: str | Path) -> list[Path]:
+    """The CSV tables (``projects``, ``profiles``) a program file names, where the loader
+    reads them; none when the program cannot be read (:func:`load` then says why). For a
+    check before loading, such as an output path that would replace an input."""
+    path = _resolve_shipped(program)
+    try:
+        doc = _read_document(path)
+    except InstanceError:
+        return []
+    if not isinstance(doc, Mapping):
+        return []
+    return [table_path(path.parent, doc[name]) for name in ("projects", "profiles")
+            if isinstance(doc.get(name), str) and bad_character(doc[name]) is None]
+
+
+def _version(doc: Mapping[Any, Any]) -> int:
+    """The format version a program document says (its ``format``); 1 where it says none
+    this package reads (the problem is reported as the field is read)."""
+    said = doc.get("format")
+    for version, name in voc.FORMATS.items():
+        if isinstance(said, str) and said == name:
+            return version
+    return 1
+
+
+def _family_params(ctx: Context, top: Mapping[str, Any]) -> dict[str, Any]:
+    """Every rule family's program-level values (:meth:`~formulations.family.Family.read`
+    of the top-level values as read, None where absent), together; the problems a family
+    raises are the program's (in its file where the family names none)."""
+    params: dict[str, Any] = {}
+    for family in FAMILIES:
+        try:
+            params.update(family.read(top))
+        except InstanceError as exc:
+            ctx.problems.extend(dataclasses.replace(p, file=p.file or ctx.file)
+                                for p in exc.problems)
+    return params
+
+
+def load(path: str | Path) -> Instance:
+    """Read and validate a program file (YAML or JSON) of any version of the format
+    (``capital-portfolio/1``, ``capital-portfolio/2``).
+
+    Returns an immutable :class:`Instance` with its model tables prepared.
+    Raises :class:`~optimizer.errors.InstanceError` listing every problem found, each
+    with its file, field and row.
+    """
+    path = _resolve_shipped(path)  # an existing path as is, else a shipped name: pilot
+    ctx = Context(str(path))
+    doc = _read_document(path)
+    if not isinstance(doc, Mapping):
+        raise InstanceError([Problem(ctx.file, "(file)", None,
+                                     "must hold a mapping of program fields "
+                                     f"(format, horizon, sectors, projects, ...), got "
+                                     f"{got_words(doc)}")])
+    doc = dict(doc)  # keys as read: one that is no text is refused by name
+    ctx.version = _version(doc)  # the keys and columns the file may use
+    metadata: dict[str, Any] = {}  # every x_ key, at its dotted place
+    check_keys(ctx, doc, voc.PROGRAM, "", metadata=metadata)
+    # every scalar and mapping field of the vocabulary, read by its kind and bound
+    top = read_fields(ctx, doc, voc.PROGRAM, "", metadata=metadata)
+    name = top["name"] if isinstance(top["name"], str) else clean_source(path.stem)
+    horizon = top["horizon"]
+    first, last = horizon if horizon else (None, None)
+    budget = top["budget"] or {}
+    total: float | None = budget.get("total")
+    per_year: dict[int, float] = budget.get("per_year") or {}
+    hurdle = top["hurdle_rate"]
+    sectors, smin, smax = read_sectors(ctx, doc, metadata)
+    capacity: dict[int, float] = (top["labor"] or {}).get("capacity") or {}
+    known = top["known_optimum"]
+    proven = top["known_optimum_proven"]
+    units = top["units"] or read_fields(ctx, {}, voc.UNITS, "units")
+    money_unit, labor_unit = units["money"], units["labor"]
+    params = _family_params(ctx, top)
+
+    base = path.parent
+    profiles = pd.DataFrame({c: [] for c in PROFILE_COLUMNS})
+    profile_table = None
+    before_profiles = len(ctx.problems)
+    if doc.get("profiles") is not None:
+        # required columns: checked by check_columns, with the unknown ones beside them
+        profile_table = check_columns(ctx, read_table(ctx, doc["profiles"], "profiles",
+                                                      base, MAX_TABLE_BYTES),
+                                      doc["profiles"], voc.PROFILES, "profiles")
+    # a problem in the profiles table: which projects have profile rows is not known
+    profiles_read = profile_table is not None or doc.get("profiles") is None
+    profiles_read &= len(ctx.problems) == before_profiles
+    if doc.get("projects") is None:  # required: said by read_fields
+        raise InstanceError(ctx.problems)
+    table = check_columns(ctx, read_table(ctx, doc["projects"], "projects", base,
+                                          MAX_TABLE_BYTES),
+                          doc["projects"], voc.PROJECTS, "projects")
+    if table is None:
+        raise InstanceError(ctx.problems)
+    if table.frame.empty:
+        ctx.add("projects", "the projects table has no rows", file=table.file)
+        raise InstanceError(ctx.problems)
+    ids = table.frame["id"].tolist()
+    positions = {pid: i for i, pid in enumerate(ids) if pid != ""}
+    table_metadata(table, "projects", metadata)
+    if profile_table is not None:
+        table_metadata(profile_table, "profiles", metadata)
+    if profile_table is not None:
+        if profile_table.frame.empty:
+            ctx.add("profiles", "the profiles table has no rows; leave `profiles` out instead",
+                    file=profile_table.file)
+        elif first is not None:
+            before_profiles = len(ctx.problems)
+            profiles = validate_profiles(ctx, profile_table, positions, first)
+            profiles_read &= len(ctx.problems) == before_profiles
+        else:
+            profiles_read = False  # no horizon: the profile rows were not read
+    projects = validate_projects(ctx, table, sectors, first, last,
+                                 set(profiles["project"].unique()) if profiles_read
+                                 else None)
+    if profile_table is not None:
+        match_profiles(ctx, table, projects, profiles)
+    requires, excludes = read_dependencies(ctx, doc, positions, metadata)
+
+    if ctx.problems:
+        raise InstanceError(ctx.problems)
+    assert first is not None and last is not None
+    warn_cycles(ctx, requires, projects["id"].to_numpy())
+
+    projects = projects.astype({"start": np.int64, "build_years": np.int64,
+                                "reinvest_every": np.int64, "max_units": np.int64})
+    profiles = profiles.astype({"year": np.int64, "capital": float, "labor": float})
+    years = np.arange(first, last + 1)
+    instance = Instance(
+        name=name,
+        source=clean_source(path),
+        first_year=first,
+        last_year=last,
+        budget_total=total,
+        budget_per_year=np.array([per_year.get(int(y), np.nan) for y in years]),
+        hurdle_rate=hurdle,
+        sectors=tuple(sectors),
+        sector_min=np.array(smin, dtype=float),
+        sector_max=np.array(smax, dtype=float),
+        labor_capacity=np.array([capacity.get(int(y), np.nan) for y in years]),
+        projects=projects[[*PROJECT_COLUMNS, *FAMILY_COLUMNS]],
+        profiles=profiles[list(PROFILE_COLUMNS)].reset_index(drop=True),
+        requires=requires,
+        excludes=tuple(excludes),
+        known_optimum=known,
+        known_optimum_proven=proven,
+        warnings=tuple(ctx.warnings),
+        money_unit=money_unit,
+        labor_unit=labor_unit,
+        metadata=metadata,
+        params=params,
+        version=ctx.version,
+    )
+    prepared = prepare(instance)
+    numerics = _numerics_warnings(prepared, ctx.file)
+    if numerics:
+        prepared = dataclasses.replace(prepared, warnings=prepared.warnings + tuple(numerics))
+    return prepared
+
+
+#: Above this ratio of largest to smallest nonzero magnitude, a warning says the solver's
+#: tolerances may not hold (HiGHS itself flags matrix ranges beyond about 1e9).
+COEFFICIENT_RANGE_WARN = 1e9
+
+
+def _numerics_warnings(instance: Instance, file: str) -> list[str]:
+    """Warnings for magnitudes that will hurt the solver's numerics: per-unit capital and
+    labor (the rows' coefficients), returns (the objective), and the limits."""
+    out = []
+    groups = (
+        ("capital and labor per unit (capital, labor, profiles)",
+         np.concatenate([instance.capital_by_year.data, instance.labor_by_year.data,
+                         instance.total_capital])),
+        ("returns (return)", instance.returns),
+        ("limits (budget, sectors, labor capacity)",
+         np.concatenate([np.atleast_1d(instance.budget_total or np.nan),
+                         instance.budget_per_year, instance.sector_min, instance.sector_max,
+                         instance.labor_capacity])),
+    )
+    for what, values in groups:
+        values = np.abs(values[np.isfinite(values)])
+        values = values[values > 0]
+        if len(values) and values.max() / values.min() > COEFFICIENT_RANGE_WARN:
+            out.append(f"{printable(file)}: {what} range from {values.min():.3g} to "
+                       f"{values.max():.3g} (a ratio above {COEFFICIENT_RANGE_WARN:.0e}); the "
+                       "solver's tolerances may not hold: consider other units (e.g. $B, thousands "
+                       "of specialists)")
+    return out
