@@ -127,8 +127,7 @@ class Budget(Family):
         keys, lower, upper = rows[NAME_YEARS]
         capped = np.flatnonzero(np.isfinite(upper))
         if len(capped):
-            cols, owner = columns.unit_columns()
-            matrix = sp.csr_array(instance.capital_by_year[owner][:, capped].T)
+            matrix, cols = columns.place(instance.capital_by_year[:, capped].T)
             blocks.append(row_block(NAME_YEARS, matrix, cols, m, lower[capped], upper[capped],
                                     tuple(keys[k] for k in capped), family=self.name,
                                     upper_rule=PER_YEAR))

@@ -95,13 +95,13 @@ class Choices(Family):
         force_in, force_out = instance.force_in, instance.force_out
         ids = instance.ids
         blocks = [ColumnBlock(
-            UNITS, self.name, ids, np.where(max_units == 1, BINARY, INTEGER).astype(object),
+            UNITS, self.name, ids, np.where(max_units == 1, BINARY, INTEGER).astype(np.int8),
             force_in.astype(float), np.where(force_out, 0, max_units).astype(float),
             instance.returns.astype(float), np.arange(n, dtype=np.int64), units=True)]
         linked = linked_projects(instance)
         if len(linked):
             blocks.append(ColumnBlock(
-                FUNDED, self.name, ids[linked], np.full(len(linked), BINARY, dtype=object),
+                FUNDED, self.name, ids[linked], np.full(len(linked), BINARY, dtype=np.int8),
                 force_in[linked].astype(float), np.where(force_out[linked], 0, 1).astype(float),
                 np.zeros(len(linked)), linked.astype(np.int64), auxiliary=False))
         return blocks
@@ -147,7 +147,7 @@ class Choices(Family):
 
     # ------------------------------------------------------------------- check
     def check(self, instance: Instance, usage: Any, rtol: float) -> list[Violation]:
-        projects = instance.projects.set_index("id")
+        projects = usage.projects
         units = usage.units
         bad: list[Violation] = []
         values = units.to_numpy(dtype=float)

@@ -17,22 +17,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 __all__ = ["BINARY", "INTEGER", "CONTINUOUS", "KINDS", "ColumnBlock", "Columns", "Plan"]
 
-BINARY, INTEGER, CONTINUOUS = "binary", "integer", "continuous"
-#: The kinds of column.
-KINDS = (BINARY, INTEGER, CONTINUOUS)
+#: The kinds of column, as the small integers a block's ``kind`` array holds (a string per
+#: column would cost a build of 100,000 projects five times its time); ``KINDS[k]`` names
+#: kind ``k``.
+BINARY, INTEGER, CONTINUOUS = 0, 1, 2
+KINDS = ("binary", "integer", "continuous")
 
 
 @dataclass(frozen=True, eq=False)
 class ColumnBlock:
-    """One block of columns: ``kind`` per column (an array of :data:`KINDS`), bounds,
+    """One block of columns: ``kind`` per column (an int8 array of :data:`BINARY`,
+    :data:`INTEGER` or :data:`CONTINUOUS`), bounds,
     objective coefficients, a label per column (``index``) and the project each column
     belongs to (``project``, -1 for none). ``units`` marks the block whose values are
     the units funded of ``project`` (the plan); ``family`` is its owner."""
@@ -56,9 +61,11 @@ class ColumnBlock:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"column block {self.name}: {name} has "
                                  f"{len(getattr(self, name))} entries for {n} columns")
-        unknown = set(np.unique(self.kind).tolist()) - set(KINDS)
-        if unknown:
-            raise ValueError(f"column block {self.name}: unknown kinds {sorted(unknown)}")
+        kind = np.asarray(self.kind)
+        if kind.dtype.kind not in "iu" or (len(kind) and (kind.min() < 0 or kind.max() > 2)):
+            raise ValueError(f"column block {self.name}: kinds must be BINARY, INTEGER or "
+                             f"CONTINUOUS")
+        object.__setattr__(self, "kind", kind.astype(np.int8, copy=False))
 
     @property
     def size(self) -> int:
@@ -94,7 +101,7 @@ class Columns:
     def n_columns(self) -> int:
         return int(sum(b.size for b in self.blocks))
 
-    @property
+    @cached_property
     def offsets(self) -> Mapping[str, int]:
         out, at = {}, 0
         for b in self.blocks:
@@ -119,25 +126,27 @@ class Columns:
     def _cat(self, attr: str, dtype: Any) -> np.ndarray:
         if not self.blocks:
             return np.zeros(0, dtype=dtype)
-        return np.concatenate([np.asarray(getattr(b, attr), dtype=dtype) for b in self.blocks])
+        out = np.concatenate([np.asarray(getattr(b, attr), dtype=dtype) for b in self.blocks])
+        out.flags.writeable = False
+        return out
 
-    @property
+    @cached_property
     def lower(self) -> np.ndarray:
         return self._cat("lower", float)
 
-    @property
+    @cached_property
     def upper(self) -> np.ndarray:
         return self._cat("upper", float)
 
-    @property
+    @cached_property
     def cost(self) -> np.ndarray:
         return self._cat("cost", float)
 
-    @property
+    @cached_property
     def kind(self) -> np.ndarray:
-        return self._cat("kind", object)
+        return self._cat("kind", np.int8)
 
-    @property
+    @cached_property
     def integer(self) -> np.ndarray:
         """True for every binary and integer column."""
         return self.kind != CONTINUOUS
@@ -156,20 +165,42 @@ class Columns:
         raise IndexError(column)
 
     # -------------------------------------------------------------- the decision
-    def unit_columns(self) -> tuple[np.ndarray, np.ndarray]:
-        """(model columns, their projects) of the block holding the plan's units."""
+    @cached_property
+    def _units(self) -> tuple[np.ndarray, np.ndarray, bool]:
         for b in self.blocks:
             if b.units:
-                return self.positions(b.name), np.asarray(b.project, dtype=np.int64)
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+                owner = np.asarray(b.project, dtype=np.int64)
+                first = self.offsets[b.name] == 0
+                identity = first and len(owner) == self.n_projects and bool(
+                    np.array_equal(owner, np.arange(self.n_projects)))
+                return self.positions(b.name), owner, identity
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), False
 
-    def project_columns(self, coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def unit_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(model columns, their projects) of the block holding the plan's units."""
+        cols, owner, _ = self._units
+        return cols, owner
+
+    def project_columns(self, coefficients: np.ndarray) -> tuple[np.ndarray | int, np.ndarray]:
         """(model columns, coefficients) of a quantity given per unit of each project
         (``coefficients`` in project order), placed on the unit columns: what a row over
         'units funded' holds, whatever the unit columns' index (one per project, or one
-        per project and start year)."""
-        cols, owner = self.unit_columns()
+        per project and start year). The columns are an int k, "the first k", when the
+        unit columns are one per project in project order (:func:`~formulations.rows.
+        row_block` places those without a copy)."""
+        cols, owner, identity = self._units
+        if identity:
+            return self.n_projects, np.asarray(coefficients)
         return cols, np.asarray(coefficients)[owner]
+
+    def place(self, per_project: Any) -> tuple[Any, np.ndarray | int]:
+        """A sparse matrix of rows over the projects (rows x n_projects, per unit of
+        each) as rows over the unit columns: (matrix, columns) for
+        :func:`~formulations.rows.row_block`."""
+        cols, owner, identity = self._units
+        if identity:
+            return per_project, self.n_projects
+        return sp.csr_array(per_project)[:, owner], cols
 
     def plan(self, values: np.ndarray) -> Plan:
         """The typed plan of a solution (model column values): integer columns rounded,
@@ -186,7 +217,9 @@ class Columns:
             at += b.size
             whole = np.asarray(b.kind) != CONTINUOUS
             part = np.where(whole, np.round(part), part)
-            if b.units:
+            if b.units and self._units[2]:  # one column per project, in project order
+                units = part.astype(np.int64)
+            elif b.units:
                 np.add.at(units, np.asarray(b.project, dtype=np.int64),
                           part.astype(np.int64))
             elif b.auxiliary:

@@ -182,6 +182,7 @@ class Usage:
     capital_by_project: pd.Series  # funded project id -> capital over the plan
     capital_by_sector: pd.Series  # sector -> capital
     labor_by_year: pd.Series  # horizon year -> labor
+    projects: pd.DataFrame  # the projects table indexed by id (read once, for every check)
 
     @property
     def funded(self) -> pd.Series:

@@ -106,7 +106,7 @@ class JapanShare(Family):
         beta = instance.params.get(RULE)
         if beta is None:
             return []
-        share = instance.projects.set_index("id")[NAME]
+        share = usage.projects[NAME]
         by_project = usage.capital_by_project
         japanese = float((by_project * share.reindex(by_project.index)).sum())
         need = beta * usage.total_capital

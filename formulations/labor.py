@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from formulations.budget import check_years, forced_years
 from formulations.columns import Columns
@@ -63,8 +62,7 @@ class Labor(Family):
         capped = np.flatnonzero(np.isfinite(upper))
         if not len(capped):
             return []
-        cols, owner = columns.unit_columns()
-        matrix = sp.csr_array(instance.labor_by_year[owner][:, capped].T)
+        matrix, cols = columns.place(instance.labor_by_year[:, capped].T)
         return [row_block(NAME, matrix, cols, columns.n_columns, lower[capped], upper[capped],
                           tuple(keys[k] for k in capped), family=self.name,
                           upper_rule=CAPACITY)]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from formulations.columns import BINARY, CONTINUOUS, Columns
+from formulations.columns import BINARY, CONTINUOUS, INTEGER, KINDS, Columns
 from formulations.rows import linear, to_constraint
 
 if TYPE_CHECKING:
@@ -49,15 +49,15 @@ def add_columns(model: Any, columns: Columns) -> np.ndarray:
     the Pyomo variables in column order (an object array)."""
     import pyomo.core as pyo
 
-    domains = {BINARY: pyo.Binary, "integer": pyo.NonNegativeIntegers, CONTINUOUS: pyo.Reals}
+    domains = {BINARY: pyo.Binary, INTEGER: pyo.NonNegativeIntegers, CONTINUOUS: pyo.Reals}
     out = np.empty(columns.n_columns, dtype=object)
     for block in columns.blocks:
         at = columns.offsets[block.name]
-        kinds = np.asarray(block.kind, dtype=object)
-        present = [k for k in (BINARY, "integer", CONTINUOUS) if (kinds == k).any()]
+        kinds = np.asarray(block.kind)
+        present = [k for k in (BINARY, INTEGER, CONTINUOUS) if (kinds == k).any()]
         for kind in present:
             where = np.flatnonzero(kinds == kind)
-            name = block.name if len(present) == 1 else f"{block.name}_{kind}"
+            name = block.name if len(present) == 1 else f"{block.name}_{KINDS[kind]}"
             var = pyo.Var(range(len(where)), domain=domains[kind])
             model.add_component(name, var)
             out[at + where] = list(var.values())

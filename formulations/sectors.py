@@ -72,10 +72,10 @@ class Sectors(Family):
         _keys, lower, upper = self.limits(instance)[NAME]
         if not (np.isfinite(lower).any() or np.isfinite(upper).any()):
             return []
-        cols, owner = columns.unit_columns()
-        membership = sp.csr_array((instance.total_capital[owner],
-                                   (instance.sector_index[owner], np.arange(len(cols)))),
-                                  shape=(len(instance.sectors), len(cols)))
+        n = instance.n_projects
+        membership, cols = columns.place(sp.csr_array(
+            (instance.total_capital, (instance.sector_index, np.arange(n))),
+            shape=(len(instance.sectors), n)))
         return [row_block(NAME, membership, cols, columns.n_columns, lower, upper,
                           instance.sectors, family=self.name, lower_rule=MIN, upper_rule=MAX)]
 

@@ -232,4 +232,4 @@ def recompute(instance: Instance, units: pd.Series) -> Usage:
     returns = projects["return"].reindex(funded.index)
     total_return = math.fsum(returns * funded)
     return Usage(units, table, total_capital, total_return, capital_by_year, by_project,
-                 capital_by_sector, labor_by_year)
+                 capital_by_sector, labor_by_year, projects)
