@@ -29,6 +29,7 @@ from formulations.family import (
     Words,
 )
 from formulations.rows import RowBlock, row_block
+from formulations.shared import check_years, exceeds, forced_years, names, over
 from formulations.tables import room, threshold, yearly_table
 from formulations.whatif import (
     KEEP,
@@ -41,52 +42,46 @@ from formulations.whatif import (
     yearly,
 )
 from optimizer.limits import MONEY
+from optimizer.program.terms import MONEY_AT_LEAST_0, Field, Section
 from optimizer.units import money, table
 
 if TYPE_CHECKING:
     from optimizer.program.instance import Instance
     from optimizer.results.result import Result
 
-__all__ = ["FAMILY", "Budget", "NAME_TOTAL", "NAME_YEARS", "over"]
+__all__ = ["FAMILY", "Budget", "NAME_TOTAL", "NAME_YEARS"]
 
 NAME_TOTAL = "budget_total"
 NAME_YEARS = "budget_year"
 TOTAL, PER_YEAR = "budget.total", "budget.per_year"
 
 
-def over(value: float, limit: float, rtol: float) -> float:
-    """How far ``value`` exceeds ``limit`` beyond the checker's tolerance (0 when within)."""
-    excess = value - limit
-    return excess if excess > rtol * max(1.0, abs(limit)) else 0.0
 
 
-def names(ids: np.ndarray, mask: np.ndarray, limit: int = 10) -> str:
-    chosen = [str(x) for x in ids[mask][:limit]]
-    more = int(mask.sum()) - len(chosen)
-    return ", ".join(chosen) + (f" and {more} more" if more > 0 else "")
 
 
-def exceeds(need: float, limit: float) -> bool:
-    """The arithmetic's comparison: ``need`` above ``limit`` beyond rounding."""
-    return need > limit + 1e-9 * max(1.0, abs(limit))
 
-
-def check_years(bad: list[Violation], rule: Rule, years: np.ndarray, limits: np.ndarray,
-                used_by_year: pd.Series, rtol: float) -> None:
-    """One violation per capped year whose use exceeds its limit."""
-    for year, cap in zip(years.tolist(), limits.tolist(), strict=True):
-        if np.isfinite(cap):
-            used = float(used_by_year.get(int(year), 0.0))
-            e = over(used, float(cap), rtol)
-            if e:
-                bad.append(Violation(rule.check_name, str(int(year)), used, float(cap), e,
-                                     rule.ref(int(year))))
+#: The keys this family reads (its part of the format's vocabulary).
+BUDGET = Section("budget", "`budget`: caps on capital", (
+    Field("total", "number", "cap on the capital of every funded unit together (its "
+          "profile or spread, build years after the horizon included, plus its "
+          "reinvestments)", unit="$B over the plan", bound=MONEY_AT_LEAST_0,
+          default_text="no cap"),
+    Field("per_year", "year_map", "cap on the capital disbursed in each year it names; a "
+          "year it does not name has no cap; a year outside the horizon caps nothing "
+          "(a warning)", unit="$B in that year", bound=MONEY_AT_LEAST_0,
+          default_text="no cap"),
+))
 
 
 class Budget(Family):
     name = "budget"
     rules = (Rule(TOTAL, "budget_total", single=True, key_text=lambda key: "total"),
              Rule(PER_YEAR, "budget_year"))
+    fields = (
+        Field("budget", "mapping", "caps on capital (below)", section=BUDGET,
+              default_text="no caps"),
+    )
     changes = {
         "budget_total": "the cap on all capital ($B; None removes it)",
         "budget_per_year": "{year: cap or None}",
@@ -102,6 +97,13 @@ class Budget(Family):
     axis_labels = {"budget": "budget cap ({cash})", "budget_scale": "budget scale (x program caps)",
                    "budget_year": "disbursement cap {key} ({cash})"}
     steps = {"budget": 1.0}
+
+    # ----------------------------------------------------------------- reading
+    def read(self, values: Mapping[str, Any], years: np.ndarray) -> dict[str, Any]:
+        budget = values.get("budget") or {}
+        per_year = budget.get("per_year") or {}
+        return {"budget_total": budget.get("total"),
+                "budget_per_year": np.array([per_year.get(int(y), np.nan) for y in years])}
 
     # ------------------------------------------------------------------- model
     def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
@@ -265,24 +267,6 @@ class Budget(Family):
                                     {"budget_per_year": {year: cap + step}}))
         return out
 
-
-def forced_years(instance: Instance, coefs: Any, limits: np.ndarray, rule: str, what: str,
-                 fmt: Any, unit: str) -> list[Finding]:
-    """The forced projects' use of each capped year (``coefs``: projects x years) against
-    that year's limit."""
-    forced = np.asarray(instance.force_in, dtype=bool)
-    per_year = coefs.T @ forced.astype(float)
-    years, ids = instance.years, instance.ids
-    out = []
-    for t in np.flatnonzero(np.isfinite(limits)):
-        if exceeds(per_year[t], limits[t]):
-            users = forced & (coefs[:, [t]].toarray().ravel() > 0)
-            out.append(Finding(
-                "conflict", rule, str(years[t]),
-                f"{what} in {years[t]} is {fmt(per_year[t] - limits[t], unit)} short for the "
-                f"forced projects {names(ids, users)}: they need {fmt(per_year[t])} against "
-                f"{fmt(limits[t])}", RuleRef(rule, int(years[t]))))
-    return out
 
 
 FAMILY = Budget()

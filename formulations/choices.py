@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from formulations.columns import BINARY, INTEGER, ColumnBlock, Columns
 from formulations.family import Family, Rule, RuleRef, Violation
 from formulations.rows import RowBlock, row_block
+from formulations.shared import FUNDED, linked_projects
 from formulations.whatif import bounded, number, project_positions
 from optimizer.errors import UsageError
 from optimizer.limits import MONEY
@@ -35,34 +36,11 @@ from optimizer.limits import MONEY
 if TYPE_CHECKING:
     from optimizer.program.instance import Instance
 
-__all__ = ["FAMILY", "Choices", "linked_projects", "funded_column"]
+__all__ = ["FAMILY", "Choices"]
 
 UNITS = "units"
-FUNDED = "funded"
 
 
-def linked_projects(instance: Instance) -> np.ndarray:
-    """Positions of the modular projects a dependency refers to (they get a column z_i)."""
-    max_units = instance.max_units
-    modular = np.flatnonzero(max_units > 1)
-    referenced = np.zeros(instance.n_projects, dtype=bool)
-    referenced[np.asarray(instance.requires, dtype=np.int64).reshape(-1)] = True
-    for group in instance.excludes:
-        referenced[group] = True
-    return modular[referenced[modular]]
-
-
-def funded_column(instance: Instance, columns: Columns) -> np.ndarray:
-    """The model column holding z_i of every project: its unit column for a single-unit
-    project, its ``funded`` column for a linked modular one, -1 where z_i is in no rule."""
-    n = instance.n_projects
-    unit_cols, owner = columns.unit_columns()
-    out = np.full(n, -1, dtype=np.int64)
-    single = instance.max_units[owner] == 1
-    out[owner[single]] = unit_cols[single]
-    if columns.has(FUNDED):
-        out[np.asarray(columns.block(FUNDED).project)] = columns.positions(FUNDED)
-    return out
 
 
 def _names(labels: Sequence[Any]) -> str:

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from formulations.budget import names
-from formulations.choices import funded_column
 from formulations.columns import Columns
 from formulations.family import Conflict, Family, Finding, Rule, RuleRef, Usage, Violation, Words
 from formulations.graphs import requires_cycles
 from formulations.rows import RowBlock, row_block
+from formulations.shared import funded_column, names
+from optimizer.program.terms import Field, Section
 from optimizer.units import people
 
 if TYPE_CHECKING:
@@ -29,12 +29,45 @@ NAME_EXCLUDES = "excludes"
 REQUIRES, EXCLUDES = "dependencies.requires", "dependencies.excludes"
 
 
+
+#: The keys this family reads (its part of the format's vocabulary).
+REQUIRES_KEYS = Section("dependencies[] (requires)",
+                   "`dependencies` entry of type `requires`: a funded project needs another", (
+                       Field("type", "text", "the kind of dependency", required=True,
+                             values=("requires",)),
+                       Field("project", "id", "the project that needs `on`: if it is funded, "
+                             "`on` is funded too", required=True),
+                       Field("on", "id", "the project it needs (the key is the text "
+                             "`on`, never a boolean)", required=True),
+                   ))
+
+EXCLUDES_KEYS = Section("dependencies[] (excludes)",
+                   "`dependencies` entry of type `excludes`: at most one of a group", (
+                       Field("type", "text", "the kind of dependency", required=True,
+                             values=("excludes",)),
+                       Field("projects", "ids", "two or more distinct project ids; at most "
+                             "one of them is funded", required=True),
+                   ))
+
+#: Every kind of dependency by its ``type``.
+DEPENDENCY_TYPES = {"requires": REQUIRES_KEYS, "excludes": EXCLUDES_KEYS}
+#: The keys of every kind of dependency together: what an entry whose ``type`` is wrong
+#: or missing may hold.
+ANY_DEPENDENCY = Section("dependencies[]", "a `dependencies` entry of any type", tuple(
+    {f.name: f for s in DEPENDENCY_TYPES.values() for f in s.fields}.values()))
+
+
 class Dependencies(Family):
     name = "dependencies"
     rules = (Rule(REQUIRES, "requires", amount="count",
                   key_text=lambda key: f"{key[0]}->{key[1]}",
                   violation_key=lambda key: f"{key[0]} requires {key[1]}"),
              Rule(EXCLUDES, "excludes", amount="count", key_text=lambda key: ", ".join(key)))
+    fields = (
+        Field("dependencies", "dependencies", "`requires` and `excludes` rules (below)",
+              default_text="none"),
+    )
+    sections = (REQUIRES_KEYS, EXCLUDES_KEYS, ANY_DEPENDENCY)
 
     # ------------------------------------------------------------------- model
     def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:

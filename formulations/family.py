@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from formulations.columns import ColumnBlock, Columns
     from formulations.rows import RowBlock
     from optimizer.program.instance import Instance
-    from optimizer.program.terms import Field
+    from optimizer.program.terms import Field, Section
     from optimizer.results.result import Result
 
 __all__ = ["RuleRef", "Rule", "Family", "Violation", "Finding", "Conflict", "Usage",
@@ -97,6 +97,22 @@ class Rule:
     key_text: Callable[[Any], str] = _plain_key
     violation_key: Callable[[Any], str] | None = None
     single: bool = False
+    #: what the rule's own limit counts, where it differs from its rows' amounts (a rate:
+    #: the rows count money, the program sets a fraction)
+    limit: str | None = None
+
+    @property
+    def limit_amount(self) -> str:
+        return self.limit or self.amount
+
+    def limit_text(self, value: float) -> str:
+        """The rule's limit as the results write it: money to two decimals, people and
+        counts whole, rates as given."""
+        from optimizer.units import money, people
+
+        if self.limit_amount == "rate":
+            return f"{value:g}"
+        return money(value) if self.limit_amount == "money" else people(value)
 
     def ref(self, key: Any = None) -> RuleRef:
         return RuleRef(self.name, key)
@@ -239,15 +255,18 @@ class Family:
     fields: tuple[Field, ...] = ()
     #: columns of the projects table this family adds
     columns: tuple[Field, ...] = ()
+    #: sections of its keys that no field of ``fields`` holds (a dependency's entries)
+    sections: tuple[Section, ...] = ()
     #: the program-level values this family keeps in :attr:`Instance.params` (read by
     #: :meth:`read`, changed by :meth:`derive`), with their values when absent
     params: Mapping[str, Any] = {}
 
-    def read(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The family's part of :attr:`Instance.params` from the program's top-level
-        values as read and bounded by the vocabulary (``values[field name]``; None when
-        absent). Raise :class:`~optimizer.errors.InstanceError` for what the field
-        bounds cannot say."""
+    def read(self, values: Mapping[str, Any], years: np.ndarray) -> dict[str, Any]:
+        """The family's part of the :class:`Instance` from the program's top-level values
+        as read and bounded by the vocabulary (``values[field name]``; None when absent)
+        over the horizon's ``years``: :class:`Instance` fields by name, and the values it
+        keeps in :attr:`Instance.params` under their names (:attr:`params`). Raise
+        :class:`~optimizer.errors.InstanceError` for what the field bounds cannot say."""
         return {name: values.get(name, default) for name, default in self.params.items()}
 
     # ------------------------------------------------------------------- model
@@ -278,7 +297,8 @@ class Family:
 
     def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
         """Changes of ``points[0]`` that give the model every row any point needs, at
-        values that hold no plan back (a model built once for all of them)."""
+        values that hold no plan back (a model built once for all of them); values kept
+        in :attr:`Instance.params` go under ``"params"``, this family's only."""
         return {}
 
     def restricts(self, b: Instance, a: Instance) -> bool:

@@ -24,8 +24,10 @@ from formulations.family import (
     Words,
 )
 from formulations.rows import RowBlock, row_block
+from formulations.shared import must_fund
 from formulations.whatif import KEEP, bounded, number
 from optimizer.limits import RATE
+from optimizer.program.terms import Field
 from optimizer.units import money
 
 if TYPE_CHECKING:
@@ -44,13 +46,23 @@ def coefficients(instance: Instance) -> np.ndarray:
     return instance.returns - rate * instance.total_capital
 
 
+
 class Hurdle(Family):
     name = "hurdle"
-    rules = (Rule(RULE, "hurdle", amount="rate", single=True, key_text=lambda key: "hurdle"),)
+    rules = (Rule(RULE, "hurdle", single=True, limit="rate", key_text=lambda key: "hurdle"),)
+    fields = (
+        Field("hurdle_rate", "number", "total return >= hurdle_rate x total capital of the "
+              "funded units", unit="fraction (0.10 is 10%)", bound=RATE,
+              default_text="no hurdle"),
+    )
     changes = {"hurdle_rate": "the minimum return per dollar committed (None removes it)"}
     parameters = {"hurdle_rate": "the return hurdle"}
     axis_labels = {"hurdle_rate": "return hurdle"}
     steps = {"hurdle": 0.001}
+
+    # ----------------------------------------------------------------- reading
+    def read(self, values: Mapping[str, Any], years: np.ndarray) -> dict[str, Any]:
+        return {"hurdle_rate": values.get("hurdle_rate")}
 
     # ------------------------------------------------------------------- model
     def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
@@ -82,26 +94,24 @@ class Hurdle(Family):
         need = instance.hurdle_rate * usage.total_capital
         scale = max(abs(need), abs(usage.total_return))
         if need - usage.total_return > rtol * max(1.0, scale):
-            return [Violation("hurdle", f"rate {instance.hurdle_rate:g}", usage.total_return,
-                              need, need - usage.total_return, RuleRef(RULE))]
+            rule = self.rule(RULE)
+            return [Violation(rule.check_name, f"rate {instance.hurdle_rate:g}",
+                              usage.total_return, need, need - usage.total_return, rule.ref())]
         return []
 
     # -------------------------------------------------------------- arithmetic
     def arithmetic(self, instance: Instance) -> list[Finding]:
         """When some plan must be funded (forced projects, a sector floor), the best
         return per dollar of any allowed project against the hurdle."""
-        forced = np.asarray(instance.force_in, dtype=bool)
         allowed = ~np.asarray(instance.force_out, dtype=bool)
-        floors = np.nan_to_num(np.asarray(instance.sector_min, dtype=float))
-        if instance.hurdle_rate is None or not (forced.any() or (floors > 0).any()) \
-                or not allowed.any():
+        why = must_fund(instance)
+        if instance.hurdle_rate is None or why is None or not allowed.any():
             return []
         capital = np.asarray(instance.total_capital, dtype=float)
         ratio = np.where(allowed, instance.returns / capital, -np.inf)
         best = int(np.argmax(ratio))
         if ratio[best] >= instance.hurdle_rate - 1e-12:
             return []
-        why = "projects are forced in" if forced.any() else "a sector floor needs a plan"
         return [Finding(
             "conflict", RULE, "hurdle",
             f"the hurdle rate of {instance.hurdle_rate:g} cannot be met by any plan that "

@@ -34,7 +34,9 @@ from formulations.family import (
     Words,
 )
 from formulations.rows import RowBlock, row_block
+from formulations.shared import must_fund
 from formulations.whatif import KEEP, bounded, number
+from optimizer.errors import UsageError
 from optimizer.limits import Bound
 from optimizer.program.terms import Field
 from optimizer.units import money
@@ -60,7 +62,8 @@ def coefficients(instance: Instance) -> np.ndarray:
 
 class JapanShare(Family):
     name = "japan_share"
-    rules = (Rule(RULE, "japan_share", single=True, key_text=lambda key: "total"),)
+    rules = (Rule(RULE, "min_japan_share", single=True, limit="rate",
+                  key_text=lambda key: "total"),)
     fields = (Field(RULE, "number", "capital spent with Japanese suppliers (each project's "
                     "`japan_share` of its capital) >= min_japan_share x the capital of the "
                     "funded units", unit="fraction (0.3 is 30%)", bound=SHARE,
@@ -93,7 +96,7 @@ class JapanShare(Family):
 
     def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
         present = any(p.params.get(RULE) is not None for p in points)
-        return {"params": {**points[0].params, RULE: 0.0 if present else None}}
+        return {"params": {RULE: 0.0 if present else None}}
 
     def restricts(self, b: Instance, a: Instance) -> bool:
         low_a, low_b = a.params.get(RULE), b.params.get(RULE)
@@ -111,8 +114,9 @@ class JapanShare(Family):
         japanese = float((by_project * share.reindex(by_project.index)).sum())
         need = beta * usage.total_capital
         if need - japanese > rtol * max(1.0, abs(need)):
-            return [Violation("japan_share", "total", japanese, need, need - japanese,
-                              RuleRef(RULE))]
+            rule = self.rule(RULE)
+            return [Violation(rule.check_name, "total", japanese, need, need - japanese,
+                              rule.ref())]
         return []
 
     # -------------------------------------------------------------- arithmetic
@@ -120,16 +124,14 @@ class JapanShare(Family):
         """When some plan must be funded, the largest share of any allowed project
         against the rule."""
         beta = instance.params.get(RULE)
-        forced = np.asarray(instance.force_in, dtype=bool)
         allowed = ~np.asarray(instance.force_out, dtype=bool)
-        floors = np.nan_to_num(np.asarray(instance.sector_min, dtype=float))
-        if beta is None or not (forced.any() or (floors > 0).any()) or not allowed.any():
+        why = must_fund(instance)
+        if beta is None or why is None or not allowed.any():
             return []
         share = instance.projects[NAME].to_numpy(dtype=float)
         best = int(np.argmax(np.where(allowed, share, -np.inf)))
         if share[best] >= beta - 1e-12:
             return []
-        why = "projects are forced in" if forced.any() else "a sector floor needs a plan"
         return [Finding("conflict", RULE, "total",
                         f"the Japanese-supplier share of {beta:g} cannot be met by any plan "
                         f"that funds something, and {why}: the largest share of any project "
@@ -182,6 +184,10 @@ class JapanShare(Family):
         value = changes.get(RULE, KEEP)
         if value is KEEP:
             return {}
+        if instance.version < 2 and value is not None:
+            raise UsageError(f"{RULE}: the Japanese-supplier share is a rule of format "
+                             f"version 2 (capital-portfolio/2), and {instance.name!r} is a "
+                             "version-1 program: its projects have no japan_share")
         beta = number(RULE, value)
         if beta is not None:
             bounded(RULE, beta, SHARE)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from formulations.budget import check_years, forced_years
 from formulations.columns import Columns
 from formulations.family import (
     Conflict,
@@ -25,9 +24,11 @@ from formulations.family import (
     Words,
 )
 from formulations.rows import RowBlock, row_block
+from formulations.shared import check_years, forced_years
 from formulations.tables import yearly_table
 from formulations.whatif import bounded_array, caps_within, open_where_any, yearly
 from optimizer.limits import PEOPLE
+from optimizer.program.terms import Field, Section
 from optimizer.units import people, table
 
 if TYPE_CHECKING:
@@ -40,9 +41,22 @@ NAME = "labor_year"
 CAPACITY = "labor.capacity"
 
 
+
+#: The keys this family reads (its part of the format's vocabulary).
+LABOR = Section("labor", "`labor`: specialists available", (
+    Field("capacity", "year_map", "cap on the specialists needed in each year it names "
+          "(every funded unit's labor in that year); a year it does not name has no cap",
+          unit="specialists in that year", bound=PEOPLE, default_text="no cap"),
+))
+
+
 class Labor(Family):
     name = "labor"
     rules = (Rule(CAPACITY, "labor_year", amount="people"),)
+    fields = (
+        Field("labor", "mapping", "specialists available (below)", section=LABOR,
+              default_text="no caps"),
+    )
     changes = {"labor_capacity": "{year: specialists or None}",
                "labor_scale": "multiplies every yearly capacity (after labor_capacity)"}
     parameters = {"labor_scale": "factor on every yearly labor capacity",
@@ -51,6 +65,11 @@ class Labor(Family):
     axis_labels = {"labor_scale": "labor capacity scale (x program capacity)",
                    "labor": "labor capacity {key} ({staff})"}
     steps = {"labor": 1000.0}
+
+    # ----------------------------------------------------------------- reading
+    def read(self, values: Mapping[str, Any], years: np.ndarray) -> dict[str, Any]:
+        capacity = (values.get("labor") or {}).get("capacity") or {}
+        return {"labor_capacity": np.array([capacity.get(int(y), np.nan) for y in years])}
 
     # ------------------------------------------------------------------- model
     def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from formulations.budget import exceeds, names, over
 from formulations.columns import Columns
 from formulations.family import (
     Conflict,
@@ -29,6 +28,7 @@ from formulations.family import (
     Words,
 )
 from formulations.rows import RowBlock, row_block
+from formulations.shared import exceeds, names, over
 from formulations.tables import room, threshold
 from formulations.whatif import (
     OPEN,
@@ -39,6 +39,7 @@ from formulations.whatif import (
     set_limits,
 )
 from optimizer.limits import MONEY
+from optimizer.program.terms import MONEY_AT_LEAST_0, Field, Section
 from optimizer.units import money, table
 
 if TYPE_CHECKING:
@@ -51,10 +52,26 @@ NAME = "sector_limits"
 MIN, MAX = "sectors.min", "sectors.max"
 
 
+
+#: The keys this family reads (its part of the format's vocabulary).
+SECTOR = Section("sectors.<name>", "`sectors.<name>`: one sector's floor and ceiling", (
+    Field("min", "number", "floor on the capital committed in the sector (total capital "
+          "of its funded units)", unit="$B over the plan", bound=MONEY_AT_LEAST_0,
+          default_text="no floor"),
+    Field("max", "number", "ceiling on the capital committed in the sector",
+          unit="$B over the plan", bound=MONEY_AT_LEAST_0, default_text="no ceiling"),
+))
+
+
 class Sectors(Family):
     name = "sectors"
     rules = (Rule(MIN, "sector_min", label=lambda key: f"sectors.{key}.min"),
              Rule(MAX, "sector_max", label=lambda key: f"sectors.{key}.max"))
+    fields = (
+        Field("sectors", "named", "every project's sector, by name, each with an optional "
+              "floor and ceiling (below); keys beginning with `x_` are metadata, not sectors",
+              required=True, section=SECTOR),
+    )
     changes = {"sector_min": "{sector: $B or None}", "sector_max": "{sector: $B or None}"}
     parameters = {"sector_min": "sector_min:SECTOR, that sector's floor ($B)",
                   "sector_max": "sector_max:SECTOR, that sector's ceiling ($B)"}

@@ -2,8 +2,9 @@
 
 It recomputes everything from the instance's validated tables (projects, profiles,
 dependencies) and the chosen units with pandas alone. It uses neither the Pyomo model nor
-the prepared model arrays of :mod:`optimizer.program.loading`, so a mistake in either shows up
-here as a broken rule instead of passing silently.
+the prepared model arrays of :mod:`optimizer.program.prepare`, so a mistake in either
+shows up here as a broken rule instead of passing silently. Each rule family checks its
+own rules (:meth:`formulations.family.Family.check`) from the usage recomputed here.
 
 Tolerance: a rule is broken when it is exceeded by more than ``rtol * max(1, |limit|)``
 (default 1e-6 relative), a unit count is broken when it is above the project's

@@ -121,7 +121,7 @@ def test_the_rule_binds_reports_and_prices(tmp_path):
 def test_the_checker_finds_a_plan_that_breaks_the_share(tmp_path):
     instance = load(_binding_program(tmp_path))
     report = check_plan(instance, {"B": 1, "C": 1})
-    assert [v.rule for v in report.violations] == ["japan_share"]
+    assert [v.rule for v in report.violations] == ["min_japan_share"]
     v = report.violations[0]
     assert v.value == pytest.approx(0.0) and v.limit == pytest.approx(5.0)
     assert check_plan(instance, {"A": 1, "B": 1}).valid
@@ -255,3 +255,40 @@ def test_a_variable_added_to_the_pyomo_form_is_a_decision_of_the_plan(tmp_path):
     # the caller's objective is the solver's to report; the checker's total return beside
     assert result.objective == pytest.approx(6.04)
     assert result.check.total_return == pytest.approx(6.0)
+
+
+def test_the_pyomo_forms_own_bounds_and_fixed_values_are_honoured(tmp_path):
+    """A caller who tightens a bound or fixes a variable of the model's own columns in the
+    Pyomo form gets a plan that keeps them."""
+    projects = [{"id": "A", "capital": 6, "return": 6}, {"id": "B", "capital": 5, "return": 4},
+                {"id": "C", "capital": 5, "return": 4}]
+    path = write(tmp_path, v2(projects, budget={"total": 11}))
+    pm = build(load(path))
+    pm.pyomo.columns[0].setub(0)  # A out
+    result = solve(pm, EXACT)
+    assert result.units.tolist() == [0, 1, 1] and result.objective == pytest.approx(8.0)
+    pm = build(load(path))
+    pm.pyomo.columns[1].fix(1)  # B in
+    result = solve(pm, EXACT)
+    assert result.units["B"] == 1 and result.valid
+    assert result.objective == pytest.approx(10.0)  # B with A: 11 of 11
+
+
+def test_a_minimising_objective_in_the_pyomo_form_is_refused(tmp_path):
+    import pyomo.core as pyo
+
+    from optimizer import UsageError
+
+    projects = [{"id": "A", "capital": 6, "return": 6}]
+    pm = build(load(write(tmp_path, v2(projects))))
+    pm.model.total_return.sense = pyo.minimize
+    with pytest.raises(UsageError, match="maximise its negative"):
+        solve(pm, EXACT)
+
+
+def test_the_command_lines_parameter_list_is_the_families():
+    """``--param``'s help lists exactly the sweep parameters the families offer."""
+    from optimizer.cli.flags import SWEEP_PARAMETERS
+    from optimizer.whatif.scenarios import PARAMETERS
+
+    assert sorted(p.split(":")[0] for p in SWEEP_PARAMETERS) == sorted(PARAMETERS)

@@ -268,7 +268,7 @@ def test_a_familys_own_problems_are_the_programs(tmp_path, monkeypatch):
         name = "picky"
         params = {"min_japan_share": None}
 
-        def read(self, values):
+        def read(self, values, years):
             raise InstanceError([Problem("", "min_japan_share", None, "too picky")])
 
     monkeypatch.setattr(loading, "FAMILIES", (*loading.FAMILIES, Picky()))

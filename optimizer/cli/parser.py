@@ -12,6 +12,7 @@ import optimizer
 from optimizer.bench import SUITES
 from optimizer.cli.flags import (
     _SWEEP_FLAGS,
+    SWEEP_PARAMETERS,
     _debug_flag,
     _gap,
     _highs_flags,
@@ -155,9 +156,7 @@ def parser() -> argparse.ArgumentParser:
         w.add_argument(flag, metavar=metavar, default=None, action=_Once,
                        help=f"{what} (once; a value beginning with '-': {flag}=VALUE)")
     w.add_argument("--param", metavar="NAME=START:STOP:STEP", action="append", default=[],
-                   help="any sweep parameter: budget, budget_scale, budget_year:YEAR, "
-                        "labor_scale, labor:YEAR, sector_min:SECTOR, sector_max:SECTOR, "
-                        "hurdle_rate, return_multiplier:PROJECT_OR_SECTOR")
+                   help="any sweep parameter: " + ", ".join(SWEEP_PARAMETERS))
     _solver_flags(w, "per point")
     w.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: the machine's cores)")

@@ -142,10 +142,17 @@ def _marginal(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
+        from formulations import registry
+        from optimizer.whatif.marginal import STEPS, limits_of
+
         shown = table.copy()
-        shown["step"] = [people(s, instance.labor_unit) if r.startswith("labor") else
-                         f"{s:g}" if r == "hurdle_rate" else money(s, instance.money_unit)
-                         for r, s in zip(table["rule"], table["step"], strict=True)]
+        # each step as its rule's limit reads (the table's rows are the limits, in order)
+        kinds = [getattr(registry.rule(m.ref.rule), "limit_amount", "money")
+                 for m in limits_of(instance, STEPS)]
+        shown["step"] = [
+            people(s, instance.labor_unit) if kind == "people" else
+            f"{s:g}" if kind == "rate" else money(s, instance.money_unit)
+            for kind, s in zip(kinds, table["step"], strict=True)]
         with pd.option_context("display.width", 140, "display.max_columns", 20):
             _emit(f"{instance.name}: what each step of a limit is worth, as the change of the "
                   f"best return ({instance.money_unit})\n"

@@ -42,9 +42,11 @@ def explain_budget(time_limit: float | None, elapsed: float = 0.0) -> float:
 
 
 def _rule_and_key(rule: str, key: str) -> str:
-    """``sectors.min energy``, ``budget.per_year 2029``; a rule with one row alone:
-    ``budget.total``, ``hurdle_rate``."""
-    return rule if key in ("total", "hurdle", "all", "") else f"{rule} {key}"
+    """``sectors.min energy``, ``budget.per_year 2029``; a rule with one row alone
+    (:attr:`~formulations.family.Rule.single`): ``budget.total``, ``hurdle_rate``."""
+    found = registry.rule(rule)
+    return rule if key in ("all", "") or (found is not None and found.single) \
+        else f"{rule} {key}"
 
 
 def _negligible(rule: str | None, limit: float, reached: float) -> bool:
@@ -234,14 +236,13 @@ class IisMember:
         return dataclasses.asdict(self)
 
     def __str__(self) -> str:
+        rule = registry.rule(self.rule)
         if self.limit is None:
             limit = ""
-        elif self.rule.startswith(("budget.", "sectors.")):
-            limit = f" ({self.side} limit {money(self.limit)})"
-        elif self.rule == "hurdle_rate":
+        elif rule is not None:  # money, people and counts, rates: as the rule reads
+            limit = f" ({self.side} limit {rule.limit_text(self.limit)})"
+        else:  # a bound or a rule no family owns
             limit = f" ({self.side} limit {self.limit:g})"
-        else:  # people, units, counts of projects: whole numbers
-            limit = f" ({self.side} limit {people(self.limit)})"
         return f"{self.rule}[{self.key}]{limit}"
 
 

@@ -124,18 +124,22 @@ def _version(doc: Mapping[Any, Any]) -> int:
     return 1
 
 
-def _family_params(ctx: Context, top: Mapping[str, Any]) -> dict[str, Any]:
-    """Every rule family's program-level values (:meth:`~formulations.family.Family.read`
-    of the top-level values as read, None where absent), together; the problems a family
-    raises are the program's (in its file where the family names none)."""
+def _family_values(ctx: Context, top: Mapping[str, Any], years: np.ndarray
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every rule family's part of the program (:meth:`~formulations.family.Family.read`
+    of the top-level values as read, None where absent): the :class:`Instance` fields
+    they set, and the values they keep in ``params``. The problems a family raises are
+    the program's (in its file where the family names none)."""
+    fields: dict[str, Any] = {}
     params: dict[str, Any] = {}
     for family in FAMILIES:
         try:
-            params.update(family.read(top))
+            for name, value in family.read(top, years).items():
+                (params if name in family.params else fields)[name] = value
         except InstanceError as exc:
             ctx.problems.extend(dataclasses.replace(p, file=p.file or ctx.file)
                                 for p in exc.problems)
-    return params
+    return fields, params
 
 
 def load(path: str | Path) -> Instance:
@@ -163,17 +167,11 @@ def load(path: str | Path) -> Instance:
     name = top["name"] if isinstance(top["name"], str) else clean_source(path.stem)
     horizon = top["horizon"]
     first, last = horizon if horizon else (None, None)
-    budget = top["budget"] or {}
-    total: float | None = budget.get("total")
-    per_year: dict[int, float] = budget.get("per_year") or {}
-    hurdle = top["hurdle_rate"]
     sectors, smin, smax = read_sectors(ctx, doc, metadata)
-    capacity: dict[int, float] = (top["labor"] or {}).get("capacity") or {}
     known = top["known_optimum"]
     proven = top["known_optimum_proven"]
     units = top["units"] or read_fields(ctx, {}, voc.UNITS, "units")
     money_unit, labor_unit = units["money"], units["labor"]
-    params = _family_params(ctx, top)
 
     base = path.parent
     profiles = pd.DataFrame({c: [] for c in PROFILE_COLUMNS})
@@ -219,6 +217,9 @@ def load(path: str | Path) -> Instance:
         match_profiles(ctx, table, projects, profiles)
     requires, excludes = read_dependencies(ctx, doc, positions, metadata)
 
+    years = np.arange(first, last + 1) if first is not None and last is not None \
+        else np.zeros(0, dtype=np.int64)
+    family_fields, params = _family_values(ctx, top, years)
     if ctx.problems:
         raise InstanceError(ctx.problems)
     assert first is not None and last is not None
@@ -227,19 +228,14 @@ def load(path: str | Path) -> Instance:
     projects = projects.astype({"start": np.int64, "build_years": np.int64,
                                 "reinvest_every": np.int64, "max_units": np.int64})
     profiles = profiles.astype({"year": np.int64, "capital": float, "labor": float})
-    years = np.arange(first, last + 1)
-    instance = Instance(
+    instance = Instance(**family_fields,
         name=name,
         source=clean_source(path),
         first_year=first,
         last_year=last,
-        budget_total=total,
-        budget_per_year=np.array([per_year.get(int(y), np.nan) for y in years]),
-        hurdle_rate=hurdle,
         sectors=tuple(sectors),
         sector_min=np.array(smin, dtype=float),
         sector_max=np.array(smax, dtype=float),
-        labor_capacity=np.array([capacity.get(int(y), np.nan) for y in years]),
         projects=projects[[*PROJECT_COLUMNS, *FAMILY_COLUMNS]],
         profiles=profiles[list(PROFILE_COLUMNS)].reset_index(drop=True),
         requires=requires,

@@ -36,7 +36,6 @@ from optimizer.limits import (
     MAX_UNITS,
     MONEY,
     PEOPLE,
-    RATE,
     REINVEST_EVERY,
     YEAR,
     Bound,
@@ -86,90 +85,76 @@ __all__ = ["Field", "Section", "FORMAT", "FORMATS", "LATEST", "METADATA_PREFIX",
            "BEGIN_MARKER", "END_MARKER", "LIMITS_BEGIN", "LIMITS_END", "BLOCKS"]
 
 # ------------------------------------------------------------------ families
-#: The top-level keys and the project columns the rule families add
+#: The top-level keys of version 1, in the order the documentation lists them. Some are
+#: the format's own (below); the others belong to a rule family, which declares them
+#: (``budget``, ``hurdle_rate``, ``sectors``, ``labor``, ``dependencies``). The list is
+#: fixed: version 1's keys never change.
+VERSION_1_KEYS = ("format", "name", "horizon", "budget", "hurdle_rate", "sectors", "labor",
+                  "units", "projects", "profiles", "dependencies", "known_optimum",
+                  "known_optimum_proven", "description", "source", "notes")
+
+#: The top-level keys and the project columns the rule families declare
 #: (:data:`formulations.registry.FAMILIES`, each family's ``fields`` and ``columns``, in
-#: the registry's order): they follow the format's own in :data:`PROGRAM` and
-#: :data:`PROJECTS`, and each says the version it exists from (``since``).
+#: the registry's order), and the other sections of their keys (a dependency's).
 FAMILY_FIELDS: tuple[Field, ...] = tuple(f for family in FAMILIES for f in family.fields)
 FAMILY_COLUMNS: tuple[Field, ...] = tuple(f for family in FAMILIES for f in family.columns)
+FAMILY_SECTIONS: tuple[Section, ...] = tuple(
+    s for family in FAMILIES for s in (*(f.section for f in family.fields
+                                         if f.section is not None), *family.sections))
 
 
-def _with_families(own: tuple[Field, ...], added: tuple[Field, ...], what: str
-                   ) -> tuple[Field, ...]:
-    """The format's own fields, then the families' (a name given twice is a mistake of a
-    family, refused on import); a family's name exists from version 2 on, so that
-    version 1 keeps exactly its names."""
+def _family_section(place: str) -> Section:
+    for s in FAMILY_SECTIONS:
+        if s.place == place:
+            return s
+    raise ValueError(f"no rule family declares the section {place!r}")
+
+
+def _with_families(own: tuple[Field, ...], added: tuple[Field, ...], what: str,
+                   order: tuple[str, ...] = ()) -> tuple[Field, ...]:
+    """The format's own fields and the families', the version-1 ones in ``order``, then
+    those of later versions (a name given twice is a mistake of a family, refused on
+    import). A family's version-1 field must be one of ``order`` and a field of a later
+    version must not, so that version 1 keeps exactly its names."""
     names = [f.name for f in own]
     for f in added:
         if f.name in names:
             raise ValueError(f"the {what} {f.name!r} of a rule family is defined twice")
-        if f.since < 2:
-            raise ValueError(f"the {what} {f.name!r} of a rule family must exist from a "
-                             "version after 1 (Field.since), which is fixed")
+        if (f.since < 2) != (f.name in order):
+            raise ValueError(f"the {what} {f.name!r} of a rule family: a key of version 1 "
+                             "is one of its fixed keys, any other exists from a later "
+                             "version (Field.since)")
         if f.since not in FORMATS:
             raise ValueError(f"the {what} {f.name!r} exists from version {f.since}, which "
                              "is no version of the format")
         names.append(f.name)
-    return (*own, *added)
+    every = {f.name: f for f in (*own, *added)}
+    first = [every[name] for name in order if name in every]
+    missing = [name for name in order if name not in every]
+    if missing:
+        raise ValueError(f"no {what} defines the version-1 keys {missing}")
+    return (*first, *(f for f in (*own, *added) if f.name not in order))
+
+
+#: The sections of the rule families' keys, by the name the loader and the documentation
+#: use (they are defined in the families: ``formulations/budget.py`` holds ``budget``).
+BUDGET = _family_section("budget")
+SECTOR = _family_section("sectors.<name>")
+LABOR = _family_section("labor")
+REQUIRES = _family_section("dependencies[] (requires)")
+EXCLUDES = _family_section("dependencies[] (excludes)")
+ANY_DEPENDENCY = _family_section("dependencies[]")
+#: Every kind of dependency by its ``type``.
+DEPENDENCY_TYPES = {"requires": REQUIRES, "excludes": EXCLUDES}
 
 
 # ------------------------------------------------------------------ sections
-BUDGET = Section("budget", "`budget`: caps on capital", (
-    Field("total", "number", "cap on the capital of every funded unit together (its "
-          "profile or spread, build years after the horizon included, plus its "
-          "reinvestments)", unit="$B over the plan", bound=MONEY_AT_LEAST_0,
-          default_text="no cap"),
-    Field("per_year", "year_map", "cap on the capital disbursed in each year it names; a "
-          "year it does not name has no cap; a year outside the horizon caps nothing "
-          "(a warning)", unit="$B in that year", bound=MONEY_AT_LEAST_0,
-          default_text="no cap"),
-))
-
-SECTOR = Section("sectors.<name>", "`sectors.<name>`: one sector's floor and ceiling", (
-    Field("min", "number", "floor on the capital committed in the sector (total capital "
-          "of its funded units)", unit="$B over the plan", bound=MONEY_AT_LEAST_0,
-          default_text="no floor"),
-    Field("max", "number", "ceiling on the capital committed in the sector",
-          unit="$B over the plan", bound=MONEY_AT_LEAST_0, default_text="no ceiling"),
-))
-
-LABOR = Section("labor", "`labor`: specialists available", (
-    Field("capacity", "year_map", "cap on the specialists needed in each year it names "
-          "(every funded unit's labor in that year); a year it does not name has no cap",
-          unit="specialists in that year", bound=PEOPLE, default_text="no cap"),
-))
-
 UNITS = Section("units", "`units`: labels of the program's units", (
     Field("money", "text", "label of every amount of money in reports (a label only: "
           "numbers are never converted)", default="$B", max_length=40),
     Field("labor", "text", "label of every count of people in reports (a label only)",
           default="specialists", max_length=40),
 ))
-
-REQUIRES = Section("dependencies[] (requires)",
-                   "`dependencies` entry of type `requires`: a funded project needs another", (
-                       Field("type", "text", "the kind of dependency", required=True,
-                             values=("requires",)),
-                       Field("project", "id", "the project that needs `on`: if it is funded, "
-                             "`on` is funded too", required=True),
-                       Field("on", "id", "the project it needs (the key is the text "
-                             "`on`, never a boolean)", required=True),
-                   ))
-
-EXCLUDES = Section("dependencies[] (excludes)",
-                   "`dependencies` entry of type `excludes`: at most one of a group", (
-                       Field("type", "text", "the kind of dependency", required=True,
-                             values=("excludes",)),
-                       Field("projects", "ids", "two or more distinct project ids; at most "
-                             "one of them is funded", required=True),
-                   ))
-
-#: Every kind of dependency by its ``type``.
-DEPENDENCY_TYPES = {"requires": REQUIRES, "excludes": EXCLUDES}
-#: The keys of every kind of dependency together: what an entry whose ``type`` is wrong
-#: or missing may hold.
-ANY_DEPENDENCY = Section("dependencies[]", "a `dependencies` entry of any type", tuple(
-    {f.name: f for s in DEPENDENCY_TYPES.values() for f in s.fields}.values()))
 
 PROJECTS = Section("projects", "`projects`: one row per candidate project", _with_families((
     Field("id", "text", "unique key of the project", required=True),
@@ -221,16 +206,6 @@ PROGRAM = Section("(program)", "The program file: top-level fields", _with_famil
           nullable=False),
     Field("horizon", "horizon", "[first year, last year] of planning, inclusive",
           required=True, bound=YEAR),
-    Field("budget", "mapping", "caps on capital (below)", section=BUDGET,
-          default_text="no caps"),
-    Field("hurdle_rate", "number", "total return >= hurdle_rate x total capital of the "
-          "funded units", unit="fraction (0.10 is 10%)", bound=RATE,
-          default_text="no hurdle"),
-    Field("sectors", "named", "every project's sector, by name, each with an optional "
-          "floor and ceiling (below); keys beginning with `x_` are metadata, not sectors",
-          required=True, section=SECTOR),
-    Field("labor", "mapping", "specialists available (below)", section=LABOR,
-          default_text="no caps"),
     Field("units", "mapping", "labels of money and labor in reports (below)",
           section=UNITS, default_text="`$B`, `specialists`"),
     Field("projects", "table", "the candidate projects: a CSV path relative to this file, "
@@ -238,8 +213,6 @@ PROGRAM = Section("(program)", "The program file: top-level fields", _with_famil
           section=PROJECTS),
     Field("profiles", "table", "year-by-year capital and labor of some projects: a CSV path "
           "or an inline list", section=PROFILES, default_text="no profiles"),
-    Field("dependencies", "dependencies", "`requires` and `excludes` rules (below)",
-          default_text="none"),
     Field("known_optimum", "number", "benchmark metadata: the best objective value known",
           unit="as the objective", bound=MONEY),
     Field("known_optimum_proven", "boolean", "benchmark metadata: whether known_optimum is "
@@ -248,7 +221,7 @@ PROGRAM = Section("(program)", "The program file: top-level fields", _with_famil
     Field("source", "text", "free text: where the program comes from (may span lines)",
           multiline=True),
     Field("notes", "text", "free text (may span lines)", multiline=True),
-), FAMILY_FIELDS, "field"))
+), FAMILY_FIELDS, "field", VERSION_1_KEYS))
 
 #: Every section, in the order the documentation lists them.
 SECTIONS = (PROGRAM, BUDGET, SECTOR, LABOR, UNITS, REQUIRES, EXCLUDES, PROJECTS, PROFILES)

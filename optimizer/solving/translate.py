@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from formulations import PortfolioModel
+from optimizer.errors import UsageError
 
 __all__ = ["ROUTES", "Translation", "translate", "translate_with_rows", "translation_of",
            "integer_lp", "lp_matrix"]
@@ -140,6 +141,7 @@ def _compile(pm: PortfolioModel) -> Compiled:
     # compiled in the compiler's own column order (passing ours costs it a third more),
     # then placed in ours; a variable in no row and not in the objective stays an empty
     # column with its bounds
+    _check_sense(form.model)
     info = LinearStandardFormCompiler().write(form.model, mixed_form=True, set_sense=None)
     position = {id(v): k for k, v in enumerate(form.columns)}
     added = [v for v in info.columns if id(v) not in position]
@@ -172,10 +174,16 @@ def _compile(pm: PortfolioModel) -> Compiled:
         if k:
             name, index = con.parent_component().local_name, con.index()
             names.append((name, keys[name][index]) if name in keys else (name, index))
-    col_lower = np.concatenate([pm.columns.lower, [_bound(v.lb, -np.inf) for v in added]])
-    col_upper = np.concatenate([pm.columns.upper, [_bound(v.ub, np.inf) for v in added]])
-    integer = np.concatenate([pm.columns.integer,
-                              [bool(v.is_integer() or v.is_binary()) for v in added]])
+    # every variable's bounds and domain as the Pyomo form holds them now: a caller may
+    # have changed the model's own (a bound, a fixed value, a domain) as well as added
+    # variables; a fixed variable is a column fixed at its value (the compiler folds it
+    # into the limits and the offset)
+    every = [*form.columns, *added]
+    col_lower = np.array([_value(v) if v.fixed else _bound(v.lb, -np.inf) for v in every],
+                         dtype=float)
+    col_upper = np.array([_value(v) if v.fixed else _bound(v.ub, np.inf) for v in every],
+                         dtype=float)
+    integer = np.array([bool(v.is_integer() or v.is_binary()) for v in every], dtype=bool)
     return Compiled((cost, offset, matrix[keep], lower[keep], upper[keep], names),
                     col_lower.astype(float), col_upper.astype(float),
                     integer.astype(bool), tuple(v.name for v in added))
@@ -183,5 +191,21 @@ def _compile(pm: PortfolioModel) -> Compiled:
 
 def _bound(value: Any, default: float) -> float:
     return default if value is None else float(value)
+
+
+def _value(var: Any) -> float:
+    return float(var.value)
+
+
+def _check_sense(model: Any) -> None:
+    """The model maximises: a caller's objective must too (HiGHS is told to maximise,
+    and the bound and gap are read as a maximisation's)."""
+    import pyomo.core as pyo
+
+    for objective in model.component_data_objects(pyo.Objective, active=True):
+        if objective.sense != pyo.maximize:
+            raise UsageError(f"the Pyomo form's objective {objective.name} minimises; the "
+                             "model maximises (the bound and the gap are a maximisation's):"
+                             " maximise its negative instead")
 
 

@@ -20,6 +20,7 @@ the others show how far a linear reading is from it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ __all__ = ["marginal_values", "STEPS"]
 STEPS: dict[str, float] = {k: v for family in FAMILIES for k, v in family.steps.items()}
 
 
-def _limits(instance: Instance, steps: dict[str, float]) -> list[Marginal]:
+def limits_of(instance: Instance, steps: Mapping[str, float]) -> list[Marginal]:
     """Every limit the program sets, with its step and change, from every family."""
     return [m for family in FAMILIES for m in family.marginal(instance, steps)]
 
@@ -84,7 +85,7 @@ def marginal_values(instance: Instance, result: Result | None = None,
     steps = {**STEPS, **(steps or {})}
     if result is None:
         result = solve(instance, options)
-    limits = _limits(instance, steps)
+    limits = limits_of(instance, steps)
     columns = ["rule", "step", "binding", "lp_value", "fixed_value", "mip_value",
                "mip_status", "objective", "new_objective"]
     if not limits:

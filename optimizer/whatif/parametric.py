@@ -29,9 +29,12 @@ def superset(points: list[Instance]) -> Instance:
     """A program with every limit row any of ``points`` has, at no-limit values: each
     family's :meth:`~formulations.family.Family.superset`."""
     changes: dict[str, Any] = {}
+    params = dict(points[0].params)
     for family in FAMILIES:
-        changes.update(family.superset(points))
-    return dataclasses.replace(points[0], **changes)
+        made = dict(family.superset(points))
+        params.update(made.pop("params", {}))  # each family's own values, merged
+        changes.update(made)
+    return dataclasses.replace(points[0], **changes, params=params)
 
 
 class ParametricModel:

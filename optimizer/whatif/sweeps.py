@@ -11,9 +11,10 @@
 How a sweep avoids solving each point cold (:class:`ParametricModel`):
 
 * the model is built and loaded into HiGHS once per *chunk* of successive points, from a
-  program holding every row any point of the chunk needs; each point then only moves row
-  bounds (budget, per-year caps, sector limits, labor), objective costs (return
-  multipliers), hurdle-row coefficients and column bounds (forced choices) in HiGHS;
+  program holding every row any point of the chunk needs (each rule family's
+  :meth:`~formulations.family.Family.superset`); each point then only moves what its
+  families say moves: row bounds (limits), objective costs (returns), the coefficients of
+  rate rows (the hurdle, the supplier share) and column bounds (forced choices);
 * each point hands HiGHS the previous point's plan as a starting solution (HiGHS keeps it
   only if it is feasible at the new point, as it is when a limit loosens);
 * when a chunk's points tighten one another (a budget sweep, a rising floor), they are
