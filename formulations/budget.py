@@ -192,12 +192,10 @@ class Budget(Family):
     # ------------------------------------------------------------------ report
     def table(self, result: Result) -> pd.DataFrame:
         """Capital disbursed per horizon year against the year's cap, with slack."""
-        inst = result.instance
-        usage = result.check.capital_by_year if result.check is not None else None
-        used = (usage.reindex(inst.years, fill_value=0.0).to_numpy() if usage is not None
-                else np.zeros(len(inst.years)))
-        return yearly_table(inst, result.units.to_numpy(), used, inst.budget_per_year,
-                            inst.capital_by_year)
+        inst, check = result.instance, result.check
+        return yearly_table(inst, result.units.to_numpy(),
+                            check.capital_by_year if check is not None else None,
+                            inst.budget_per_year, inst.capital_by_year)
 
     def binding(self, result: Result) -> list[RuleRef]:
         inst = result.instance

@@ -117,12 +117,10 @@ class Labor(Family):
     # ------------------------------------------------------------------ report
     def table(self, result: Result) -> pd.DataFrame:
         """Specialists employed per horizon year against the year's capacity, with slack."""
-        inst = result.instance
-        usage = result.check.labor_by_year if result.check is not None else None
-        used = (usage.reindex(inst.years, fill_value=0.0).to_numpy() if usage is not None
-                else np.zeros(len(inst.years)))
-        return yearly_table(inst, result.units.to_numpy(), used, inst.labor_capacity,
-                            inst.labor_by_year)
+        inst, check = result.instance, result.check
+        return yearly_table(inst, result.units.to_numpy(),
+                            check.labor_by_year if check is not None else None,
+                            inst.labor_capacity, inst.labor_by_year)
 
     def binding(self, result: Result) -> list[RuleRef]:
         if result.check is None:

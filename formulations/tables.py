@@ -40,11 +40,14 @@ def smallest_per_column(coefs: Any, rows: np.ndarray, n: int) -> np.ndarray:
     return smallest
 
 
-def yearly_table(instance: Instance, units: np.ndarray, used: np.ndarray, limit: np.ndarray,
-                 coefs: Any) -> pd.DataFrame:
-    """Per horizon year: used, limit (NaN: none), slack and binding (the smallest amount
-    one more unit of any project with room would add that year no longer fits)."""
+def yearly_table(instance: Instance, units: np.ndarray, usage: pd.Series | None,
+                 limit: np.ndarray, coefs: Any) -> pd.DataFrame:
+    """Per horizon year: what the plan uses (``usage``, the checker's figures by year;
+    None: no plan), the limit (NaN: none), slack and binding (the smallest amount one
+    more unit of any project with room would add that year no longer fits)."""
     years = instance.years
+    used = (usage.reindex(years, fill_value=0.0).to_numpy() if usage is not None
+            else np.zeros(len(years)))
     smallest = smallest_per_column(coefs, room(instance, units), len(years))
     slack = limit - used
     tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(limit)))

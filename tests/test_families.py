@@ -286,9 +286,11 @@ def test_a_minimising_objective_in_the_pyomo_form_is_refused(tmp_path):
         solve(pm, EXACT)
 
 
-def test_the_command_lines_parameter_list_is_the_families():
-    """``--param``'s help lists exactly the sweep parameters the families offer."""
-    from optimizer.cli.flags import SWEEP_PARAMETERS
-    from optimizer.whatif.scenarios import PARAMETERS
-
-    assert sorted(p.split(":")[0] for p in SWEEP_PARAMETERS) == sorted(PARAMETERS)
+def test_an_unknown_sweep_parameter_is_refused_with_every_familys(tmp_path):
+    """The command line lists no parameter by hand: an unknown one is refused (exit 2)
+    with the list the families offer, the supplier share among them."""
+    out = run("sweep", str(_binding_program(tmp_path)), "--param", "min_japan_shar=0.1",
+              "--json")
+    assert out.returncode == 2
+    error = error_object(out.stdout, 2)
+    assert "min_japan_share" in error["message"] and "hurdle_rate" in error["message"]

@@ -85,13 +85,6 @@ def _gap(text: str) -> float:
 
 
 #: The sweep's own parameter flags: (flag, metavar, help).
-#: The sweep parameters the rule families offer, as ``--param`` names them (listed here,
-#: not imported, so that the command line starts without the model; a test holds it equal
-#: to :data:`optimizer.whatif.scenarios.PARAMETERS`).
-SWEEP_PARAMETERS = ("budget", "budget_scale", "budget_year:YEAR", "sector_min:SECTOR",
-                    "sector_max:SECTOR", "labor_scale", "labor:YEAR", "hurdle_rate",
-                    "min_japan_share", "return_multiplier:PROJECT_OR_SECTOR")
-
 _SWEEP_FLAGS = (
     ("--budget", "START:STOP:STEP", "the total budget cap ($B); also a,b,c"),
     ("--labor-scale", "START:STOP:STEP", "a factor on every yearly labor capacity"),

@@ -12,7 +12,6 @@ import optimizer
 from optimizer.bench import SUITES
 from optimizer.cli.flags import (
     _SWEEP_FLAGS,
-    SWEEP_PARAMETERS,
     _debug_flag,
     _gap,
     _highs_flags,
@@ -156,7 +155,9 @@ def parser() -> argparse.ArgumentParser:
         w.add_argument(flag, metavar=metavar, default=None, action=_Once,
                        help=f"{what} (once; a value beginning with '-': {flag}=VALUE)")
     w.add_argument("--param", metavar="NAME=START:STOP:STEP", action="append", default=[],
-                   help="any sweep parameter: " + ", ".join(SWEEP_PARAMETERS))
+                   help="any sweep parameter a rule family offers, NAME or NAME:KEY (e.g. "
+                        "budget, budget_year:2028, sector_min:energy, hurdle_rate); an "
+                        "unknown name is refused with the list of them all")
     _solver_flags(w, "per point")
     w.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: the machine's cores)")

@@ -3,11 +3,13 @@
 Three opinions, each independent of the others:
 
 1. **Arithmetic.** Necessary conditions any plan must meet, checked on the program's own
-   numbers before any solve: forced projects against the budget, the yearly caps, labor
-   and the sector ceilings; each floor against all the capital its sector could take and
-   against the budget; the floors together against the budget; the hurdle against the
-   best return per dollar of any project when some plan must be funded; dependencies on
-   forced choices. A failed condition is proof of infeasibility on its own.
+   numbers before any solve, each rule family its own
+   (:meth:`formulations.family.Family.arithmetic`): forced projects against the budget,
+   the yearly caps, labor and the sector ceilings; each floor against all the capital its
+   sector could take and against the budget; the floors together against the budget; the
+   hurdle and the supplier share against the best project when some plan must be funded;
+   dependencies on forced choices. A failed condition is proof of infeasibility on its
+   own.
 2. **The solve**, checked, with the rules in conflict from the smallest elastic relaxation
    when it is infeasible (:func:`optimizer.diagnosis.explain.explain_infeasible`), or the rules the
    plan presses against when it is not.
@@ -84,8 +86,9 @@ class Diagnosis:
         conflicts = [f for f in self.findings if f.kind == "conflict"]
         notes = [f for f in self.findings if f.kind == "note"]
         if not self.findings:
-            lines.append("   no simple necessary condition fails (forced projects, floors "
-                         "against supply and budget, the hurdle, dependencies).")
+            lines.append("   no simple necessary condition of any rule fails (forced "
+                         "projects, floors against supply and budget, rates, "
+                         "dependencies).")
         lines += [f"   x {f.message}" for f in conflicts]
         lines += [f"   - {f.message}" for f in notes]
         lines += ["", "2. The solve:"]
