@@ -294,3 +294,24 @@ def test_an_unknown_sweep_parameter_is_refused_with_every_familys(tmp_path):
     assert out.returncode == 2
     error = error_object(out.stdout, 2)
     assert "min_japan_share" in error["message"] and "hurdle_rate" in error["message"]
+
+
+@pytest.mark.parametrize("extra", [
+    {"p": [{"id": "A", "sector": "s", "capital": 12, "return": 1, "start": 2026,
+            "japan_share": 0},
+           {"id": "B", "sector": "s", "capital": 16, "return": 1, "start": 2026,
+            "japan_share": 1}], "sectors": {"s": {"min": 10}}},
+    {"p": [{"id": "A", "sector": "s", "capital": 10, "return": 1, "start": 2026},
+           {"id": "B", "sector": "t", "capital": 10, "return": 1, "start": 2026,
+            "japan_share": 1}], "sectors": {"s": {"min": 10}, "t": None}},
+])
+def test_the_share_is_named_when_only_it_and_two_others_conflict(tmp_path, extra):
+    """The budget and a floor meet each other, and so do the share and either: only all
+    three conflict. The explanation names the share too (found by a held-out check)."""
+    doc = {"format": "capital-portfolio/2", "name": "three-way", "horizon": [2026, 2026],
+           "budget": {"total": 15}, "min_japan_share": 0.5, "sectors": extra["sectors"],
+           "projects": extra["p"]}
+    result = solve(load(write(tmp_path, doc)), EXACT)
+    assert result.status == "infeasible"
+    assert {c.rule for c in result.conflicts} >= {"budget.total", "sectors.min",
+                                                  "min_japan_share"}, result.conflicts

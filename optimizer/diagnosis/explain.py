@@ -203,18 +203,40 @@ def _relaxation_conflicts(pm: PortfolioModel,
         # against a floor or a forced project); each rule and key named once
         named = {(c.rule, c.key) for _, _, c in found}
         partners: list[Conflict] = []
+        held = [col for _, col, _ in found]
         for _, col, blamed in found[:3]:
             if stopped:
                 break
             h.changeColBounds(col, 0.0, 0.0)
             others = relax()
             h.changeColBounds(col, 0.0, highspy.kHighsInf)
-            for _, _, other in others or []:
+            for _, other_col, other in others or []:
                 if (other.rule, other.key) not in named:
                     named.add((other.rule, other.key))
+                    held.append(other_col)
                     partners.append(dataclasses.replace(
                         other, message=f"{other.message} (in conflict with "
                                        f"{_rule_and_key(blamed.rule, blamed.key)})"))
+        # then every rule named so far held hard at once: a rule that only a relaxation of
+        # two of them together spares (a rate against a floor and the budget) is named too
+        for _ in range(3):
+            if stopped or not held:
+                break
+            blamed_all = ", ".join(_rule_and_key(c.rule, c.key)
+                                   for c in [c for _, _, c in found] + partners)
+            for col in held:
+                h.changeColBounds(col, 0.0, 0.0)
+            others = relax()
+            for col in held:
+                h.changeColBounds(col, 0.0, highspy.kHighsInf)
+            fresh = [(c, o) for _, c, o in others or [] if (o.rule, o.key) not in named]
+            if not fresh:
+                break
+            for other_col, other in fresh:
+                named.add((other.rule, other.key))
+                held.append(other_col)
+                partners.append(dataclasses.replace(
+                    other, message=f"{other.message} (in conflict with {blamed_all})"))
     if not found:
         return (Conflict("program", "all", None, None,
                          "no plan meets all rules together (the solver proved it), but no "

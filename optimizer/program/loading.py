@@ -115,13 +115,15 @@ def table_paths(program: str | Path) -> list[Path]:
 
 
 def _version(doc: Mapping[Any, Any]) -> int:
-    """The format version a program document says (its ``format``); 1 where it says none
-    this package reads (the problem is reported as the field is read)."""
+    """The format version a program document says (its ``format``). Where it says none
+    this package reads, the newest: the problem is the ``format`` field's, reported as
+    the field is read, and a key of a later version is then no second problem (nor one
+    that tells the file what version it says)."""
     said = doc.get("format")
     for version, name in voc.FORMATS.items():
         if isinstance(said, str) and said == name:
             return version
-    return 1
+    return max(voc.FORMATS)
 
 
 def _family_values(ctx: Context, top: Mapping[str, Any], years: np.ndarray
