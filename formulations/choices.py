@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from formulations.columns import BINARY, INTEGER, ColumnBlock, Columns
@@ -41,10 +40,6 @@ __all__ = ["FAMILY", "Choices"]
 UNITS = "units"
 
 
-
-
-def _names(labels: Sequence[Any]) -> str:
-    return ", ".join(map(str, labels))
 
 
 class Choices(Family):
@@ -215,9 +210,3 @@ class Choices(Family):
 
 
 FAMILY = Choices()
-
-
-def selected_units(instance: Instance, units: np.ndarray) -> pd.Series:
-    """``units`` as a Series by project id (the plan a result holds)."""
-    return pd.Series(np.asarray(units, dtype=np.int64), index=pd.Index(instance.ids, name="id"),
-                     name="units")

@@ -151,10 +151,6 @@ class Columns:
         """True for every binary and integer column."""
         return self.kind != CONTINUOUS
 
-    @property
-    def binary(self) -> np.ndarray:
-        return self.kind == BINARY
-
     def where(self, column: int) -> tuple[ColumnBlock, int]:
         """The block of model column ``column`` and its position in the block."""
         at = 0

@@ -38,7 +38,6 @@ the solver and every later stage, so imports point one way.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -332,6 +331,15 @@ class Family:
         return Conflict(ref.rule, rule.conflict_key(ref.key), None, None,
                         f"rule {ref.rule}[{ref.key}] can be met by no plan", ref)
 
+    def column_member(self, instance: Instance, block: ColumnBlock, position: int,
+                      side: str, lower: float, upper: float
+                      ) -> tuple[RuleRef, str, float] | None:
+        """The rule behind a bound of one of this family's columns in an IIS: (rule,
+        side, limit), or None for a bound that says nothing (a unit's own floor of 0). By
+        default the bound itself, named by its block and label."""
+        return (RuleRef("bound", f"{block.name}[{block.index[position]}]"), side,
+                lower if side == "lower" else upper)
+
     def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
         """The limit an IIS member of this rule reports (the row's own by default)."""
         return float(limit) if np.isfinite(limit) else None
@@ -384,13 +392,3 @@ class Family:
 
     def __repr__(self) -> str:
         return f"<rule family {self.name}>"
-
-
-def replace_params(instance: Instance, **values: Any) -> dict[str, Any]:
-    """``{"params": ...}``: the instance's params with ``values`` changed (for
-    :meth:`Family.derive`)."""
-    return {"params": {**instance.params, **values}}
-
-
-def fields_of(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

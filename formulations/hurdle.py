@@ -9,21 +9,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from formulations.columns import Columns
 from formulations.family import (
     Conflict,
-    Family,
     Finding,
-    Marginal,
     Rule,
     RuleRef,
     Usage,
     Violation,
     Words,
 )
-from formulations.rows import RowBlock, row_block
+from formulations.rates import RateFamily
 from formulations.shared import must_fund
 from formulations.whatif import KEEP, bounded, number
 from optimizer.limits import RATE
@@ -47,8 +43,9 @@ def coefficients(instance: Instance) -> np.ndarray:
 
 
 
-class Hurdle(Family):
+class Hurdle(RateFamily):
     name = "hurdle"
+    block, rule_name, change, step = NAME, RULE, "hurdle_rate", "hurdle"
     rules = (Rule(RULE, "hurdle", single=True, limit="rate", key_text=lambda key: "hurdle"),)
     fields = (
         Field("hurdle_rate", "number", "total return >= hurdle_rate x total capital of the "
@@ -60,26 +57,17 @@ class Hurdle(Family):
     axis_labels = {"hurdle_rate": "return hurdle"}
     steps = {"hurdle": 0.001}
 
+    def rate(self, instance: Instance) -> float | None:
+        return instance.hurdle_rate
+
+    def per_unit(self, instance: Instance) -> np.ndarray:
+        return coefficients(instance)
+
     # ----------------------------------------------------------------- reading
     def read(self, values: Mapping[str, Any], years: np.ndarray) -> dict[str, Any]:
         return {"hurdle_rate": values.get("hurdle_rate")}
 
     # ------------------------------------------------------------------- model
-    def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
-        lower = 0.0 if instance.hurdle_rate is not None else -np.inf
-        return {NAME: ((None,), np.array([lower]), np.array([np.inf]))}
-
-    def coefficients(self, instance: Instance) -> dict[str, np.ndarray]:
-        return {NAME: coefficients(instance)}
-
-    def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
-        if instance.hurdle_rate is None:
-            return []
-        cols, coefs = columns.project_columns(coefficients(instance))
-        keys, lower, upper = self.limits(instance)[NAME]
-        return [row_block(NAME, sp.csr_array(coefs.reshape(1, -1)), cols, columns.n_columns,
-                          lower, upper, keys, family=self.name, lower_rule=RULE)]
-
     def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
         return {"hurdle_rate": 0.0 if any(p.hurdle_rate is not None for p in points) else None}
 
@@ -126,9 +114,6 @@ class Hurdle(Family):
                f"{money(abs(limit - reached), words.cash)} short of hurdle_rate x capital")
         return Conflict(RULE, "hurdle", limit, reached, msg, ref)
 
-    def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
-        return instance.hurdle_rate  # the row is return - rate x capital >= 0: the rate
-
     # ------------------------------------------------------------------ report
     def binding(self, result: Result) -> list[RuleRef]:
         inst, check = result.instance, result.check
@@ -154,15 +139,6 @@ class Hurdle(Family):
         if kind == "hurdle_rate":
             return {"hurdle_rate": value}
         raise KeyError(kind)
-
-    def marginal(self, instance: Instance, steps: Mapping[str, float]) -> list[Marginal]:
-        if instance.hurdle_rate is None:
-            return []
-        step = min(steps["hurdle"], instance.hurdle_rate)
-        # the row is sum (r_i - h C_i) u_i >= 0: lowering h by d moves the row by d * C(plan)
-        return [Marginal(RuleRef(RULE), -step, {"hurdle_rate": instance.hurdle_rate - step},
-                         row_scale=lambda result: result.check.total_capital
-                         if result.check is not None else 1.0)]
 
 
 FAMILY = Hurdle()

@@ -19,21 +19,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from formulations.columns import Columns
 from formulations.family import (
     Conflict,
-    Family,
     Finding,
-    Marginal,
     Rule,
     RuleRef,
     Usage,
     Violation,
     Words,
 )
-from formulations.rows import RowBlock, row_block
+from formulations.rates import RateFamily
 from formulations.shared import must_fund
 from formulations.whatif import KEEP, bounded, number
 from optimizer.errors import UsageError
@@ -60,8 +56,9 @@ def coefficients(instance: Instance) -> np.ndarray:
     return (share - beta) * np.asarray(instance.total_capital, dtype=float)
 
 
-class JapanShare(Family):
+class JapanShare(RateFamily):
     name = "japan_share"
+    block, rule_name, change, step = NAME, RULE, RULE, "japan_share"
     rules = (Rule(RULE, "min_japan_share", single=True, limit="rate",
                   key_text=lambda key: "total"),)
     fields = (Field(RULE, "number", "capital spent with Japanese suppliers (each project's "
@@ -79,20 +76,11 @@ class JapanShare(Family):
     steps = {"japan_share": 0.01}
 
     # ------------------------------------------------------------------- model
-    def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:
-        lower = 0.0 if instance.params.get(RULE) is not None else -np.inf
-        return {NAME: ((None,), np.array([lower]), np.array([np.inf]))}
+    def rate(self, instance: Instance) -> float | None:
+        return instance.params.get(RULE)
 
-    def coefficients(self, instance: Instance) -> dict[str, np.ndarray]:
-        return {NAME: coefficients(instance)}
-
-    def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
-        if instance.params.get(RULE) is None:
-            return []
-        cols, coefs = columns.project_columns(coefficients(instance))
-        keys, lower, upper = self.limits(instance)[NAME]
-        return [row_block(NAME, sp.csr_array(coefs.reshape(1, -1)), cols, columns.n_columns,
-                          lower, upper, keys, family=self.name, lower_rule=RULE)]
+    def per_unit(self, instance: Instance) -> np.ndarray:
+        return coefficients(instance)
 
     def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
         present = any(p.params.get(RULE) is not None for p in points)
@@ -146,9 +134,6 @@ class JapanShare(Family):
                f"{money(abs(limit - reached), words.cash)} short of min_japan_share x capital")
         return Conflict(RULE, "total", limit, reached, msg, ref)
 
-    def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
-        return instance.params.get(RULE)
-
     # ------------------------------------------------------------------ report
     def _shares(self, result: Result) -> tuple[float, float] | None:
         inst, check = result.instance, result.check
@@ -198,16 +183,6 @@ class JapanShare(Family):
         if kind == RULE:
             return {RULE: value}
         raise KeyError(kind)
-
-    def marginal(self, instance: Instance, steps: Mapping[str, float]) -> list[Marginal]:
-        beta = instance.params.get(RULE)
-        if beta is None:
-            return []
-        step = min(steps["japan_share"], beta)
-        # the row is sum (s_i - beta) C_i u_i >= 0: lowering beta by d moves it by d * C(plan)
-        return [Marginal(RuleRef(RULE), -step, {RULE: beta - step},
-                         row_scale=lambda result: result.check.total_capital
-                         if result.check is not None else 1.0)]
 
 
 FAMILY = JapanShare()

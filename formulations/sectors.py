@@ -197,10 +197,6 @@ class Sectors(Family):
                         f"the {key} floor of {money(low, words.cash)} cannot be met: no "
                         "project is in the sector", RuleRef(MIN, key))
 
-    def empty_member(self, ref: RuleRef, instance: Instance) -> tuple[RuleRef, str, float]:
-        s = instance.sectors.index(ref.key)
-        return RuleRef(MIN, ref.key), "lower", float(instance.sector_min[s])
-
     # ------------------------------------------------------------------ report
     def table(self, result: Result) -> pd.DataFrame:
         """Committed capital per sector against its floor and ceiling."""

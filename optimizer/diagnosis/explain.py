@@ -296,11 +296,10 @@ def _column_member(pm: PortfolioModel, col: int, side: str, lower: float,
                          lower if side == "lower" else upper)
     block, position = pm.columns.where(col)
     family = next((f for f in pm.families if f.name == block.family), None)
-    named = getattr(family, "column_member", None)
-    if named is None:
+    if family is None:
         return IisMember("bound", f"{block.name}[{block.index[position]}]", side,
                          lower if side == "lower" else upper)
-    found = named(pm.instance, block, position, side, lower, upper)
+    found = family.column_member(pm.instance, block, position, side, lower, upper)
     if found is None:
         return None
     ref, side, limit = found
