@@ -122,10 +122,11 @@ class PortfolioModel:
         extra = pd.Series(values[n:n + len(added)], index=pd.Index(list(added)), name="pyomo")
         return Plan(plan.units, {**plan.decisions, "pyomo": extra})
 
-    def start(self, units: np.ndarray) -> np.ndarray | None:
-        """Column values for a plan of ``units`` per project (a warm start), or None when
-        some block's values do not follow from the units."""
-        return self.columns.values(self.instance, units, self.families)
+    def start(self, units: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray | None:
+        """Column values for a plan of ``units`` per project started as ``starts`` says
+        (units per option; needed where a project has several start years), a warm
+        start, or None when some block's values do not follow from the plan."""
+        return self.columns.values(self.instance, units, self.families, starts)
 
     @cached_property
     def pyomo(self) -> PyomoForm:

@@ -14,6 +14,14 @@ meaning with fewer columns and rows:
   bounds on u_i (``force: in``: z_i = 1, so u_i >= 1; ``force: out``: u_i = 0).
 
 The objective is the total return, sum_i r_i u_i.
+
+Version 2 (A1): the unit columns are one per project and admissible start year
+(:class:`~formulations.starts.Options`), u_i = sum_s u_is. A project with several starts
+gets the row ``max_units`` (sum_s u_is <= max_units_i, block ``start_units``), or, where
+a dependency names it, the link rows over that sum; ``force: in`` is the row sum_s u_is
+>= 1 (block ``start_forced``). A start the commitment deadline or the per-project hurdle
+rules out has its column fixed to 0. Under ``economics.objective: npv`` a unit's
+coefficient is its NPV to Japan at its start (:mod:`formulations.waterfall`).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from formulations.columns import BINARY, INTEGER, ColumnBlock, Columns
 from formulations.family import Family, Rule, RuleRef, Violation
 from formulations.rows import RowBlock, row_block
 from formulations.shared import FUNDED, linked_projects
+from formulations.starts import EXCLUDED_DEADLINE
 from formulations.whatif import bounded, number, project_positions
 from optimizer.errors import UsageError
 from optimizer.limits import MONEY
@@ -40,6 +49,16 @@ __all__ = ["FAMILY", "Choices"]
 UNITS = "units"
 
 
+
+
+def objective_coefficients(instance: Instance) -> np.ndarray:
+    """The objective's coefficient of one unit of each option: its project's return, or
+    under ``economics.objective: npv`` its NPV to Japan at its start."""
+    o = instance.options
+    if instance.params.get("objective") == "npv":
+        assert o.npv is not None
+        return np.asarray(o.npv, dtype=float)
+    return o.of(instance.returns).astype(float)
 
 
 class Choices(Family):
@@ -63,14 +82,24 @@ class Choices(Family):
 
     # ------------------------------------------------------------------- model
     def column_blocks(self, instance: Instance) -> list[ColumnBlock]:
-        n = instance.n_projects
         max_units = instance.max_units
         force_in, force_out = instance.force_in, instance.force_out
         ids = instance.ids
+        o = instance.options
+        if o.identity and not o.excluded.any():  # version 1's columns, as they were
+            index: Any = ids
+            lower = force_in.astype(float)
+            upper = np.where(force_out, 0, max_units).astype(float)
+        else:
+            index = list(zip(ids[o.project].tolist(), o.start.tolist(), strict=True))
+            single = o.count()[o.project] == 1
+            closed = o.of(force_out) | (o.excluded != 0)
+            lower = (o.of(force_in) & single & ~closed).astype(float)
+            upper = np.where(closed, 0, o.of(max_units)).astype(float)
         blocks = [ColumnBlock(
-            UNITS, self.name, ids, np.where(max_units == 1, BINARY, INTEGER).astype(np.int8),
-            force_in.astype(float), np.where(force_out, 0, max_units).astype(float),
-            instance.returns.astype(float), np.arange(n, dtype=np.int64), units=True)]
+            UNITS, self.name, index,
+            np.where(o.of(max_units) == 1, BINARY, INTEGER).astype(np.int8), lower, upper,
+            objective_coefficients(instance), o.project.copy(), units=True)]
         linked = linked_projects(instance)
         if len(linked):
             blocks.append(ColumnBlock(
@@ -86,29 +115,63 @@ class Choices(Family):
         return None
 
     def rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
-        """u_i - max_units_i z_i <= 0 and z_i - u_i <= 0 where z_i is a separate column."""
-        if not columns.has(FUNDED):
-            return []
-        linked = np.asarray(columns.block(FUNDED).project)
-        k = len(linked)
+        """sum_s u_is - max_units_i z_i <= 0 and z_i - sum_s u_is <= 0 where z_i is a
+        separate column; sum_s u_is <= max_units_i and, forced in, >= 1 for the other
+        projects with several start years."""
         m = columns.n_columns
         unit_cols, owner = columns.unit_columns()
-        at = np.empty(instance.n_projects, dtype=np.int64)
-        at[owner] = unit_cols
-        cols_u, cols_z = at[linked], columns.positions(FUNDED)
-        idx = np.arange(k)
-        cap = sp.csr_array((np.concatenate([np.ones(k), -instance.max_units[linked]]),
-                            (np.concatenate([idx, idx]), np.concatenate([cols_u, cols_z]))),
-                           shape=(k, m))
-        floor = sp.csr_array((np.concatenate([np.ones(k), -np.ones(k)]),
-                              (np.concatenate([idx, idx]), np.concatenate([cols_z, cols_u]))),
-                             shape=(k, m))
-        inf = np.full(k, np.inf)
-        keys = tuple(instance.ids[linked].tolist())
-        return [row_block("link_units", cap, m, m, -inf, np.zeros(k), keys, family=self.name,
-                          role="definition"),
-                row_block("link_funded", floor, m, m, -inf, np.zeros(k), keys,
-                          family=self.name, role="definition")]
+        n = instance.n_projects
+        blocks: list[RowBlock] = []
+        linked = np.asarray(columns.block(FUNDED).project) if columns.has(FUNDED) else \
+            np.zeros(0, dtype=np.int64)
+        if len(linked):
+            k = len(linked)
+            row_of = np.full(n, -1, dtype=np.int64)
+            row_of[linked] = np.arange(k)
+            mine = row_of[owner] >= 0
+            u_rows, u_cols = row_of[owner[mine]], unit_cols[mine]
+            cols_z, idx = columns.positions(FUNDED), np.arange(k)
+            cap = sp.csr_array((np.concatenate([np.ones(len(u_rows)),
+                                                -instance.max_units[linked]]),
+                                (np.concatenate([u_rows, idx]),
+                                 np.concatenate([u_cols, cols_z]))), shape=(k, m))
+            floor = sp.csr_array((np.concatenate([np.ones(k), -np.ones(len(u_rows))]),
+                                  (np.concatenate([idx, u_rows]),
+                                   np.concatenate([cols_z, u_cols]))), shape=(k, m))
+            inf = np.full(k, np.inf)
+            keys = tuple(instance.ids[linked].tolist())
+            blocks += [row_block("link_units", cap, m, m, -inf, np.zeros(k), keys,
+                                 family=self.name, role="definition"),
+                       row_block("link_funded", floor, m, m, -inf, np.zeros(k), keys,
+                                 family=self.name, role="definition")]
+        several = instance.options.count() > 1
+        several[linked] = False  # their link rows hold sum_s u_is <= max_units_i z_i
+        blocks += self._sum_rows(instance, columns, several, "start_units", "max_units",
+                                 -np.inf, instance.max_units.astype(float))
+        forced = (instance.options.count() > 1) & instance.force_in
+        blocks += self._sum_rows(instance, columns, forced, "start_forced", "force_in", 1.0,
+                                 np.inf)
+        return blocks
+
+    def _sum_rows(self, instance: Instance, columns: Columns, which: np.ndarray, name: str,
+                  rule: str, lower: Any, upper: Any) -> list[RowBlock]:
+        """One row per project of ``which``: lower <= sum_s u_is <= upper."""
+        chosen = np.flatnonzero(which)
+        if not len(chosen):
+            return []
+        m = columns.n_columns
+        unit_cols, owner = columns.unit_columns()
+        row_of = np.full(instance.n_projects, -1, dtype=np.int64)
+        row_of[chosen] = np.arange(len(chosen))
+        mine = row_of[owner] >= 0
+        k = len(chosen)
+        matrix = sp.csr_array((np.ones(int(mine.sum())), (row_of[owner[mine]],
+                                                          unit_cols[mine])), shape=(k, m))
+        low = np.broadcast_to(np.asarray(lower, dtype=float), (instance.n_projects,))[chosen]
+        high = np.broadcast_to(np.asarray(upper, dtype=float), (instance.n_projects,))[chosen]
+        side = {"lower_rule": rule} if np.isfinite(low).any() else {"upper_rule": rule}
+        return [row_block(name, matrix, m, m, low, high, tuple(instance.ids[chosen].tolist()),
+                          family=self.name, **side)]
 
     def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
         return {"projects": points[0].projects.assign(force="")}
@@ -150,6 +213,13 @@ class Choices(Family):
             return RuleRef("force_in", pid), side, lower
         if side in ("upper", "both") and upper == 0 and instance.force_out[project]:
             return RuleRef("force_out", pid), side, upper
+        o = instance.options
+        if block.name == UNITS and upper == 0 and side in ("upper", "both") \
+                and o.excluded[position]:
+            start = int(o.start[position])
+            if o.excluded[position] == EXCLUDED_DEADLINE:
+                return RuleRef("commitment_deadline", f"{pid}@{start}"), side, upper
+            return RuleRef("project_hurdle", f"{pid}@{start}"), side, upper
         if side == "upper":
             return RuleRef("max_units", pid), side, upper
         return None

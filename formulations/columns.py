@@ -80,6 +80,9 @@ class Plan:
 
     units: np.ndarray
     decisions: Mapping[str, pd.Series] = field(default_factory=dict)
+    #: units per unit column (per option: project and start year, in option order);
+    #: the same as ``units`` where there is one column per project
+    starts: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,25 +181,25 @@ class Columns:
         return cols, owner
 
     def project_columns(self, coefficients: np.ndarray) -> tuple[np.ndarray | int, np.ndarray]:
-        """(model columns, coefficients) of a quantity given per unit of each project
-        (``coefficients`` in project order), placed on the unit columns: what a row over
-        'units funded' holds, whatever the unit columns' index (one per project, or one
-        per project and start year). The columns are an int k, "the first k", when the
-        unit columns are one per project in project order (:func:`~formulations.rows.
-        row_block` places those without a copy)."""
-        cols, owner, identity = self._units
-        if identity:
-            return self.n_projects, np.asarray(coefficients)
-        return cols, np.asarray(coefficients)[owner]
+        """(model columns, coefficients) of a quantity given per unit of each unit column
+        (``coefficients`` in the units block's order: one per project, or one per project
+        and start year, :class:`~formulations.starts.Options`): what a row over 'units
+        funded' holds. The columns are an int k, "the first k", when the unit columns
+        are the model's first (:func:`~formulations.rows.row_block` places those
+        without a copy)."""
+        cols, _owner, _identity = self._units
+        if len(cols) and cols[0] == 0:  # the first block: the first len(cols) columns
+            return len(cols), np.asarray(coefficients)
+        return cols, np.asarray(coefficients)
 
-    def place(self, per_project: Any) -> tuple[Any, np.ndarray | int]:
-        """A sparse matrix of rows over the projects (rows x n_projects, per unit of
-        each) as rows over the unit columns: (matrix, columns) for
+    def place(self, per_column: Any) -> tuple[Any, np.ndarray | int]:
+        """A sparse matrix of rows over the unit columns (rows x unit columns, per unit
+        of each, in the units block's order) as (matrix, columns) for
         :func:`~formulations.rows.row_block`."""
-        cols, owner, identity = self._units
-        if identity:
-            return per_project, self.n_projects
-        return sp.csr_array(per_project)[:, owner], cols
+        cols, _owner, _identity = self._units
+        if len(cols) and cols[0] == 0:
+            return per_column, len(cols)
+        return sp.csr_array(per_column), cols
 
     def plan(self, values: np.ndarray) -> Plan:
         """The typed plan of a solution (model column values): integer columns rounded,
@@ -206,6 +209,7 @@ class Columns:
             raise ValueError(f"a solution of {len(values)} values for {self.n_columns} "
                              f"columns")
         units = np.zeros(self.n_projects, dtype=np.int64)
+        starts = None
         decisions: dict[str, pd.Series] = {}
         at = 0
         for b in self.blocks:
@@ -215,25 +219,32 @@ class Columns:
             part = np.where(whole, np.round(part), part)
             if b.units and self._units[2]:  # one column per project, in project order
                 units = part.astype(np.int64)
+                starts = units
             elif b.units:
-                np.add.at(units, np.asarray(b.project, dtype=np.int64),
-                          part.astype(np.int64))
+                starts = part.astype(np.int64)
+                np.add.at(units, np.asarray(b.project, dtype=np.int64), starts)
             elif b.auxiliary:
                 decisions[b.name] = pd.Series(part, index=pd.Index(list(b.index)), name=b.name)
-        return Plan(units, MappingProxyType(decisions))
+        return Plan(units, MappingProxyType(decisions), starts)
 
-    def values(self, instance: Any, units: np.ndarray, families: Sequence[Any]
-               ) -> np.ndarray | None:
-        """Column values for a plan of ``units`` per project (a warm start), each block
-        filled by the family that owns it; None when a block's values do not follow
-        from the units."""
+    def values(self, instance: Any, units: np.ndarray, families: Sequence[Any],
+               starts: np.ndarray | None = None) -> np.ndarray | None:
+        """Column values for a plan of ``units`` per project started as ``starts`` says
+        (units per unit column; needed where a project has several), a warm start, each
+        block filled by the family that owns it; None when a block's values do not
+        follow from the plan."""
         owners = {f.name: f for f in families}
         parts = []
         for b in self.blocks:
+            if b.units and starts is not None and len(starts) == b.size:
+                parts.append(np.asarray(starts, dtype=float))
+                continue
             if b.units and len(b.project) == self.n_projects and \
                     np.array_equal(b.project, np.arange(self.n_projects)):
                 parts.append(np.asarray(units, dtype=float))
                 continue
+            if b.units:
+                return None
             owner = owners.get(b.family)
             part = None if owner is None else owner.column_values(instance, b, units)
             if part is None:

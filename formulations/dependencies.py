@@ -2,6 +2,11 @@
 
     requires(a, on b):   z_a - z_b <= 0
     excludes(S):         sum_{i in S} z_i <= 1
+
+Version 2 (A1): ``requires`` with ``lag: L`` adds, for every year t, units of a started
+by t <= max_units_a x units of b started by t - L, over the unit columns of each start
+(:mod:`formulations.starts`). The rows are written for the years where either side can
+change (a start of a, a start of b plus L); in the others a row repeats the one before.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from formulations.family import Conflict, Family, Finding, Rule, RuleRef, Usage,
 from formulations.graphs import requires_cycles
 from formulations.rows import RowBlock, row_block
 from formulations.shared import funded_column, names
+from optimizer.limits import Bound
 from optimizer.program.terms import Field, Section
 from optimizer.units import people
 
@@ -27,6 +33,9 @@ __all__ = ["FAMILY", "Dependencies", "NAME_REQUIRES", "NAME_EXCLUDES"]
 NAME_REQUIRES = "requires"
 NAME_EXCLUDES = "excludes"
 REQUIRES, EXCLUDES = "dependencies.requires", "dependencies.excludes"
+LAGGED, NAME_LAGGED = "dependencies.lag", "requires_lag"
+#: A lag: whole years between two starts.
+LAG = Bound(0, 200, "years between starts")
 
 
 
@@ -39,6 +48,11 @@ REQUIRES_KEYS = Section("dependencies[] (requires)",
                              "`on` is funded too", required=True),
                        Field("on", "id", "the project it needs (the key is the text "
                              "`on`, never a boolean)", required=True),
+                       Field("lag", "integer", "in every year t, units of `project` started "
+                             "by t <= max_units(project) x units of `on` started by t - lag: "
+                             "its first unit starts at least lag years after `on`'s",
+                             unit="years", bound=LAG, default_text="no timing rule",
+                             since=2),
                    ))
 
 EXCLUDES_KEYS = Section("dependencies[] (excludes)",
@@ -57,12 +71,22 @@ ANY_DEPENDENCY = Section("dependencies[]", "a `dependencies` entry of any type",
     {f.name: f for s in DEPENDENCY_TYPES.values() for f in s.fields}.values()))
 
 
+def lags_of(instance: Instance) -> np.ndarray:
+    """Each ``requires`` pair's lag (-1: none), whatever made the program."""
+    lags = np.asarray(instance.requires_lag, dtype=np.int64)
+    n = len(np.asarray(instance.requires).reshape(-1, 2))
+    return lags if len(lags) == n else np.full(n, -1, dtype=np.int64)
+
+
 class Dependencies(Family):
     name = "dependencies"
     rules = (Rule(REQUIRES, "requires", amount="count",
                   key_text=lambda key: f"{key[0]}->{key[1]}",
                   violation_key=lambda key: f"{key[0]} requires {key[1]}"),
-             Rule(EXCLUDES, "excludes", amount="count", key_text=lambda key: ", ".join(key)))
+             Rule(EXCLUDES, "excludes", amount="count", key_text=lambda key: ", ".join(key)),
+             Rule(LAGGED, NAME_LAGGED, amount="count",
+                  key_text=lambda key: f"{key[0]}->{key[1]} by {key[2]}",
+                  violation_key=lambda key: f"{key[0]} requires {key[1]} by {key[2]}"))
     fields = (
         Field("dependencies", "dependencies", "`requires` and `excludes` rules (below)",
               default_text="none"),
@@ -84,6 +108,7 @@ class Dependencies(Family):
             keys = tuple(zip(ids[pairs[:, 0]].tolist(), ids[pairs[:, 1]].tolist(), strict=True))
             blocks.append(row_block(NAME_REQUIRES, matrix, z, m, np.full(k, -np.inf),
                                     np.zeros(k), keys, family=self.name, upper_rule=REQUIRES))
+        blocks += self._lag_rows(instance, columns)
         if instance.excludes:
             groups = instance.excludes
             sizes = np.array([len(g) for g in groups])
@@ -97,9 +122,61 @@ class Dependencies(Family):
                                     upper_rule=EXCLUDES))
         return blocks
 
+    def _lag_rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
+        """For each lagged pair (a, b, L) and year t where a side can change: units of a
+        started by t - max_units_a x units of b started by t - L <= 0."""
+        lags = lags_of(instance)
+        pairs = np.asarray(instance.requires, dtype=np.int64).reshape(-1, 2)
+        keep = (lags >= 0) & (pairs[:, 0] != pairs[:, 1])
+        if not keep.any():
+            return []
+        a, b, lag = pairs[keep, 0], pairs[keep, 1], lags[keep]
+        o = instance.options
+        years = instance.years
+        first, n_years = int(years[0]), len(years)
+        # which years each project may start in (projects x years)
+        starts = np.zeros((instance.n_projects, n_years), dtype=bool)
+        starts[o.project, o.start - first] = True
+        later = np.zeros((len(a), n_years), dtype=bool)  # b's starts shifted by L
+        for_b = starts[b]
+        cols = np.arange(n_years)[None, :] - lag[:, None]
+        ok = cols >= 0
+        later[ok] = for_b[np.nonzero(ok)[0], cols[ok]]
+        started = np.cumsum(starts[a], axis=1) > 0
+        event = (starts[a] | later) & started
+        row_p, row_t = np.nonzero(event)
+        k = len(row_p)
+        unit_cols, owner = columns.unit_columns()
+        order = np.argsort(owner, kind="stable")
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=instance.n_projects))])
+
+        def side(project: np.ndarray, until: np.ndarray, value: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            count = ptr[project + 1] - ptr[project]
+            rows = np.repeat(np.arange(k), count)
+            at = np.repeat(ptr[project], count) + (np.arange(len(rows))
+                                                   - np.repeat(np.cumsum(count) - count, count))
+            column = order[at]
+            mine = o.start[column] <= until[rows]
+            return rows[mine], unit_cols[column[mine]], np.repeat(value, count)[mine]
+
+        t = first + row_t
+        ra, ca, va = side(a[row_p], t, np.ones(k))
+        rb, cb, vb = side(b[row_p], t - lag[row_p],
+                          -instance.max_units[a[row_p]].astype(float))
+        m = columns.n_columns
+        matrix = sp.csr_array((np.concatenate([va, vb]), (np.concatenate([ra, rb]),
+                                                          np.concatenate([ca, cb]))),
+                              shape=(k, m))
+        ids = instance.ids
+        keys = tuple(zip(ids[a[row_p]].tolist(), ids[b[row_p]].tolist(), t.tolist(),
+                         strict=True))
+        return [row_block(NAME_LAGGED, matrix, m, m, np.full(k, -np.inf), np.zeros(k), keys,
+                          family=self.name, upper_rule=LAGGED)]
+
     # ------------------------------------------------------------------- check
     def check(self, instance: Instance, usage: Usage, rtol: float) -> list[Violation]:
-        bad: list[Violation] = []
+        bad: list[Violation] = self._check_lags(instance, usage)
         funded = (usage.units > 0).to_numpy()
         ids = instance.projects["id"].to_numpy()
         pairs = np.asarray(instance.requires, dtype=np.int64).reshape(-1, 2)
@@ -113,6 +190,31 @@ class Dependencies(Family):
             if count > 1:
                 bad.append(Violation("excludes", ", ".join(map(str, ids[group])), count, 1.0,
                                      count - 1.0, RuleRef(EXCLUDES, tuple(ids[group]))))
+        return bad
+
+    def _check_lags(self, instance: Instance, usage: Usage) -> list[Violation]:
+        """In every horizon year t: units of a started by t <= max_units_a x units of b
+        started by t - L, from the checker's starts."""
+        bad: list[Violation] = []
+        lags = lags_of(instance)
+        ids = instance.projects["id"].to_numpy()
+        starts = usage.starts
+        for (a, b), lag in zip(np.asarray(instance.requires).reshape(-1, 2), lags,
+                               strict=True):
+            if lag < 0 or a == b:
+                continue
+            of_a = starts[starts["project"] == ids[a]]
+            of_b = starts[starts["project"] == ids[b]]
+            cap = float(usage.projects["max_units"].iloc[a])
+            for t in range(instance.first_year, instance.last_year + 1):
+                mine = float(of_a.loc[of_a["start"] <= t, "units"].sum())
+                theirs = float(of_b.loc[of_b["start"] <= t - lag, "units"].sum())
+                if mine > cap * theirs:
+                    key = (ids[a], ids[b], t)
+                    bad.append(Violation(NAME_LAGGED, f"{ids[a]} requires {ids[b]} by {t}",
+                                         mine, cap * theirs, mine - cap * theirs,
+                                         RuleRef(LAGGED, key)))
+                    break
         return bad
 
     # -------------------------------------------------------------- arithmetic
@@ -153,6 +255,12 @@ class Dependencies(Family):
     def conflict(self, ref: RuleRef, side: str, limit: float, reached: float,
                  words: Words) -> Conflict:
         rule = self.rule(ref.rule)
+        if ref.rule == LAGGED:
+            a, b, t = ref.key
+            lag = self._lag_of(words.instance, a, b)
+            msg = (f"project {a} may start only {lag} year{'s' * (lag != 1)} after {b}, and "
+                   f"by {t} the other rules{words.with_forced} leave {b} too late")
+            return Conflict(LAGGED, rule.conflict_key(ref.key), 0.0, reached, msg, ref)
         if ref.rule == REQUIRES:
             a, b = ref.key
             msg = f"project {a} requires {b}, which the other rules rule out{words.with_forced}"
@@ -160,6 +268,16 @@ class Dependencies(Family):
         msg = (f"at most one of {', '.join(ref.key)} may be funded, but the other rules need "
                f"{people(reached + 1 if side == 'upper' else reached)}{words.with_forced}")
         return Conflict(EXCLUDES, rule.conflict_key(ref.key), 1.0, reached, msg, ref)
+
+
+    @staticmethod
+    def _lag_of(instance: Instance, a: str, b: str) -> int:
+        ids = list(instance.ids)
+        pairs = np.asarray(instance.requires).reshape(-1, 2)
+        for (x, y), lag in zip(pairs, lags_of(instance), strict=True):
+            if ids[x] == a and ids[y] == b and lag >= 0:
+                return int(lag)
+        return 0
 
 
 FAMILY = Dependencies()

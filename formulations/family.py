@@ -198,6 +198,16 @@ class Usage:
     capital_by_sector: pd.Series  # sector -> capital
     labor_by_year: pd.Series  # horizon year -> labor
     projects: pd.DataFrame  # the projects table indexed by id (read once, for every check)
+    #: the funded starts: project, start, units (version 2; every unit at its start in 1)
+    starts: pd.DataFrame = field(default=None)
+    #: per funded (project, start): year, disbursed, received (Japan's receipts), all
+    #: its units; empty without economics
+    cash: pd.DataFrame = field(default=None)
+    #: per funded (project, start): units, npv, irr, recovered_in, received, disbursed,
+    #: hurdle_npv (all its units; irr None where none); empty without economics
+    economics: pd.DataFrame = field(default=None)
+    #: the value of the program's objective (the total return, or the NPV under npv)
+    objective: float = 0.0
 
     @property
     def funded(self) -> pd.Series:
@@ -268,6 +278,19 @@ class Family:
         :class:`~optimizer.errors.InstanceError` for what the field bounds cannot say."""
         return {name: values.get(name, default) for name, default in self.params.items()}
 
+    def complete(self, projects: pd.DataFrame, values: Mapping[str, Any],
+                 tables: Mapping[str, pd.DataFrame], first: int, last: int
+                 ) -> tuple[dict[str, np.ndarray], list[tuple[str, np.ndarray,
+                                                             Callable[[int], str]]],
+                            list[tuple[str, str]]]:
+        """The family's rules between the columns of the validated ``projects`` table
+        (and the program's top-level ``values`` and its other ``tables`` of rows about
+        projects, such as ``cash_flows``) over the horizon ``first .. last``: the
+        columns it fills in ({name: values}: ``earliest_start`` from ``start``), the
+        problems by row ((column, mask of rows, message of a row)), and the program's
+        problems ((place, message))."""
+        return {}, [], []
+
     # ------------------------------------------------------------------- model
     def column_blocks(self, instance: Instance) -> list[ColumnBlock]:
         """Blocks of columns this family adds to the model (most add none)."""
@@ -302,6 +325,11 @@ class Family:
 
     def restricts(self, b: Instance, a: Instance) -> bool:
         """Whether ``b``'s rules of this family are at least as tight as ``a``'s."""
+        return True
+
+    def same_rows(self, b: Instance, a: Instance) -> bool:
+        """Whether the model of ``a`` holds ``b``'s rows of this family by moving limits,
+        costs and column bounds only (the coefficients of its rows are ``b``'s)."""
         return True
 
     # ------------------------------------------------------------------- check
@@ -339,6 +367,11 @@ class Family:
         default the bound itself, named by its block and label."""
         return (RuleRef("bound", f"{block.name}[{block.index[position]}]"), side,
                 lower if side == "lower" else upper)
+
+    def excluded_reason(self, instance: Instance, option: int) -> tuple[str, str] | None:
+        """(rule, reason in words) when this family's rule rules out the option (a
+        project and start year, :attr:`Instance.options`) before any solve; else None."""
+        return None
 
     def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
         """The limit an IIS member of this rule reports (the row's own by default)."""

@@ -37,9 +37,11 @@ RULE = "hurdle_rate"
 
 
 def coefficients(instance: Instance) -> np.ndarray:
-    """r_i - hurdle_rate * C_i per unit of each project (r_i without a hurdle)."""
+    """r_i - hurdle_rate * C_is per unit of each option (r_i without a hurdle): C_is a
+    unit's capital as started (:class:`~formulations.starts.Options`)."""
     rate = instance.hurdle_rate or 0.0
-    return instance.returns - rate * instance.total_capital
+    options = instance.options
+    return options.of(instance.returns) - rate * options.total_capital
 
 
 
@@ -95,8 +97,9 @@ class Hurdle(RateFamily):
         why = must_fund(instance)
         if instance.hurdle_rate is None or why is None or not allowed.any():
             return []
-        capital = np.asarray(instance.total_capital, dtype=float)
-        ratio = np.where(allowed, instance.returns / capital, -np.inf)
+        capital = instance.options.smallest(instance.options.total_capital)
+        allowed &= np.isfinite(capital)
+        ratio = np.where(allowed, instance.returns / np.where(allowed, capital, 1.0), -np.inf)
         best = int(np.argmax(ratio))
         if ratio[best] >= instance.hurdle_rate - 1e-12:
             return []

@@ -50,10 +50,11 @@ SHARE = Bound(0.0, 1.0, "a share of capital (0.3 is 30%)")
 
 
 def coefficients(instance: Instance) -> np.ndarray:
-    """(japan_share_i - beta) C_i per unit of each project (beta 0 without the rule)."""
+    """(japan_share_i - beta) C_is per unit of each option (beta 0 without the rule)."""
     beta = instance.params.get(RULE) or 0.0
     share = instance.projects[NAME].to_numpy(dtype=float)
-    return (share - beta) * np.asarray(instance.total_capital, dtype=float)
+    options = instance.options
+    return (options.of(share) - beta) * np.asarray(options.total_capital, dtype=float)
 
 
 class JapanShare(RateFamily):
@@ -139,10 +140,11 @@ class JapanShare(RateFamily):
         inst, check = result.instance, result.check
         if inst.params.get(RULE) is None or check is None:
             return None
-        units = result.units.to_numpy(dtype=float)
-        share = inst.projects[NAME].to_numpy(dtype=float)
-        capital = np.asarray(inst.total_capital, dtype=float) * units
-        return float(share @ capital), float(capital.sum())
+        if check.usage is None:
+            return None
+        capital = check.usage.capital_by_project  # the checker's, per funded project
+        share = inst.projects.set_index("id")[NAME].reindex(capital.index)
+        return float((share * capital).sum()), float(capital.sum())
 
     def binding(self, result: Result) -> list[RuleRef]:
         shares = self._shares(result)

@@ -81,7 +81,7 @@ class Labor(Family):
         capped = np.flatnonzero(np.isfinite(upper))
         if not len(capped):
             return []
-        matrix, cols = columns.place(instance.labor_by_year[:, capped].T)
+        matrix, cols = columns.place(instance.options.labor_by_year[:, capped].T)
         return [row_block(NAME, matrix, cols, columns.n_columns, lower[capped], upper[capped],
                           tuple(keys[k] for k in capped), family=self.name,
                           upper_rule=CAPACITY)]
@@ -103,7 +103,7 @@ class Labor(Family):
     def arithmetic(self, instance: Instance) -> list[Finding]:
         if not np.asarray(instance.force_in, dtype=bool).any():
             return []
-        return forced_years(instance, instance.labor_by_year, instance.labor_capacity,
+        return forced_years(instance, "labor_by_year", instance.labor_capacity,
                             CAPACITY, "labor", people, instance.labor_unit)
 
     # ------------------------------------------------------------------ wording
@@ -120,7 +120,7 @@ class Labor(Family):
         inst, check = result.instance, result.check
         return yearly_table(inst, result.units.to_numpy(),
                             check.labor_by_year if check is not None else None,
-                            inst.labor_capacity, inst.labor_by_year)
+                            inst.labor_capacity, inst.options.labor_by_year)
 
     def binding(self, result: Result) -> list[RuleRef]:
         if result.check is None:

@@ -44,7 +44,8 @@ class RateFamily(Family):
         raise NotImplementedError
 
     def per_unit(self, instance: Instance) -> np.ndarray:
-        """The row's coefficient of one unit of each project, in project order."""
+        """The row's coefficient of one unit of each option (project and start year;
+        one per project in project order in version 1)."""
         raise NotImplementedError
 
     def limits(self, instance: Instance) -> dict[str, tuple[tuple, np.ndarray, np.ndarray]]:

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from formulations import budget, choices, dependencies, hurdle, japan_share, labor, sectors
+from formulations import (
+    budget,
+    choices,
+    dependencies,
+    economics,
+    hurdle,
+    japan_share,
+    labor,
+    sectors,
+    timing,
+)
 from formulations.family import Family, Rule
 
 __all__ = ["FAMILIES", "family", "rule", "owner"]
@@ -24,6 +34,8 @@ FAMILIES: tuple[Family, ...] = (
     hurdle.FAMILY,
     dependencies.FAMILY,
     japan_share.FAMILY,
+    timing.FAMILY,
+    economics.FAMILY,
     choices.FAMILY,
 )
 

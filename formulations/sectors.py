@@ -29,7 +29,7 @@ from formulations.family import (
 )
 from formulations.rows import RowBlock, row_block
 from formulations.shared import exceeds, names, over
-from formulations.tables import room, threshold
+from formulations.tables import option_room, threshold
 from formulations.whatif import (
     OPEN,
     bounded_array,
@@ -89,10 +89,10 @@ class Sectors(Family):
         _keys, lower, upper = self.limits(instance)[NAME]
         if not (np.isfinite(lower).any() or np.isfinite(upper).any()):
             return []
-        n = instance.n_projects
+        options = instance.options
         membership, cols = columns.place(sp.csr_array(
-            (instance.total_capital, (instance.sector_index, np.arange(n))),
-            shape=(len(instance.sectors), n)))
+            (options.total_capital, (options.of(instance.sector_index), np.arange(options.size))),
+            shape=(len(instance.sectors), options.size)))
         return [row_block(NAME, membership, cols, columns.n_columns, lower, upper,
                           instance.sectors, family=self.name, lower_rule=MIN, upper_rule=MAX)]
 
@@ -130,9 +130,12 @@ class Sectors(Family):
         budget."""
         out: list[Finding] = []
         ids, cash = instance.ids, instance.money_unit
-        capital = np.asarray(instance.total_capital, dtype=float)
+        options = instance.options
+        least = options.smallest(options.total_capital)
+        most = options.largest(options.total_capital)
+        allowed = ~np.asarray(instance.force_out, dtype=bool) & np.isfinite(least)
+        capital = np.where(allowed, least, 0.0)  # a unit of each start that may be funded
         forced = np.asarray(instance.force_in, dtype=bool)
-        allowed = ~np.asarray(instance.force_out, dtype=bool)
         n_sectors = len(instance.sectors)
         if forced.any():
             by_sector = np.bincount(instance.sector_index, weights=capital * forced,
@@ -147,8 +150,8 @@ class Sectors(Family):
                         f"{money(by_sector[s], cash)} its forced projects "
                         f"{names(ids, members)} need", RuleRef(MAX, instance.sectors[s])))
         supply = np.bincount(instance.sector_index,
-                             weights=capital * np.asarray(instance.max_units, dtype=float)
-                             * allowed, minlength=n_sectors)
+                             weights=np.where(allowed, most, 0.0)
+                             * np.asarray(instance.max_units, dtype=float), minlength=n_sectors)
         floors = np.nan_to_num(np.asarray(instance.sector_min, dtype=float))
         total = instance.budget_total
         for s in np.flatnonzero(floors > 0):
@@ -208,11 +211,14 @@ class Sectors(Family):
         units = result.units.to_numpy()
         smallest_in = np.full(len(inst.sectors), np.inf)
         smallest_out = np.full(len(inst.sectors), np.inf)
-        free = room(inst, units)
-        removable = (units > 0) & ~(inst.force_in & (units == 1))
-        np.minimum.at(smallest_in, inst.sector_index[free], inst.total_capital[free])
-        np.minimum.at(smallest_out, inst.sector_index[removable],
-                      inst.total_capital[removable])
+        options = inst.options
+        free = option_room(inst, units)
+        removable = options.of((units > 0) & ~(inst.force_in & (units == 1)))
+        if result.starts is not None:  # a unit to drop is one of a start the plan funds
+            removable = removable & (result.starts > 0)
+        sector = options.of(inst.sector_index)
+        np.minimum.at(smallest_in, sector[free], options.total_capital[free])
+        np.minimum.at(smallest_out, sector[removable], options.total_capital[removable])
         tol = 1e-6 * np.maximum(1.0, np.abs(used))
         floor_binds = np.isfinite(frame["min"]) & (frame["min"] > 0) & (
             used - frame["min"].to_numpy() < threshold(smallest_out, tol))

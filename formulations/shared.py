@@ -52,17 +52,25 @@ def check_years(bad: list[Violation], rule: Rule, years: np.ndarray, limits: np.
                                      rule.ref(int(year))))
 
 
-def forced_years(instance: Instance, coefs: Any, limits: np.ndarray, rule: str, what: str,
+def forced_years(instance: Instance, table: str, limits: np.ndarray, rule: str, what: str,
                  fmt: Any, unit: str) -> list[Finding]:
-    """The forced projects' use of each capped year (``coefs``: projects x years) against
-    that year's limit."""
+    """The forced projects' least use of each capped year (``table``: the options' table
+    of it, ``capital_by_year`` or ``labor_by_year``; a project that may start in several
+    years uses at least its least over them) against that year's limit."""
     forced = np.asarray(instance.force_in, dtype=bool)
-    per_year = coefs.T @ forced.astype(float)
+    options = instance.options
     years, ids = instance.years, instance.ids
+    mine = np.flatnonzero(options.of(forced) & (options.excluded == 0))
+    least = np.full((instance.n_projects, len(years)), np.inf)
+    if len(mine):
+        np.minimum.at(least, options.project[mine],
+                      getattr(options, table)[mine].toarray())
+    least = np.where(np.isfinite(least), least, 0.0)
+    per_year = least.sum(axis=0)
     out = []
     for t in np.flatnonzero(np.isfinite(limits)):
         if exceeds(per_year[t], limits[t]):
-            users = forced & (coefs[:, [t]].toarray().ravel() > 0)
+            users = forced & (least[:, t] > 0)
             out.append(Finding(
                 "conflict", rule, str(years[t]),
                 f"{what} in {years[t]} is {fmt(per_year[t] - limits[t], unit)} short for the "
@@ -83,9 +91,10 @@ def must_fund(instance: Instance) -> str | None:
 
 
 def linked_projects(instance: Instance) -> np.ndarray:
-    """Positions of the modular projects a dependency refers to (they get a column z_i)."""
+    """Positions of the projects a dependency refers to whose funding is not one column
+    (modular, or with several start years): they get a column z_i."""
     max_units = instance.max_units
-    modular = np.flatnonzero(max_units > 1)
+    modular = np.flatnonzero((max_units > 1) | (instance.options.count() > 1))
     referenced = np.zeros(instance.n_projects, dtype=bool)
     referenced[np.asarray(instance.requires, dtype=np.int64).reshape(-1)] = True
     for group in instance.excludes:
@@ -99,7 +108,7 @@ def funded_column(instance: Instance, columns: Columns) -> np.ndarray:
     n = instance.n_projects
     unit_cols, owner = columns.unit_columns()
     out = np.full(n, -1, dtype=np.int64)
-    single = instance.max_units[owner] == 1
+    single = (instance.max_units[owner] == 1) & (instance.options.count()[owner] == 1)
     out[owner[single]] = unit_cols[single]
     if columns.has(FUNDED):
         out[np.asarray(columns.block(FUNDED).project)] = columns.positions(FUNDED)

@@ -11,7 +11,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from optimizer.program.instance import Instance
 
-__all__ = ["threshold", "room", "yearly_table", "smallest_per_column"]
+__all__ = ["threshold", "room", "option_room", "yearly_table", "smallest_per_column"]
 
 
 def threshold(smallest: Any, tol: Any) -> Any:
@@ -23,6 +23,13 @@ def threshold(smallest: Any, tol: Any) -> Any:
 def room(instance: Instance, units: np.ndarray) -> np.ndarray:
     """The projects that could take one more unit (below max_units, not forced out)."""
     return (units < instance.max_units) & ~instance.force_out
+
+
+def option_room(instance: Instance, units: np.ndarray) -> np.ndarray:
+    """The options (project and start year) that could take one more unit: their
+    project has room and the start may be funded."""
+    options = instance.options
+    return options.of(room(instance, units)) & (options.excluded == 0)
 
 
 def smallest_per_column(coefs: Any, rows: np.ndarray, n: int) -> np.ndarray:
@@ -44,11 +51,12 @@ def yearly_table(instance: Instance, units: np.ndarray, usage: pd.Series | None,
                  limit: np.ndarray, coefs: Any) -> pd.DataFrame:
     """Per horizon year: what the plan uses (``usage``, the checker's figures by year;
     None: no plan), the limit (NaN: none), slack and binding (the smallest amount one
-    more unit of any project with room would add that year no longer fits)."""
+    more unit of any project with room would add that year no longer fits); ``coefs``
+    per option and year (:class:`~formulations.starts.Options`)."""
     years = instance.years
     used = (usage.reindex(years, fill_value=0.0).to_numpy() if usage is not None
             else np.zeros(len(years)))
-    smallest = smallest_per_column(coefs, room(instance, units), len(years))
+    smallest = smallest_per_column(coefs, option_room(instance, units), len(years))
     slack = limit - used
     tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(limit)))
     binding = np.isfinite(limit) & (slack < threshold(smallest, tol))

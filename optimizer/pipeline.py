@@ -42,6 +42,11 @@ def _units(outcome: SolverOutcome) -> np.ndarray | None:
     return None if outcome.plan is None else outcome.plan.units
 
 
+def _starts(outcome: SolverOutcome) -> np.ndarray | None:
+    """The units per option (project and start year) of the solver's plan."""
+    return None if outcome.plan is None else outcome.plan.starts
+
+
 def solve(program: Instance | PortfolioModel | str | Path,
           options: SolveOptions | None = None) -> Result:
     """Choose the units to fund that maximise total return under every rule.
@@ -127,20 +132,21 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
     timings["translate"] = timings.get("translate", 0.0) + outcome.translate_seconds
     timings["solve"] = timings.get("solve", 0.0) + outcome.solve_seconds
     t = time.perf_counter()
-    units = _units(outcome)
-    report = check_plan(instance, units, unchecked=unchecked) if units is not None else None
+    units, starts = _units(outcome), _starts(outcome)
+    report = check_plan(instance, units, unchecked=unchecked, starts=starts) \
+        if units is not None else None
     message = outcome.message
     if report is not None and not report.valid:
         tight = TIGHT_TOLERANCE if options.feasibility_tolerance is None else \
             min(TIGHT_TOLERANCE, options.feasibility_tolerance)  # never looser than asked
         retry = resolve(replace(options, feasibility_tolerance=tight))
         timings["solve"] += retry.solve_seconds
-        retry_units = _units(retry)
-        retry_report = check_plan(instance, retry_units, unchecked=unchecked) \
-            if retry_units is not None else None
+        retry_units, retry_starts = _units(retry), _starts(retry)
+        retry_report = check_plan(instance, retry_units, unchecked=unchecked,
+                                  starts=retry_starts) if retry_units is not None else None
         broken = "; ".join(map(str, report.violations[:5]))
         if retry_report is not None and retry_report.valid:
-            outcome, units, report = retry, retry_units, retry_report
+            outcome, units, starts, report = retry, retry_units, retry_starts, retry_report
             message = (f"the first plan broke a rule ({broken}); re-solved with feasibility "
                        f"tolerance {tight:g}")
         else:
@@ -160,7 +166,7 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
 
     objective, bound, gap = outcome.objective, outcome.bound, outcome.gap
     if report is not None and outcome.status in ("optimal", "feasible") and own_objective:
-        objective = report.total_return  # the checker's recomputation, not the solver's
+        objective = report.objective  # the checker's recomputation, not the solver's
         if bound is not None:
             bound = max(bound, objective)
             gap = relative_gap(objective, bound)
@@ -171,7 +177,8 @@ def finish(instance: Instance, outcome: SolverOutcome, options: SolveOptions,
                    "objective": outcome.objective}
     timings["total"] = time.perf_counter() - start
     return build_result(instance, status=outcome.status, termination=outcome.termination,
-                        objective=objective, bound=bound, gap=gap, units=units, check=report,
+                        objective=objective, bound=bound, gap=gap, units=units, starts=starts,
+                        check=report,
                         timings=timings, solver=solver_info, conflicts=conflicts,
                         message=message,
                         decisions=outcome.plan.decisions if outcome.plan is not None else None)

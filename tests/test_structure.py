@@ -158,7 +158,8 @@ def test_modules_are_of_a_readable_size(module):
 
 FAMILY_MODULES = {"formulations.budget", "formulations.sectors", "formulations.labor",
                   "formulations.hurdle", "formulations.dependencies",
-                  "formulations.japan_share", "formulations.choices"}
+                  "formulations.japan_share", "formulations.timing",
+                  "formulations.economics", "formulations.choices"}
 
 
 def test_the_registry_lists_every_family_module():

@@ -111,7 +111,8 @@ def read_numbers(ctx: Context, table: Table, f: voc.Field, *,
     if f.bound is not None:
         low, high = f.bound.low, f.bound.high
         below = (values <= low) if f.low_exclusive else (values < low)
-        out = ok & (below | (values > high))
+        above = (values >= high) if f.high_exclusive else (values > high)
+        out = ok & (below | above)
         report_rows(ctx, table, col, out,
                     lambda i: f"{outside_words(f, values[i])}, got {quoted(raw[i])}")
         ok &= ~out

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from formulations.registry import FAMILIES
-from optimizer.program.prepare import prepare
+from optimizer.program.prepare import prepare, prepare_options
 from optimizer.program.vocabulary import PROFILES, PROJECTS
 
 __all__ = ["Instance", "Metadata", "PROJECT_COLUMNS", "PROFILE_COLUMNS"]
@@ -70,6 +70,22 @@ class Metadata(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self._items)
+
+
+#: The family columns whose blank cells take the project's ``start`` (its window).
+_START_COLUMNS = frozenset(f.name for family in FAMILIES for f in family.columns
+                           if f.kind == "year")
+
+
+def _at_default(projects: pd.DataFrame, name: str, default: Any) -> bool:
+    """Whether a family column holds only what a program that never names it holds: its
+    default, NaN where it has none, ``start`` for a start window."""
+    values = projects[name]
+    if name in _START_COLUMNS:
+        return bool((values.to_numpy() == projects["start"].to_numpy()).all())
+    if default is None:
+        return bool(values.isna().all())
+    return bool((values == default).all())
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -124,11 +140,20 @@ class Instance:
     params: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: the format version the file said (1 or 2)
     version: int = 1
+    #: each ``requires`` pair's ``lag`` in years (version 2), -1 where none is given
+    requires_lag: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64),
+                                     repr=False)
+    #: the rule families' tables of rows about projects (``cash_flows``: project,
+    #: offset, cash), by field name; empty where the program gives none
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     # prepared tables (derived from the above by prepare.prepare)
     capital_by_year: Any = field(default=None, repr=False)
     labor_by_year: Any = field(default=None, repr=False)
     total_capital: Any = field(default=None, repr=False)
     sector_index: Any = field(default=None, repr=False)
+    #: the model's unit columns, one per project and admissible start year, with their
+    #: shifted tables and flows (:class:`formulations.starts.Options`)
+    options: Any = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +163,7 @@ class Instance:
             "sector_max",
             "labor_capacity",
             "requires",
+            "requires_lag",
             "total_capital",
             "sector_index",
         ):
@@ -199,11 +225,17 @@ class Instance:
         h.update(pd.util.hash_pandas_object(self.projects[own], index=False).to_numpy()
                  .tobytes())
         for name, default in FAMILY_COLUMNS.items():
-            if name in self.projects.columns and (self.projects[name] != default).any():
+            if name in self.projects.columns and not _at_default(self.projects, name, default):
                 h.update(name.encode())
                 h.update(pd.util.hash_pandas_object(self.projects[name], index=False)
                          .to_numpy().tobytes())
         h.update(pd.util.hash_pandas_object(self.profiles, index=False).to_numpy().tobytes())
+        if (np.asarray(self.requires_lag) >= 0).any():
+            h.update(np.ascontiguousarray(self.requires_lag).tobytes())
+        for name, frame in sorted(self.tables.items()):
+            if len(frame):
+                h.update(name.encode())
+                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         return h.hexdigest()
 
     def replace(self, **changes: Any) -> Instance:
@@ -212,8 +244,10 @@ class Instance:
         Changing ``projects`` or ``profiles`` re-runs the preparation of the model tables.
         """
         fresh = dataclasses.replace(self, **changes)
-        if {"projects", "profiles", "first_year", "last_year"} & changes.keys():
+        if {"projects", "profiles", "first_year", "last_year", "tables"} & changes.keys():
             fresh = prepare(fresh)
+        elif "params" in changes:  # the options' flows and exclusions follow the params
+            fresh = prepare_options(fresh)
         return fresh
 
     def __repr__(self) -> str:

@@ -60,7 +60,7 @@ from optimizer.program.sizes import (
     MAX_INTEGER_DIGITS,
     MAX_TABLE_BYTES,
 )
-from optimizer.program.tables import read_table, table_path
+from optimizer.program.tables import read_table, report_rows, table_path
 from optimizer.program.validate import (
     PROFILE_SUM_RTOL,
     check_columns,
@@ -70,6 +70,7 @@ from optimizer.program.validate import (
     table_metadata,
     validate_profiles,
     validate_projects,
+    validate_rows,
     warn_cycles,
 )
 from optimizer.program.words import Context, bad_character, clean_source, got_words
@@ -110,8 +111,58 @@ def table_paths(program: str | Path) -> list[Path]:
         return []
     if not isinstance(doc, Mapping):
         return []
-    return [table_path(path.parent, doc[name]) for name in ("projects", "profiles")
+    return [table_path(path.parent, doc[name]) for name in ("projects", "profiles",
+                                                             *_FAMILY_TABLES)
             if isinstance(doc.get(name), str) and bad_character(doc[name]) is None]
+
+
+#: The family columns of kind year (``earliest_start``), whole after completion.
+_YEAR_COLUMNS = tuple(f.name for f in voc.FAMILY_COLUMNS if f.kind == "year")
+#: The tables the rule families add (``cash_flows``), by field name.
+_FAMILY_TABLES = tuple(f.name for f in voc.FAMILY_FIELDS if f.kind == "table")
+
+
+def _family_tables(ctx: Context, doc: Mapping[str, Any], base: Path,
+                   positions: Mapping[str, int], metadata: dict[str, Any]
+                   ) -> dict[str, pd.DataFrame]:
+    """The rule families' tables of rows about projects (``cash_flows``), validated
+    (:func:`~optimizer.program.validate.validate_rows`): every column by its field,
+    known projects, no row given twice."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in _FAMILY_TABLES:
+        f = voc.PROGRAM.field(name)
+        section = f.section
+        assert section is not None
+        empty = pd.DataFrame({c: [] for c in section.names(2)})
+        if f.since > ctx.version or doc.get(name) is None:
+            out[name] = empty
+            continue
+        table = check_columns(ctx, read_table(ctx, doc[name], name, base, MAX_TABLE_BYTES),
+                              doc[name], section, name)
+        if table is None:
+            out[name] = empty
+            continue
+        table_metadata(table, name, metadata)
+        if table.frame.empty:
+            ctx.add(name, f"the {name} table has no rows; leave `{name}` out instead",
+                    file=table.file)
+        unique = tuple(c.name for c in section.fields if c.required and c.kind != "number")
+        out[name] = validate_rows(ctx, table, section, positions, unique)
+    return out
+
+
+def _complete(ctx: Context, table: Any, projects: pd.DataFrame, top: Mapping[str, Any],
+              tables: Mapping[str, pd.DataFrame], first: int, last: int) -> None:
+    """Every rule family's rules between columns (:meth:`~formulations.family.Family.
+    complete`): the columns it fills in, in place, and the problems, by row."""
+    for family in FAMILIES:
+        filled_in, rows, program = family.complete(projects, top, tables, first, last)
+        for column, values in filled_in.items():
+            projects[column] = values
+        for column, mask, row_message in rows:
+            report_rows(ctx, table, column, np.asarray(mask, dtype=bool), row_message)
+        for place, message in program:
+            ctx.add(place, message)
 
 
 def _version(doc: Mapping[Any, Any]) -> int:
@@ -189,9 +240,13 @@ def load(path: str | Path) -> Instance:
     profiles_read &= len(ctx.problems) == before_profiles
     if doc.get("projects") is None:  # required: said by read_fields
         raise InstanceError(ctx.problems)
+    # version 2: under `objective: npv` (and no portfolio hurdle) `return` may be left out
+    econ = top.get("economics") or {}
+    optional = frozenset({"return"}) if (ctx.version >= 2 and econ.get("objective") == "npv"
+                                         and top.get("hurdle_rate") is None) else frozenset()
     table = check_columns(ctx, read_table(ctx, doc["projects"], "projects", base,
                                           MAX_TABLE_BYTES),
-                          doc["projects"], voc.PROJECTS, "projects")
+                          doc["projects"], voc.PROJECTS, "projects", optional)
     if table is None:
         raise InstanceError(ctx.problems)
     if table.frame.empty:
@@ -214,10 +269,13 @@ def load(path: str | Path) -> Instance:
             profiles_read = False  # no horizon: the profile rows were not read
     projects = validate_projects(ctx, table, sectors, first, last,
                                  set(profiles["project"].unique()) if profiles_read
-                                 else None)
+                                 else None, optional)
     if profile_table is not None:
         match_profiles(ctx, table, projects, profiles)
-    requires, excludes = read_dependencies(ctx, doc, positions, metadata)
+    requires, excludes, lags = read_dependencies(ctx, doc, positions, metadata)
+    tables = _family_tables(ctx, doc, base, positions, metadata)
+    if first is not None and last is not None:
+        _complete(ctx, table, projects, top, tables, first, last)
 
     years = np.arange(first, last + 1) if first is not None and last is not None \
         else np.zeros(0, dtype=np.int64)
@@ -228,7 +286,8 @@ def load(path: str | Path) -> Instance:
     warn_cycles(ctx, requires, projects["id"].to_numpy())
 
     projects = projects.astype({"start": np.int64, "build_years": np.int64,
-                                "reinvest_every": np.int64, "max_units": np.int64})
+                                "reinvest_every": np.int64, "max_units": np.int64,
+                                **{c: np.int64 for c in _YEAR_COLUMNS}})
     profiles = profiles.astype({"year": np.int64, "capital": float, "labor": float})
     instance = Instance(**family_fields,
         name=name,
@@ -241,7 +300,9 @@ def load(path: str | Path) -> Instance:
         projects=projects[[*PROJECT_COLUMNS, *FAMILY_COLUMNS]],
         profiles=profiles[list(PROFILE_COLUMNS)].reset_index(drop=True),
         requires=requires,
+        requires_lag=lags,
         excludes=tuple(excludes),
+        tables={k: v.reset_index(drop=True) for k, v in tables.items()},
         known_optimum=known,
         known_optimum_proven=proven,
         warnings=tuple(ctx.warnings),

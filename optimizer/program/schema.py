@@ -81,7 +81,10 @@ def _bounded(f: voc.Field, schema: dict[str, Any]) -> dict[str, Any]:
             schema["exclusiveMinimum"] = f.bound.low
         else:
             schema["minimum"] = f.bound.low
-        schema["maximum"] = f.bound.high
+        if f.high_exclusive:
+            schema["exclusiveMaximum"] = f.bound.high
+        else:
+            schema["maximum"] = f.bound.high
     return schema
 
 

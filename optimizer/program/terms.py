@@ -101,6 +101,8 @@ class Field:
     bound: Bound | None = None
     #: the bound's low end is exclusive (capital > 0)
     low_exclusive: bool = False
+    #: the bound's high end is exclusive (a rate below 1)
+    high_exclusive: bool = False
     #: the only values allowed (text fields)
     values: tuple[str, ...] = ()
     #: the keys of a ``mapping`` / ``named`` field, the columns of a ``table`` field
@@ -141,9 +143,9 @@ class Field:
         ``low_exclusive``); True where the field has no bound."""
         if self.bound is None:
             return True
-        if self.low_exclusive:
-            return self.bound.low < value <= self.bound.high
-        return self.bound.holds(value)
+        above = value >= self.bound.high if self.high_exclusive else value > self.bound.high
+        below = value <= self.bound.low if self.low_exclusive else value < self.bound.low
+        return not (above or below)
 
     @property
     def default_words(self) -> str:
@@ -170,6 +172,8 @@ class Field:
                 return f"years {years}"
             if self.kind == "year_map":
                 return f"years {years}; values {low} to {high}"
+            if self.high_exclusive:
+                return f"{sign} {low}, below {high}"
             if self.low_exclusive:
                 return f"{sign} {low}, at most {high}"
             return f"{low} to {high}"

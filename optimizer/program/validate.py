@@ -17,13 +17,13 @@ from formulations.graphs import requires_cycles
 from optimizer.errors import printable
 from optimizer.program import vocabulary as voc
 from optimizer.program.cells import filled, read_numbers, text_column
-from optimizer.program.fields import check_keys
+from optimizer.program.fields import check_keys, read_fields
 from optimizer.program.tables import Table, column_cells, report_rows
 from optimizer.program.words import Context, HugeNumber, bad_character, got_words, quoted
 
 __all__ = ["PROFILE_SUM_RTOL", "check_columns", "table_metadata", "validate_projects",
-           "validate_profiles", "match_profiles", "read_dependencies", "requires_cycles",
-           "warn_cycles"]
+           "validate_profiles", "validate_rows", "match_profiles", "read_dependencies",
+           "requires_cycles", "warn_cycles"]
 
 #: Relative tolerance for "capital, if given, must equal the profile's sum".
 PROFILE_SUM_RTOL = 1e-6
@@ -31,19 +31,22 @@ PROFILE_SUM_RTOL = 1e-6
 
 def read_dependencies(ctx: Context, doc: Mapping[str, Any], positions: Mapping[str, int],
                       metadata: dict[str, Any] | None = None
-                      ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The ``requires`` pairs (positions: a requires b) and the ``excludes`` groups. Each
+                      ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """The ``requires`` pairs (positions: a requires b), the ``excludes`` groups and
+    each pair's ``lag`` (version 2; -1 where none is given). Each
     entry's keys are those of its type (:data:`~optimizer.program.vocabulary.DEPENDENCY_TYPES`):
     its required keys must be there, an ``id`` key names one project, an ``ids`` key two
     or more distinct ones."""
     value = doc.get("dependencies")
     requires: list[tuple[int, ...]] = []
+    lags: list[int] = []
     excludes: list[np.ndarray] = []
+    none = np.zeros(0, dtype=np.int64)
     if value is None:
-        return np.zeros((0, 2), dtype=np.int64), excludes
+        return np.zeros((0, 2), dtype=np.int64), excludes, none
     if not isinstance(value, list):
         ctx.add("dependencies", f"must be a list, got {got_words(value)}")
-        return np.zeros((0, 2), dtype=np.int64), excludes
+        return np.zeros((0, 2), dtype=np.int64), excludes, none
     types = voc.names_words([repr(t) for t in voc.DEPENDENCY_TYPES], "or")
 
     def ref(item: Any, key: str, row: str) -> int | None:
@@ -86,7 +89,16 @@ def read_dependencies(ctx: Context, doc: Mapping[str, Any], positions: Mapping[s
             continue
         named: Any = None  # the first of them, as given
         one: list[int | None] = []  # the `id` keys, in the vocabulary's order
+        lag = -1
         for f in section.fields:
+            if f.kind == "integer" and f.since <= ctx.version and dep.get(f.name) is not None:
+                got = read_fields(ctx, {f.name: dep[f.name]}, voc.Section(
+                    "dependencies", "", (f,)), "dependencies")[f.name]
+                if got is None:
+                    one.append(None)  # refused: the entry is not read
+                else:
+                    lag = int(got)
+                continue
             if f.kind == "id":
                 one.append(ref(dep[f.name], f.name, row))
                 named = dep[f.name] if len(one) == 1 else named
@@ -110,8 +122,9 @@ def read_dependencies(ctx: Context, doc: Mapping[str, Any], positions: Mapping[s
                                     f"{quoted(named)} requires itself; the rule has "
                                     "no effect")
             requires.append(pair)
+            lags.append(lag)
     pairs = np.array(requires, dtype=np.int64).reshape(-1, 2)
-    return pairs, excludes
+    return pairs, excludes, np.array(lags, dtype=np.int64)
 
 
 def warn_cycles(ctx: Context, pairs: np.ndarray, ids: np.ndarray) -> None:
@@ -150,8 +163,34 @@ def validate_profiles(ctx: Context, table: Table, positions: Mapping[str, int],
     return out
 
 
+def validate_rows(ctx: Context, table: Table, section: voc.Section,
+                  positions: Mapping[str, int], unique: tuple[str, ...]) -> pd.DataFrame:
+    """A table of rows about projects (``cash_flows``: project, offset, cash), validated:
+    every column by its field, the ``project`` known, no two rows with the same values
+    of ``unique``."""
+    columns: dict[str, Any] = {}
+    for f in section.fields:
+        if f.numeric:
+            columns[f.name] = filled(table, f, read_numbers(ctx, table, f), math.nan)
+        else:
+            columns[f.name] = text_column(ctx, table, f).to_numpy(dtype=object)
+    pid = column_cells(table, "project")
+    known = pid.isin(positions.keys()).to_numpy()
+    raw = pid.to_numpy()
+    report_rows(ctx, table, "project", ~known & (pid != "").to_numpy(),
+                lambda i: f"unknown project id {quoted(raw[i])}")
+    out = pd.DataFrame(columns)
+    last = unique[-1]
+    dup = out.duplicated(list(unique), keep="first").to_numpy() & known
+    report_rows(ctx, table, last, dup,
+                lambda i: f"project {quoted(raw[i])} has more than one row for {last} "
+                          f"{voc.shown_value(out[last].iloc[i])}")
+    return out
+
+
 def validate_projects(ctx: Context, table: Table, sectors: list[str], first: int | None,
-                      last: int | None, profiled: set[str] | None) -> pd.DataFrame:
+                      last: int | None, profiled: set[str] | None,
+                      optional: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The projects table (:data:`~optimizer.program.vocabulary.PROJECTS`), validated: every
     column by its field (kind, bound, required, allowed values; a column required unless
     the project has profile rows is required for the others), blank cells their
@@ -161,19 +200,27 @@ def validate_projects(ctx: Context, table: Table, sectors: list[str], first: int
     not known, and the columns required unless profiled are not required of any row. Such
     a column missing from the table is one problem (at the header), not one per row. The
     columns of a later version than the file's (refused by :func:`check_columns` where
-    given) hold their defaults: every program has every column."""
+    given) hold their defaults: every program has every column. A year column without a
+    default, and a later version's column without one, hold NaN where blank (a family
+    fills it: ``earliest_start`` is ``start``).
+    ``optional`` names required columns this program may leave blank (version 2's
+    ``return`` under ``objective: npv``): blank is 0."""
     ids = column_cells(table, "id")
     has_profile = (ids.isin(profiled).to_numpy() if profiled is not None
                    else np.ones(len(ids), dtype=bool))
     columns: dict[str, Any] = {}
     for f in voc.PROJECTS.fields:
+        # blank: 0 in version 1's columns (no reinvestment); NaN in a year column or a
+        # later version's column without a default (the rule or family fills it)
+        absent = math.nan if f.kind == "year" or f.since > 1 else 0.0
         if f.since > ctx.version:
             default = ("" if f.default is None else f.default) if not f.numeric else \
-                (0.0 if f.default is None else float(f.default))
+                (absent if f.default is None else float(f.default))
             columns[f.name] = np.full(len(table.frame), default,
                                       dtype=float if f.numeric else object)
         elif f.numeric:
-            need = ~has_profile if f.unless_profiled else f.required
+            need = ~has_profile if f.unless_profiled else (f.required
+                                                           and f.name not in optional)
             if f.unless_profiled and f.name not in table.frame.columns and \
                     (count := int(np.count_nonzero(need))):
                 ctx.add(f.name, f"required column is missing from the projects table: "
@@ -181,8 +228,8 @@ def validate_projects(ctx: Context, table: Table, sectors: list[str], first: int
                                 "profile rows need it", file=table.file, row="(header)")
                 need = np.zeros_like(need)
             values = read_numbers(ctx, table, f, required=need)
-            fill = not (f.unless_profiled or f.required)  # else a blank is a problem
-            columns[f.name] = filled(table, f, values) if fill else values
+            fill = not (f.unless_profiled or need is True)  # else a blank is a problem
+            columns[f.name] = filled(table, f, values, absent) if fill else values
         else:
             columns[f.name] = text_column(ctx, table, f).to_numpy(dtype=object)
     raw_ids = columns["id"]
@@ -247,7 +294,7 @@ def match_profiles(ctx: Context, table: Table, projects: pd.DataFrame,
 
 
 def check_columns(ctx: Context, table: Table | None, spec: Any, section: voc.Section,
-                  field_name: str) -> Table | None:
+                  field_name: str, optional: frozenset[str] = frozenset()) -> Table | None:
     """The columns of a table as read: every column the vocabulary does not define in the
     file's version is a problem naming the table's file, the column and the nearest known
     name, or the version it exists from (in the header of a CSV table; at the first entry
@@ -282,7 +329,8 @@ def check_columns(ctx: Context, table: Table | None, spec: Any, section: voc.Sec
             ctx.add(voc.shown(name), _unknown_words(section, name, known, ctx.version,
                                                     "column"),
                     file=table.file, row="(header)")
-    missing = [c for c in section.required(ctx.version) if c not in table.frame.columns]
+    missing = [c for c in section.required(ctx.version)
+               if c not in table.frame.columns and c not in optional]
     for col in missing:
         ctx.add(col, f"required column is missing from the {field_name} table",
                 file=table.file, row="(header)")

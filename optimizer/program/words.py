@@ -207,6 +207,8 @@ def outside_words(f: voc.Field, value: float) -> str:
     bound = f.bound
     assert bound is not None
     hint = f" ({_BOUND_HINTS[bound]})" if bound in _BOUND_HINTS else ""
+    if value >= bound.high and f.high_exclusive:
+        return f"must be below {voc.number_text(bound.high)}{hint}"
     if value > bound.high:
         return f"must be at most {voc.number_text(bound.high)}{hint}"
     least = "more than" if f.low_exclusive else "at least"

@@ -23,6 +23,7 @@ from formulations.family import Conflict, RuleRef
 from optimizer.check import CheckReport
 from optimizer.errors import UsageError
 from optimizer.program.instance import Instance
+from optimizer.results.economics import version_2_parts
 from optimizer.results.outputs import (  # noqa: F401  (re-exported: the result's writers)
     atomic_write,
     check_not_inputs,
@@ -78,6 +79,9 @@ class Result:
     #: the plan's decisions besides the units, by name (continuous or auxiliary columns
     #: of the model, variables added to its Pyomo form as ``pyomo``): a Series each
     decisions: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
+    #: units per option (project and start year, :attr:`Instance.options` order): the
+    #: plan's start years; the units per project where each has one start
+    starts: np.ndarray | None = field(default=None, repr=False)
 
     # --------------------------------------------------------------- verdicts
     @property
@@ -95,19 +99,43 @@ class Result:
 
     # ----------------------------------------------------------------- tables
     def selected(self) -> pd.DataFrame:
-        """Funded projects: id, name, sector, units, capital and return (for those units)."""
+        """Funded projects: id, name, sector, units, capital and return (for those units);
+        in version 2 also their start years (``starts``: "2027:2 2028:1") and, with
+        cash flows, their NPV to Japan."""
         p = self.instance.projects
         units = self.units.to_numpy()
         mask = units > 0
+        usage = self.check.usage if self.check is not None else None
+        capital = (usage.capital_by_project.reindex(p["id"].to_numpy()[mask], fill_value=0.0)
+                   .to_numpy() if usage is not None else
+                   (self.instance.total_capital * units)[mask])
         frame = pd.DataFrame(dict(zip(SELECTED_COLUMNS, (
             p["id"].to_numpy()[mask],
             p["name"].to_numpy()[mask],
             p["sector"].to_numpy()[mask],
             units[mask].astype(int),
-            (self.instance.total_capital * units)[mask],
+            capital,
             (p["return"].to_numpy() * units)[mask],
         ), strict=True)))
+        if self.instance.version >= 2:
+            starts = self.start_years()
+            frame["starts"] = [" ".join(f"{y}:{n}" for y, n in starts.get(pid, {}).items())
+                               for pid in frame["id"]]
+            if usage is not None and len(usage.economics):
+                npv = usage.economics.groupby("project")["npv"].sum()
+                frame["npv"] = npv.reindex(frame["id"], fill_value=0.0).to_numpy()
         return frame.reset_index(drop=True)
+
+    def start_years(self) -> dict[str, dict[str, int]]:
+        """{project id: {start year (text): units started}} of the funded projects."""
+        usage = self.check.usage if self.check is not None else None
+        if usage is None or usage.starts is None:
+            return {}
+        out: dict[str, dict[str, int]] = {}
+        for pid, start, n in usage.starts[["project", "start", "units"]].itertuples(
+                index=False):
+            out.setdefault(str(pid), {})[str(int(start))] = int(n)
+        return out
 
     def capital_by_year(self) -> pd.DataFrame:
         """Capital disbursed per horizon year ($B) against the year's cap, with slack."""
@@ -157,6 +185,10 @@ class Result:
             selected = [{"id": pid, "units": u} for pid, u in
                         zip(self.units.index.to_numpy()[funded].astype(str).tolist(),
                             units[funded].tolist(), strict=True)]
+            if inst.version >= 2:
+                starts = self.start_years()
+                for entry in selected:
+                    entry["starts"] = starts.get(entry["id"], {})
         else:
             capital = {"total": None, "by_year": {}, "by_sector": {}}
             labor = {"by_year": {}}
@@ -184,6 +216,8 @@ class Result:
             "message": self.message,
             "manifest": manifest(digest, self.solver),
         }
+        if inst.version >= 2:
+            out.update(version_2_parts(self, plan))
         if self.decisions and plan:
             out["decisions"] = {name: {str(k): float(v) for k, v in values.items()}
                                 for name, values in self.decisions.items()}
@@ -275,13 +309,17 @@ def build_result(instance: Instance, *, status: str, termination: str,
                  units: np.ndarray | None, check: CheckReport | None,
                  timings: dict[str, float], solver: dict[str, Any],
                  conflicts: tuple[Conflict, ...] = (), message: str = "",
-                 decisions: Mapping[str, pd.Series] | None = None) -> Result:
+                 decisions: Mapping[str, pd.Series] | None = None,
+                 starts: np.ndarray | None = None) -> Result:
     """The one constructor of a :class:`Result`: every solve, sweep point and adopted
     plan is assembled here."""
     ids = instance.projects["id"].to_numpy()
     values = np.zeros(len(ids), dtype=np.int64) if units is None else units.astype(np.int64)
     series = pd.Series(values, index=pd.Index(ids, name="id"), name="units")
     series.flags.allows_duplicate_labels = False
+    if starts is None and units is not None and instance.options is not None \
+            and instance.options.identity:
+        starts = values
     return Result(instance, status, termination, objective, bound, gap, series, check,
                   dict(timings), dict(solver), tuple(conflicts), message,
-                  dict(decisions or {}))
+                  dict(decisions or {}), None if starts is None else np.asarray(starts))

@@ -70,7 +70,7 @@ class ParametricModel:
         cols, _owner = self.pm.columns.unit_columns()
         for name, coefs in row_coefficients(self.pm.instance).items():
             if name in self.rows:
-                self.moving[name] = (int(self.rows[name][0][0]), cols, coefs[_owner])
+                self.moving[name] = (int(self.rows[name][0][0]), cols, coefs)
 
     def row(self, ref: RuleRef) -> int | None:
         """The HiGHS row whose limit is the rule ``ref`` (None: the model has none)."""
@@ -83,6 +83,8 @@ class ParametricModel:
     def fits(self, point: Instance) -> bool:
         """Whether the model can represent ``point`` by moving bounds: every limit it sets
         has a row here, or admits the empty plan, and no row's floor exceeds its ceiling."""
+        if not all(f.same_rows(point, self.pm.instance) for f in FAMILIES):
+            return False
         for name, (keys, lower, upper) in row_limits(point).items():
             lower, upper = np.asarray(lower), np.asarray(upper)
             if (lower > upper).any():
@@ -125,8 +127,7 @@ class ParametricModel:
         if self.moving:
             now = row_coefficients(point)
             for name, (row, cols, coefs) in list(self.moving.items()):
-                _, owner = columns.unit_columns()
-                fresh = now[name][owner]
+                fresh = now[name]
                 for j in np.flatnonzero(fresh != coefs).tolist():
                     h.changeCoeff(row, int(cols[j]), float(fresh[j]))
                 self.moving[name] = (row, cols, fresh)
@@ -149,7 +150,7 @@ class ParametricModel:
         families that own the columns."""
         if not result.has_plan:
             return None
-        return self.pm.start(result.units.to_numpy(dtype=np.int64))
+        return self.pm.start(result.units.to_numpy(dtype=np.int64), result.starts)
 
 
 def restricts(b: Instance, a: Instance) -> bool:

@@ -72,22 +72,24 @@ MIN_CHUNK = 4
 
 
 # ------------------------------------------------------------------ the chunks
-def _adopt(point: Instance, units: pd.Series, *, status: str, termination: str,
+def _adopt(point: Instance, units: pd.Series, starts: np.ndarray | None = None, *,
+           status: str, termination: str,
            bound: float | None, solver: dict[str, Any], timings: dict[str, float] | None,
            message: str) -> Result | None:
     """Another point's plan as ``point``'s answer, if the checker finds it feasible at
     ``point`` (None otherwise), with ``point``'s valid ``bound``."""
     t = time.perf_counter()
-    report = check_plan(point, units)
+    report = check_plan(point, units, starts=starts)
     if not report.valid:
         return None
     if bound is not None:
-        bound = max(bound, report.total_return)
+        bound = max(bound, report.objective)
     if timings is None:
         timings = {"check": time.perf_counter() - t, "total": time.perf_counter() - t}
     return build_result(
-        point, status=status, termination=termination, objective=report.total_return,
-        bound=bound, gap=relative_gap(report.total_return, bound), units=units.to_numpy(),
+        point, status=status, termination=termination, objective=report.objective,
+        bound=bound, gap=relative_gap(report.objective, bound), units=units.to_numpy(),
+        starts=starts,
         check=report, timings=timings, solver=solver, message=message)
 
 
@@ -97,7 +99,8 @@ def _implied(point: Instance, before: Result, label: str) -> Result | None:
     checker at ``point``: no plan of ``point`` can beat ``before``'s bound."""
     if before.status != "optimal" or before.bound is None:
         return None
-    return _adopt(point, before.units, status="optimal", termination=before.termination,
+    return _adopt(point, before.units, before.starts, status="optimal",
+                  termination=before.termination,
                   bound=before.bound, solver={**before.solver, "implied_by": label},
                   timings=None,
                   message=f"implied by the point {label}: this point only tightens its "
@@ -231,7 +234,7 @@ def _share_plans(base: Instance, runs: list[Point]) -> None:
             point = point or res.instance
             shared = _adopt(
                 point, pd.Series(runs[j].result.units.to_numpy(), index=point.ids),
-                status="optimal" if res.status == "optimal" else "feasible",
+                runs[j].result.starts, status="optimal" if res.status == "optimal" else "feasible",
                 termination=res.termination, bound=res.bound, solver=res.solver,
                 timings=res.timings,
                 message=f"the plan found at point {j} {runs[j].parameters} is feasible "
