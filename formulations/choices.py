@@ -146,6 +146,8 @@ class Choices(Family):
                                  family=self.name, role="definition")]
         several = instance.options.count() > 1
         several[linked] = False  # their link rows hold sum_s u_is <= max_units_i z_i
+        # the bounds of version 1's one column a project, over its starts: definitions,
+        # as bounds are, which an explanation holds (naming the forced projects)
         blocks += self._sum_rows(instance, columns, several, "start_units", "max_units",
                                  -np.inf, instance.max_units.astype(float))
         forced = (instance.options.count() > 1) & instance.force_in
@@ -171,7 +173,7 @@ class Choices(Family):
         high = np.broadcast_to(np.asarray(upper, dtype=float), (instance.n_projects,))[chosen]
         side = {"lower_rule": rule} if np.isfinite(low).any() else {"upper_rule": rule}
         return [row_block(name, matrix, m, m, low, high, tuple(instance.ids[chosen].tolist()),
-                          family=self.name, **side)]
+                          family=self.name, role="definition", **side)]
 
     def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
         return {"projects": points[0].projects.assign(force="")}

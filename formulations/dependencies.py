@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from formulations.columns import Columns
@@ -194,27 +195,37 @@ class Dependencies(Family):
 
     def _check_lags(self, instance: Instance, usage: Usage) -> list[Violation]:
         """In every horizon year t: units of a started by t <= max_units_a x units of b
-        started by t - L, from the checker's starts."""
+        started by t - L, from the checker's starts (the first year a pair breaks)."""
         bad: list[Violation] = []
         lags = lags_of(instance)
+        pairs = np.asarray(instance.requires, dtype=np.int64).reshape(-1, 2)
+        keep = (lags >= 0) & (pairs[:, 0] != pairs[:, 1])
+        if not keep.any():
+            return bad
         ids = instance.projects["id"].to_numpy()
+        first, years = instance.first_year, instance.years
+        started = np.zeros((len(ids), len(years)))
         starts = usage.starts
-        for (a, b), lag in zip(np.asarray(instance.requires).reshape(-1, 2), lags,
-                               strict=True):
-            if lag < 0 or a == b:
-                continue
-            of_a = starts[starts["project"] == ids[a]]
-            of_b = starts[starts["project"] == ids[b]]
-            cap = float(usage.projects["max_units"].iloc[a])
-            for t in range(instance.first_year, instance.last_year + 1):
-                mine = float(of_a.loc[of_a["start"] <= t, "units"].sum())
-                theirs = float(of_b.loc[of_b["start"] <= t - lag, "units"].sum())
-                if mine > cap * theirs:
-                    key = (ids[a], ids[b], t)
-                    bad.append(Violation(NAME_LAGGED, f"{ids[a]} requires {ids[b]} by {t}",
-                                         mine, cap * theirs, mine - cap * theirs,
-                                         RuleRef(LAGGED, key)))
-                    break
+        if len(starts):
+            at = pd.Index(ids).get_indexer(starts["project"])
+            when = np.clip(starts["start"].to_numpy(dtype=np.int64) - first, 0, None)
+            inside = when < len(years)
+            np.add.at(started, (at[inside], when[inside]),
+                      starts["units"].to_numpy(dtype=float)[inside])
+        by = np.cumsum(started, axis=1)  # units started by each year
+        a, b, lag = pairs[keep, 0], pairs[keep, 1], lags[keep]
+        cap = usage.projects["max_units"].to_numpy(dtype=float)[a]
+        before = np.arange(len(years))[None, :] - lag[:, None]
+        theirs = np.where(before >= 0, by[b[:, None], np.clip(before, 0, None)], 0.0)
+        mine = by[a]
+        broken = mine > cap[:, None] * theirs + 1e-9
+        for p in np.flatnonzero(broken.any(axis=1)):
+            t = int(np.argmax(broken[p]))
+            key = (ids[a[p]], ids[b[p]], int(years[t]))
+            limit = float(cap[p] * theirs[p, t])
+            bad.append(Violation(NAME_LAGGED, f"{key[0]} requires {key[1]} by {key[2]}",
+                                 float(mine[p, t]), limit, float(mine[p, t]) - limit,
+                                 RuleRef(LAGGED, key)))
         return bad
 
     # -------------------------------------------------------------- arithmetic

@@ -20,7 +20,7 @@ The waterfall and the options' tables are prepared with the program
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -285,6 +285,20 @@ class Economics(Family):
         return lines
 
     # ------------------------------------------------------------------ what-if
+    def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
+        # the hurdle rules out starts by their columns' bounds: every start open
+        return {"params": {"project_hurdle_irr": None, "project_hurdle_recover_within": None}}
+
+    def restricts(self, b: Instance, a: Instance) -> bool:
+        """The same valuation (rates, split, objective) and a hurdle at least as strict."""
+        ea, eb = economics_of(a), economics_of(b)
+        same = all(ea[k] == eb[k] for k in ("base_year", "discount_rate", "deemed_rate",
+                                             "before", "after", "objective"))
+        irr = ea["irr"] is None or (eb["irr"] is not None and eb["irr"] >= ea["irr"])
+        within = ea["recover_within"] is None or (
+            eb["recover_within"] is not None and eb["recover_within"] <= ea["recover_within"])
+        return same and irr and within
+
     def derive(self, instance: Instance, changes: Mapping[str, Any],
                labels: list[str]) -> dict[str, Any]:
         params = dict(instance.params)

@@ -15,7 +15,7 @@ lies in its project's window.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -162,6 +162,13 @@ class Timing(Family):
         return ["", f"commitment deadline: {deadline} (no unit starts after it)"]
 
     # ------------------------------------------------------------------ what-if
+    def superset(self, points: Sequence[Instance]) -> dict[str, Any]:
+        return {"params": {DEADLINE: None}}  # every start open; a point closes its own
+
+    def restricts(self, b: Instance, a: Instance) -> bool:
+        da, db = a.params.get(DEADLINE), b.params.get(DEADLINE)
+        return da is None or (db is not None and db <= da)
+
     def derive(self, instance: Instance, changes: Mapping[str, Any],
                labels: list[str]) -> dict[str, Any]:
         value = changes.get(DEADLINE, KEEP)

@@ -26,7 +26,7 @@ import pandas as pd
 from formulations.family import Usage, Violation
 from formulations.registry import FAMILIES
 from formulations.waterfall import economics_of
-from optimizer.check.flows import flows_of, unit_build
+from optimizer.check.flows import build_table, cash_table, economics
 from optimizer.errors import UsageError
 from optimizer.program.instance import Instance
 
@@ -81,17 +81,15 @@ def usage_by_year(instance: Instance, units: pd.Series,
 
 
 def _shifted_usage(instance: Instance, starts: pd.DataFrame) -> pd.DataFrame:
-    """:func:`usage_by_year` for units that start away from their project's start: one
-    unit of each (project, start) at a time (:func:`optimizer.check.flows.unit_build`)."""
-    projects = instance.projects.set_index("id")
-    profiles = instance.profiles
-    rows = []
-    for pid, start, n in starts[["project", "start", "units"]].itertuples(index=False):
-        build = unit_build(projects.loc[pid], profiles[profiles["project"] == pid],
-                           int(start), instance.last_year)
-        rows += [(pid, int(start), year, capital * n, labor * n)
-                 for year, capital, labor in build]
-    return pd.DataFrame(rows, columns=["project", "start", "year", "capital", "labor"])
+    """:func:`usage_by_year` for units that start away from their project's start
+    (:func:`optimizer.check.flows.build_table`, times each start's units)."""
+    table = build_table(instance.projects, instance.profiles, starts, instance.last_year)
+    units = pd.Series(starts["units"].to_numpy(dtype=float),
+                      index=pd.MultiIndex.from_frame(starts[["project", "start"]]))
+    n = units.reindex(pd.MultiIndex.from_frame(table[["project", "start"]])).to_numpy()
+    table["capital"] = table["capital"].to_numpy(dtype=float) * n
+    table["labor"] = table["labor"].to_numpy(dtype=float) * n
+    return table
 
 
 def _usage_at_start(instance: Instance, units: pd.Series) -> pd.DataFrame:
@@ -385,7 +383,7 @@ def cash_usage(instance: Instance, projects: pd.DataFrame, starts: pd.DataFrame
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per funded (project, start): its units' disbursements and Japan's receipts by year
     (every year of the flows) and its economics (NPV, irr, recovery year, for all its
-    units), computed by :func:`optimizer.check.flows.flows_of` one unit at a time; empty
+    units), computed by :mod:`optimizer.check.flows` over the funded starts; empty
     tables for a program without economics."""
     econ = economics_of(instance)
     cash_rows = instance.tables.get("cash_flows")
@@ -397,18 +395,25 @@ def cash_usage(instance: Instance, projects: pd.DataFrame, starts: pd.DataFrame
     if not has_economics or not len(starts):
         return (pd.DataFrame({c: [] for c in _CASH_COLUMNS}),
                 pd.DataFrame({c: [] for c in _ECONOMICS_COLUMNS}))
-    profiles = instance.profiles
-    flows_rows, econ_rows = [], []
-    for pid, start, n in starts[["project", "start", "units"]].itertuples(index=False):
-        rows = cash_rows[cash_rows["project"] == pid] if cash_rows is not None else \
-            pd.DataFrame({"offset": [], "cash": []})
-        f = flows_of(projects.loc[pid], profiles[profiles["project"] == pid], rows,
-                     int(start), instance.last_year, econ)
-        years = sorted(set(f["disbursed"]) | set(f["receipts"]))
-        flows_rows += [(pid, int(start), t, n * f["disbursed"].get(t, 0.0),
-                        n * f["receipts"].get(t, 0.0)) for t in years]
-        econ_rows.append((pid, int(start), int(n), n * f["npv"], f["irr"],
-                          f["recovered"], n * math.fsum(f["receipts"].values()),
-                          n * math.fsum(f["disbursed"].values()), f["hurdle_npv"]))
-    return (pd.DataFrame(flows_rows, columns=_CASH_COLUMNS),
-            pd.DataFrame(econ_rows, columns=_ECONOMICS_COLUMNS))
+    cash_rows = cash_rows if cash_rows is not None else pd.DataFrame(
+        {"project": [], "offset": [], "cash": []})
+    build = build_table(instance.projects, instance.profiles, starts, instance.last_year)
+    cash = cash_table(instance.projects, cash_rows, starts, build, instance.profiles)
+    f = economics(instance.projects, build, cash, starts, econ)
+    n = starts["units"].to_numpy(dtype=float)
+    rows, cols = np.nonzero((f["disbursed"] != 0) | (f["received"] != 0))
+    flows = pd.DataFrame({"project": starts["project"].to_numpy()[rows],
+                          "start": starts["start"].to_numpy()[rows],
+                          "year": f["years"][cols],
+                          "disbursed": n[rows] * f["disbursed"][rows, cols],
+                          "received": n[rows] * f["received"][rows, cols]})
+    irr = [None if not np.isfinite(v) else float(v) for v in f["irr"]]
+    recovered = [None if v < 0 else int(v) for v in f["recovered"]]
+    econ_rows = pd.DataFrame({"project": starts["project"].to_numpy(),
+                              "start": starts["start"].to_numpy(dtype=np.int64),
+                              "units": starts["units"].to_numpy(dtype=np.int64),
+                              "npv": n * f["npv"], "irr": irr, "recovered_in": recovered,
+                              "received": n * f["received"].sum(axis=1),
+                              "disbursed": n * f["disbursed"].sum(axis=1),
+                              "hurdle_npv": f["hurdle_npv"]})
+    return flows[_CASH_COLUMNS], econ_rows[_ECONOMICS_COLUMNS]

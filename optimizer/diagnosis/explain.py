@@ -95,6 +95,7 @@ def explain_infeasible(pm: PortfolioModel,
     budget = EXPLAIN_SECONDS if time_limit is None else max(0.0, float(time_limit))
     deadline = time.perf_counter() + budget
     found, stopped = _relaxation_conflicts(pm, deadline)
+    found += _exclusion_conflicts(pm, deadline)
     named = {(c.rule, c.key) for c in found}
     found += tuple(Conflict(f.rule, f.key, None, None, f.message)
                    for family in registry.FAMILIES for f in family.arithmetic(pm.instance)
@@ -105,6 +106,52 @@ def explain_infeasible(pm: PortfolioModel,
                            f"{budget:g} s: the conflicts named are those found so far, "
                            f"and others may exist"),)
     return found
+
+
+def _exclusion_conflicts(pm: PortfolioModel, deadline: float) -> tuple[Conflict, ...]:
+    """The rules that rule starts out before the solve (the commitment deadline, the
+    per-project hurdle: column bounds, which the elastic relaxation keeps), each named
+    when opening the starts it rules out, and only those, lets a plan exist."""
+    import highspy
+
+    inst = pm.instance
+    options = inst.options
+    if options is None or not options.excluded.any():
+        return ()
+    cols, _owner = pm.columns.unit_columns()
+    out: list[Conflict] = []
+    groups: dict[str, list[int]] = {}
+    for k in np.flatnonzero(options.excluded != 0).tolist():
+        for family in registry.FAMILIES:
+            found = family.excluded_reason(inst, k)
+            if found is not None:
+                groups.setdefault(found[0], []).append(k)
+                break
+    with quiet_stdout():
+        lp, _names = translate_with_rows(pm)
+    for rule, members in groups.items():
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", max(0.1, left))
+        h.passModel(lp)
+        at = np.asarray(cols)[members].astype(np.int32)
+        upper = options.of(inst.max_units)[members].astype(float)
+        upper[options.of(inst.force_out)[members]] = 0.0
+        h.changeColsBounds(len(at), at, np.zeros(len(at)), upper)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # no feasible plan with them open
+            continue
+        reasons = [registry.family(registry.owner(rule).name).excluded_reason(inst, k)
+                   for k in members[:3]]  # type: ignore[union-attr]
+        words = "; ".join(r[1] for r in reasons if r is not None)
+        more = f" and {len(members) - 3} more" if len(members) > 3 else ""
+        out.append(Conflict(rule, "", None, None,
+                            f"{rule} rules out the starts a plan needs: {words}{more}",
+                            RuleRef(rule)))
+    return tuple(out)
 
 
 def _relaxation_conflicts(pm: PortfolioModel,

@@ -126,6 +126,12 @@ class Result:
                 frame["npv"] = npv.reindex(frame["id"], fill_value=0.0).to_numpy()
         return frame.reset_index(drop=True)
 
+    def starts_by_year(self) -> dict[str, dict[int, int]]:
+        """{project id: {start year: units}} of the funded projects, as
+        :func:`~optimizer.check.check_plan` takes a plan's starts."""
+        return {pid: {int(y): n for y, n in years.items()}
+                for pid, years in self.start_years().items()}
+
     def start_years(self) -> dict[str, dict[str, int]]:
         """{project id: {start year (text): units started}} of the funded projects."""
         usage = self.check.usage if self.check is not None else None
@@ -261,6 +267,15 @@ class Result:
         else:
             raise UsageError(f"--out {path}: the file must end in .json or .csv")
         return atomic_write(path, text)
+
+    def plot(self, directory: str | Path) -> list[Path]:
+        """Write the plan's charts as PNGs into ``directory`` (capital by year stacked by
+        sector against the caps, labor against capacity, and with cash flows Japan's
+        cumulative position with its recovery year): the paths written, [] without a
+        plan (:func:`optimizer.results.plots.plot_result`)."""
+        from optimizer.results.plots import plot_result
+
+        return plot_result(self, directory)
 
     def summary(self) -> str:
         """A readable report: status, objective, the plan and its use of every limit."""

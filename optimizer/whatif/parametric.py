@@ -19,6 +19,7 @@ from formulations.registry import FAMILIES
 from optimizer.diagnosis.explain import explain_infeasible
 from optimizer.pipeline import finish, solver_info
 from optimizer.program.instance import Instance
+from optimizer.program.prepare import prepare_options
 from optimizer.results.result import Result
 from optimizer.solving.highs import SolveOptions, open_highs, run_highs, solve_session
 
@@ -34,7 +35,9 @@ def superset(points: list[Instance]) -> Instance:
         made = dict(family.superset(points))
         params.update(made.pop("params", {}))  # each family's own values, merged
         changes.update(made)
-    return dataclasses.replace(points[0], **changes, params=params)
+    fresh = dataclasses.replace(points[0], **changes, params=params)
+    # the options' bounds (the deadline, the per-project hurdle) follow the params
+    return prepare_options(fresh) if params != dict(points[0].params) else fresh
 
 
 class ParametricModel:

@@ -33,6 +33,7 @@ from formulations.registry import FAMILIES
 from formulations.whatif import KEEP
 from optimizer.errors import UsageError
 from optimizer.program.instance import Instance
+from optimizer.program.prepare import prepare_options
 from optimizer.units import money, people
 
 if TYPE_CHECKING:
@@ -66,12 +67,21 @@ def derive(instance: Instance, *, name: str | None = None, **changes: Any) -> In
                          f"{', '.join(CHANGES)}")
     made: dict[str, Any] = {}
     labels: list[str] = []
+    params = dict(instance.params)
     for family in FAMILIES:
         mine = {k: v for k, v in changes.items() if k in family.changes}
         if mine:
-            made.update(family.derive(instance, mine, labels))
+            got = dict(family.derive(instance, mine, labels))
+            if "params" in got:  # each family's own params, merged
+                params.update({k: v for k, v in got.pop("params").items()
+                               if v != instance.params.get(k)})
+            made.update(got)
     made["name"] = name if name is not None else (
         instance.name if not labels else f"{instance.name} [{'; '.join(labels)}]")
+    if params != dict(instance.params):
+        made["params"] = params
+        # the options' flows and exclusions follow the params (deadline, economics)
+        return prepare_options(dataclasses.replace(instance, **made))
     # capital and labor are unchanged, so the prepared arrays stay valid: no re-preparation
     return dataclasses.replace(instance, **made)
 
@@ -121,6 +131,10 @@ class Comparison:
     capital_by_sector: pd.DataFrame  # sector -> a, b, change
     capital_by_year: pd.DataFrame  # year -> a, b, change
     labor_by_year: pd.DataFrame  # year -> a, b, change
+    #: projects funded in both whose start years differ (version 2): id, starts_a,
+    #: starts_b ("2027:2 2028:1": units started by year)
+    moved: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=["id", "starts_a", "starts_b"]))
 
     @property
     def added(self) -> list[str]:
@@ -154,6 +168,7 @@ class Comparison:
             "capital_by_sector": table(self.capital_by_sector),
             "capital_by_year": table(self.capital_by_year),
             "labor_by_year": table(self.labor_by_year),
+            "moved": self.moved.to_dict("records"),
         }
 
     def summary(self) -> str:
@@ -171,6 +186,9 @@ class Comparison:
         if len(resized):
             lines.append("resized: " + ", ".join(
                 f"{r.id} {r.units_a}->{r.units_b}" for r in resized.itertuples()))
+        if len(self.moved):
+            lines.append("moved: " + ", ".join(
+                f"{r.id} from {r.starts_a} to {r.starts_b}" for r in self.moved.itertuples()))
         for title, frame, fmt in ((f"capital by sector ({cash})", self.capital_by_sector, money),
                                   (f"labor by year ({staff})", self.labor_by_year, people)):
             moved = frame[frame["change"].abs() > 1e-9]
@@ -209,4 +227,16 @@ def compare(a: Result, b: Result) -> Comparison:
         a, b, changed.reset_index(drop=True),
         _side_by_side(used(a, "capital_by_sector"), used(b, "capital_by_sector"), "sector"),
         _side_by_side(used(a, "capital_by_year"), used(b, "capital_by_year"), "year"),
-        _side_by_side(used(a, "labor_by_year"), used(b, "labor_by_year"), "year"))
+        _side_by_side(used(a, "labor_by_year"), used(b, "labor_by_year"), "year"),
+        _moved(a, b))
+
+
+def _moved(a: Result, b: Result) -> pd.DataFrame:
+    """Projects funded in both plans whose units start in other years in ``b``."""
+    def text(starts: dict[str, int]) -> str:
+        return " ".join(f"{y}:{n}" for y, n in sorted(starts.items()))
+
+    sa, sb = a.start_years(), b.start_years()
+    rows = [(pid, text(sa[pid]), text(sb[pid])) for pid in sa
+            if pid in sb and sa[pid] != sb[pid]]
+    return pd.DataFrame(rows, columns=["id", "starts_a", "starts_b"])

@@ -234,13 +234,17 @@ def _share_plans(base: Instance, runs: list[Point]) -> None:
             point = point or res.instance
             shared = _adopt(
                 point, pd.Series(runs[j].result.units.to_numpy(), index=point.ids),
-                runs[j].result.starts, status="optimal" if res.status == "optimal" else "feasible",
+                runs[j].result.starts,
+                status="optimal" if res.status == "optimal" else "feasible",
                 termination=res.termination, bound=res.bound, solver=res.solver,
                 timings=res.timings,
                 message=f"the plan found at point {j} {runs[j].parameters} is feasible "
                         f"here and returns more than this point's own "
                         f"({'none' if own == -math.inf else f'{own:g}'})")
-            if shared is None:
+            # the plan's value here, not where it was found: a point that values plans
+            # otherwise (a return multiplier, a discount rate) may value it less
+            if shared is None or shared.objective is None or \
+                    shared.objective <= own + 1e-9 * max(1.0, abs(own)):
                 continue
             runs[k] = dataclasses.replace(run, result=shared, shared_from=j)
             break
