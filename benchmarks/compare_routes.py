@@ -46,7 +46,7 @@ def _count_projects(path: Path) -> int:
 def _cold_start(repeat: int) -> None:
     """The pilot solved as a whole process against importing highspy alone."""
     pilot = [sys.executable, "-m", "optimizer", "solve",
-             str(ROOT / "instances" / "pilot" / "program.yaml"), "--json"]
+             str(ROOT / "instances" / "pilot-v1" / "program.yaml"), "--json"]
     bare = [sys.executable, "-c", "import highspy"]
     seen: dict[str, list[tuple[float, float]]] = {"pilot": [], "import highspy": []}
     for _ in range(repeat):

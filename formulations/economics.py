@@ -252,9 +252,7 @@ class Economics(Family):
         if code == EXCLUDED_NPV:
             assert o.hurdle_npv is not None
             return (f"{head}: Japan's flows have NPV {o.hurdle_npv[k]:.2f} at "
-                    f"{econ['irr']:.0%}" if econ["irr"] * 100 == round(econ["irr"] * 100)
-                    else f"{head}: Japan's flows have NPV {o.hurdle_npv[k]:.2f} at "
-                         f"{econ['irr']:g}")
+                    f"{round(econ['irr'] * 100, 6):g}%")
         if code == EXCLUDED_RECOVERY:
             assert o.recovered is not None
             rec = int(o.recovered[k])

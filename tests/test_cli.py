@@ -369,7 +369,7 @@ def test_sigterm_stops_a_whole_sweep(tmp_path, workers):
 def test_a_closed_pipe_is_not_an_internal_error():
     """`optimizer solve ... | head -3`: the reader leaves early; no 'internal error'."""
     proc = subprocess.Popen([sys.executable, "-m", "optimizer", "solve",
-                             "instances/pilot/program.yaml"], cwd=ROOT,
+                             "instances/pilot-v1/program.yaml"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
     proc.stdout.close()  # the reader goes away before the summary is written
@@ -509,7 +509,7 @@ def test_json_error_object_in_a_real_process(tmp_path):
 
 
 def test_validate_json_reports_the_program(capsys):
-    assert main(["validate", "pilot", "--json"]) == 0
+    assert main(["validate", "pilot-v1", "--json"]) == 0
     data = _one_object(capsys.readouterr().out)
     assert data["status"] == "valid" and data["projects"] == 21
     assert data["horizon"] == [2026, 2035] and "energy" in data["sectors"]

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 distributed = pytest.importorskip("distributed")
 
-PILOT = "instances/pilot/program.yaml"
+PILOT = "instances/pilot-v1/program.yaml"
 GRID = {"budget": [300.0, 362.5, 425.0, 487.5, 550.0], "labor_scale": [0.9, 1.1]}
 KEYS = ("parameters", "status", "termination", "objective", "bound", "selected", "capital",
         "labor", "shared_from")

@@ -101,7 +101,7 @@ def test_a_conflict_of_whole_units_has_no_lp_iis(tmp_path):
 
 @pytest.mark.solver
 def test_explain_on_a_feasible_program_tells_the_binding_rules():
-    story = diagnose(ROOT / "instances/pilot/program.yaml", ONE)
+    story = diagnose(ROOT / "instances/pilot-v1/program.yaml", ONE)
     assert story.exit_code == 0 and story.iis is None
     assert story.result.status == "optimal"
     assert check_plan(story.instance, story.result.units).valid

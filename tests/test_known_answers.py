@@ -175,7 +175,7 @@ def test_heuristic_effort_follows_the_time_limit():
     from optimizer import SolveOptions, solve
     from optimizer.solving.highs import SHORT_LIMIT, SHORT_LIMIT_EFFORT
 
-    pilot = Path(__file__).resolve().parents[1] / "instances" / "pilot" / "program.yaml"
+    pilot = Path(__file__).resolve().parents[1] / "instances" / "pilot-v1" / "program.yaml"
     seen = {}
     for name, options in {
         "short": SolveOptions(threads=1, gap=0.0, time_limit=SHORT_LIMIT),
@@ -203,7 +203,7 @@ def test_local_search_is_an_option():
     from optimizer import SolveOptions, solve
     from optimizer.errors import UsageError
 
-    pilot = Path(__file__).resolve().parents[1] / "instances" / "pilot" / "program.yaml"
+    pilot = Path(__file__).resolve().parents[1] / "instances" / "pilot-v1" / "program.yaml"
     seen = {}
     for name, options in {
         "limit": SolveOptions(threads=1, gap=0.0, time_limit=30),

@@ -69,7 +69,7 @@ def test_names_resolve_from_another_folder(tmp_path, monkeypatch):
     assert pilot.is_file() and pilot.name == "program.yaml" and pilot.is_absolute()
     assert shipped.resolve("orlib/mknap1.txt").is_file()
     assert shipped.resolve("orlib/gk/gk01.dat").is_file()
-    assert optimizer.load("pilot").name == "US-Japan strategic investment program " \
+    assert optimizer.load("pilot-v1").name == "US-Japan strategic investment program " \
                                            "(illustrative pilot)"
     # only the names `optimizer examples` lists: anything else, a path into the package
     # included, is returned as given, for the loader to report as missing
@@ -96,12 +96,12 @@ def test_an_existing_path_wins_over_a_shipped_name(tmp_path, monkeypatch):
 def test_cli_solves_and_converts_shipped_names_from_another_folder(tmp_path, monkeypatch,
                                                                    capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["solve", "pilot", "--threads", "1"]) == 0
+    assert main(["solve", "pilot-v1", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "objective (total return, $B): 51.38" in out
     assert "296,020 " in out and "296,020.00" not in out
     assert main(["validate", "pilot"]) == 0
-    assert "pilot: valid (21 projects" in capsys.readouterr().out
+    assert "pilot: valid (24 projects" in capsys.readouterr().out
     assert main(["convert", "orlib", "orlib/mknap1.txt", "--out", "x"]) == 0
     written = capsys.readouterr().out.split()
     assert len(written) == 7 and all(Path(p).is_file() for p in written)
@@ -131,7 +131,7 @@ def test_examples_lists_and_copies(tmp_path, monkeypatch, capsys):
     assert main(["examples", "--copy", "mine"]) == 0
     assert Path(capsys.readouterr().out.strip()) == Path("mine/pilot/program.yaml")
     assert {p.name for p in Path("mine/pilot").iterdir()} == {
-        "program.yaml", "projects.csv", "profiles.csv", "SOURCES.md"}
+        "program.yaml", "projects.csv", "profiles.csv", "cash.csv", "SOURCES.md"}
     assert main(["validate", "mine/pilot/program.yaml"]) == 0
     assert main(["examples", "--copy", "mine"]) == 2  # never overwrites
     assert "already exists" in capsys.readouterr().err

@@ -99,7 +99,8 @@ def test_absent_values_take_their_defaults(tmp_path):
     assert instance.projects["japan_share"].tolist() == [0.0, 0.0, 0.0]
     assert _set(instance.params) == _set({"min_japan_share": None})
     doc = _doc(shares=(None, None, None), min_japan_share=None)  # null: absent
-    assert _set(load(write(tmp_path, doc, name="null.yaml")).params) == _set({"min_japan_share": None})
+    absent = load(write(tmp_path, doc, name="null.yaml"))
+    assert _set(absent.params) == _set({"min_japan_share": None})
 
 
 def test_a_blank_csv_cell_is_the_default(tmp_path):

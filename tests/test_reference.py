@@ -28,7 +28,7 @@ import raw_highspy  # noqa: E402
 @pytest.mark.parametrize("source", ["pilot", "generated-300", "generated-3000"])
 def test_same_matrix(tmp_path, source):
     if source == "pilot":
-        path = ROOT / "instances" / "pilot" / "program.yaml"
+        path = ROOT / "instances" / "pilot-v1" / "program.yaml"
     else:
         path = write(generate(int(source.split("-")[1]), seed=11), tmp_path)
     raw = raw_highspy.build_lp(*raw_highspy.read_program(path))
@@ -50,7 +50,7 @@ def test_rules_added_to_the_pyomo_model_are_solved():
 
     from optimizer.solving.highs import SolveOptions, run_highs, translate_with_rows
 
-    instance = load(ROOT / "instances" / "pilot" / "program.yaml")
+    instance = load(ROOT / "instances" / "pilot-v1" / "program.yaml")
     free = run_highs(build(instance), SolveOptions(threads=1, gap=0.0))
     funded = np.flatnonzero((free.values[:instance.n_projects] > 0.5) & ~instance.force_in)
     assert len(funded)

@@ -92,7 +92,7 @@ def test_inline_programs_validate():
     assert errors(doc) == []
 
 
-PILOT = ROOT / "instances" / "pilot" / "program.yaml"
+PILOT = ROOT / "instances" / "pilot-v1" / "program.yaml"
 
 
 def _misspell(doc, where: str) -> None:

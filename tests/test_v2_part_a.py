@@ -711,7 +711,7 @@ def test_the_pilot_keeps_its_result_as_version_2(tmp_path):
     from helpers import ROOT
 
     def files(folder, version):
-        for f in (ROOT / "instances" / "pilot").iterdir():
+        for f in (ROOT / "instances" / "pilot-v1").iterdir():
             shutil.copy(f, folder / f.name)
         path = folder / "program.yaml"
         text = path.read_text()

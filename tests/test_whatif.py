@@ -29,7 +29,7 @@ from optimizer.errors import UsageError
 from optimizer.whatif.marginal import marginal_values
 from optimizer.whatif.sweeps import grid_points, parse_range, sweep
 
-PILOT = "instances/pilot/program.yaml"
+PILOT = "instances/pilot-v1/program.yaml"
 
 
 @pytest.fixture(scope="module")

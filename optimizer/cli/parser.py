@@ -99,6 +99,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="FILE", default=None,
                    help="also write the result: FILE.json (the JSON object) or FILE.csv "
                         "(the funded projects)")
+    s.add_argument("--plot", metavar="DIR", default=None,
+                   help="also draw the plan's charts into the folder DIR (made if missing): "
+                        "capital.png, labor.png and, with cash flows, cash.png")
     _debug_flag(s)
     g = sub.add_parser("generate", help="write a synthetic program shaped like the pilot")
     g.add_argument("--projects", type=_whole(1, MAX_PROJECTS), required=True,
@@ -111,9 +114,20 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--first-year", type=_whole(int(YEAR.low), int(YEAR.high)), default=2026,
                    metavar="YEAR", help="the horizon's first year (default: 2026); the last "
                                         f"year, first + years - 1, at most {int(YEAR.high)}")
+    g.add_argument("--format", choices=("1", "2"), default="1",
+                   help="the format version (default: 1). 2 writes a version-2 (part A) "
+                        "program: the same projects with start windows of up to 3 years, "
+                        "commitment_deadline two thirds of the way through the horizon "
+                        "(2032 for 2026-2035), cash flows (annual_cash and "
+                        "operating_years for most, a cash.csv table for a tenth, "
+                        "loss_rate and deemed_rate on some), economics "
+                        "{discount_rate 0.05, deemed_rate 0.055, split 0.5/0.1, objective "
+                        "npv}, project_hurdle {irr 0.06, recover_within 20}, "
+                        "hurdle_rate 0.05, budget.recycle: true and a lag on about half "
+                        "of the requires")
     g.add_argument("--out", required=True, metavar="DIR",
                    help="the folder to write program.yaml, projects.csv and profiles.csv "
-                        "into (made if missing)")
+                        "(and, with --format 2, cash.csv) into (made if missing)")
     _debug_flag(g)
     c = sub.add_parser("convert", help="convert benchmark files into programs")
     c.add_argument("kind", choices=("orlib",), help="the source format")

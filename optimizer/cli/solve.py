@@ -23,6 +23,8 @@ from optimizer.cli.common import (
 
 def _solve(args: argparse.Namespace) -> int:
     _check_outputs(args, [("--out", (".json", ".csv"))])
+    if args.plot is not None:
+        _check_plot_dir(args.plot)
     _refuse_inputs(args, ["--out"], tables=True)
     started = time.perf_counter()
     with _Signals() as signals:
@@ -30,6 +32,20 @@ def _solve(args: argparse.Namespace) -> int:
             return _solve_and_report(args, signals)
         except KeyboardInterrupt:
             return _no_plan(args, time.perf_counter() - started)
+
+
+def _check_plot_dir(path: str) -> None:
+    """``--plot DIR`` can be written into (a folder, made if missing), and is not a chart's
+    file name (``optimizer sweep --plot`` takes one: here it would become a folder)."""
+    from pathlib import Path
+
+    from optimizer.errors import UsageError
+    from optimizer.results.result import check_output_dir
+
+    if Path(path).suffix.lower() == ".png" and not Path(path).is_dir():
+        raise UsageError(f"--plot {path}: names the folder the charts go into (capital.png, "
+                         "labor.png, cash.png), not a file; give a folder")
+    check_output_dir(path, "--plot")
 
 
 def _solve_and_report(args: argparse.Namespace, signals: _Signals) -> int:
@@ -52,10 +68,19 @@ def _solve_and_report(args: argparse.Namespace, signals: _Signals) -> int:
     writes = _Writes()
     if args.out is not None:
         writes.run(args.out, lambda: result.write(args.out))
+    plots: list[Any] = []
+    if args.plot is not None:
+        from optimizer.results.plots import write_plots
+
+        writes.run(args.plot, lambda: plots.extend(write_plots(result, args.plot)))
     if args.json:
         _emit(result.to_json() + "\n")
     else:
         _emit(result.summary() + "\n")
+        for path in plots:
+            print(f"optimizer: wrote {path}", file=sys.stderr)
+        if args.plot is not None and not result.has_plan:
+            print(f"optimizer: --plot {args.plot}: no plan, no charts", file=sys.stderr)
     if result.status in ("infeasible", "no_solution", "invalid"):
         print(f"optimizer: {result.status}: {result.message}", file=sys.stderr)
     return writes.exit_code(result.exit_code)

@@ -44,11 +44,12 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from optimizer.program.generate import generate, write
+    from optimizer.program.generate_v2 import generate_v2
     from optimizer.results.result import check_output_dir
 
     check_output_dir(args.out, "--out")
-    program = generate(args.projects, years=args.years, seed=args.seed,
-                       first_year=args.first_year)
+    program = (generate_v2 if args.format == "2" else generate)(
+        args.projects, years=args.years, seed=args.seed, first_year=args.first_year)
     print(_written(args.out, lambda: write(program, args.out)))
     return 0
 

@@ -144,8 +144,9 @@ def _exclusion_conflicts(pm: PortfolioModel, deadline: float) -> tuple[Conflict,
         h.run()
         if h.getInfo().primal_solution_status != 2:  # no feasible plan with them open
             continue
-        reasons = [registry.family(registry.owner(rule).name).excluded_reason(inst, k)
-                   for k in members[:3]]  # type: ignore[union-attr]
+        owner = registry.owner(rule)
+        reasons = [owner.excluded_reason(inst, k) if owner is not None else None
+                   for k in members[:3]]
         words = "; ".join(r[1] for r in reasons if r is not None)
         more = f" and {len(members) - 3} more" if len(members) > 3 else ""
         out.append(Conflict(rule, "", None, None,

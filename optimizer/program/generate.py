@@ -1,16 +1,14 @@
-"""Synthetic ``capital-portfolio/1`` programs, shaped like a US-Japan strategic investment
-program: five sectors, lognormal project sizes in $B, returns around 10% of capital, build
-periods, reinvestments, modular projects, uneven disbursement profiles, forced decisions,
-dependencies, sector floors and ceilings, yearly capital caps and a labor capacity.
+"""Synthetic ``capital-portfolio/1`` programs (version 2: :mod:`.generate_v2`), shaped like
+a US-Japan strategic investment program: five sectors, lognormal project sizes in $B,
+returns around 10% of capital, build periods, reinvestments, modular projects, uneven
+disbursement profiles, forced decisions, dependencies, sector floors and ceilings, yearly
+capital caps and a labor capacity. Everything is drawn with one
+``numpy.random.default_rng(seed)`` and computed column by column, so 100,000 projects
+generate in well under a couple of seconds, and the same arguments give the same bytes.
 
-Everything is drawn with one ``numpy.random.default_rng(seed)`` and computed column by
-column, so 100,000 projects generate in well under a couple of seconds, and the same
-arguments give byte-identical files.
-
-Every generated program is feasible, and provably so: after the caps are set, a witness
-plan (the forced-in projects plus a random set of dependency-free projects at or above the
-hurdle, repaired until it meets every cap) is built, and the sector floors and ceilings are
-set from what that witness commits. The witness is not written out.
+Every generated program is feasible, and provably so: after the caps are set, a witness plan
+(the forced-in projects and a random set of dependency-free ones at or above the hurdle,
+repaired until it meets every cap) is built, and the sector limits are set from it.
 
     from optimizer.program.generate import generate, write
     path = write(generate(20_000, years=10, seed=2026), "out/n20000")
@@ -20,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -70,11 +69,12 @@ _PROJECT_COLUMNS = list(PROJECTS.names())
 
 @dataclass(frozen=True)
 class GeneratedProgram:
-    """A generated program: the YAML mapping and its two tables (as written)."""
+    """A generated program: the YAML mapping and its tables (as written)."""
 
     program: dict
     projects: pd.DataFrame
     profiles: pd.DataFrame
+    cash_flows: pd.DataFrame | None = None    # version 2: the table ``cash_flows`` names
 
 
 def _round(x: Any, decimals: int) -> Any:
@@ -82,13 +82,11 @@ def _round(x: Any, decimals: int) -> Any:
 
 
 def _floor(x: float, decimals: int) -> float:
-    scale = 10.0 ** decimals
-    return float(np.floor(x * scale) / scale)
+    return float(np.floor(x * 10.0 ** decimals) / 10.0 ** decimals)
 
 
 def _ceil(x: float, decimals: int) -> float:
-    scale = 10.0 ** decimals
-    return float(np.ceil(x * scale) / scale)
+    return float(np.ceil(x * 10.0 ** decimals) / 10.0 ** decimals)
 
 
 def _count(n: int, share: float, at_least: int, pool: int) -> int:
@@ -121,14 +119,20 @@ def _checked(n_projects: Any, years: Any, first_year: Any) -> tuple[int, int, in
 
 def generate(n_projects: int, years: int = 10, seed: int = 0,
              first_year: int = 2026) -> GeneratedProgram:
-    """A feasible synthetic program of ``n_projects`` projects over ``years`` years."""
+    """A feasible synthetic program of ``n_projects`` projects over ``years`` years (for
+    version 2: :func:`optimizer.program.generate_v2.generate_v2`)."""
     n, years, first_year = _checked(n_projects, years, first_year)
     rng = np.random.default_rng(seed)
+    d = _draw(rng, n, years, first_year)
+    return _version_1(rng, d, seed)
+
+
+def _draw(rng: np.random.Generator, n: int, years: int, first_year: int) -> SimpleNamespace:
+    """Every attribute, profile and dependency of the projects, as arrays, by name."""
     first, last = first_year, first_year + years - 1
     names = list(SECTORS)
     share, median, mean_rate, specialists, p_reinvest = (
         np.array([SECTORS[s][k] for s in names]) for k in range(5))
-
     # ----------------------------------------------------------- project attributes
     sector = rng.choice(len(names), size=n, p=share / share.sum())
     width = max(3, len(str(n)))
@@ -235,39 +239,69 @@ def generate(n_projects: int, years: int = 10, seed: int = 0,
     dependencies += [{"type": "excludes", "projects": [str(ids[i]) for i in np.sort(g)]}
                      for g in groups]
 
-    # ------------------------------------------------------------------------ limits
-    proposed = float((total * max_units)[force != "out"].sum())
+    return SimpleNamespace(**{k: v for k, v in locals().items() if k != "rng"})
+
+
+def _version_1(rng: np.random.Generator, d: SimpleNamespace, seed: int) -> GeneratedProgram:
+    """The version-1 limits around the drawn projects ``d``, and the written program."""
+    n, Y, first, last, total, force = d.n, d.Y, d.first, d.last, d.total, d.force
+    year_cap, year_lab, returns = d.year_cap, d.year_lab, d.returns
+    proposed = float((total * d.max_units)[force != "out"].sum())
     budget_total = _round(proposed * rng.uniform(0.35, 0.45), _LIMIT).item()
     per_year_cap = np.full(Y, budget_total / Y * 1.3)
-    demand_lab = (year_lab * max_units[:, None])[force != "out"].sum(axis=0)
-    # specialists are scarce early and the workforce grows with training: tight in the
-    # first years (binding), loose later (each binding labor year is one more knapsack
-    # dimension, and with several the program gets much harder to prove optimal)
-    tight = max(1, round(0.2 * Y))
-    growth = np.concatenate([rng.uniform(0.85, 0.95, tight),
-                             np.linspace(1.2, 1.6, Y - tight) * rng.uniform(0.95, 1.05, Y - tight)])
-    labor_cap = np.round(demand_lab * 0.4 * growth)
+    labor_cap = _labor_cap(rng, (year_lab * d.max_units[:, None])[force != "out"].sum(axis=0))
     fin = force == "in"
-    need_cap = year_cap[fin].sum(axis=0)
-    need_lab = year_lab[fin].sum(axis=0)
+    need_cap, need_lab = year_cap[fin].sum(axis=0), year_lab[fin].sum(axis=0)
     per_year_cap = np.array([_ceil(v, _LIMIT) for v in np.maximum(per_year_cap, need_cap * 1.05)])
     labor_cap = np.maximum(labor_cap, np.ceil(need_lab * 1.05) + 1)
     labor_cap = np.maximum(labor_cap, year_lab.max(axis=0))  # labor alone bars none
     budget_total = max(budget_total, _ceil(float(total[fin].sum()) * 1.05, _LIMIT))
 
-    # -------------------------------------------- a witness plan, for floors and ceilings
+    eligible = ~fin & (force == "") & ~d.in_dependency & (returns > 0)
+    sectors = _sectors(rng, d, fin, eligible, total, returns, (year_cap, year_lab),
+                       (budget_total, per_year_cap, labor_cap))
+    projects, profiles = _tables(rng, d)
+    program: dict[str, Any] = {
+        "format": FORMAT,
+        "name": f"US-Japan strategic investment program (synthetic: {n} projects, seed {seed})",
+        "horizon": [first, last],
+        "budget": {"total": float(budget_total),
+                   "per_year": {first + t: float(per_year_cap[t]) for t in range(Y)}},
+        "hurdle_rate": HURDLE_RATE,
+        "sectors": sectors,
+        "labor": {"capacity": {first + t: int(labor_cap[t]) for t in range(Y)}},
+        "projects": "projects.csv",
+        **({} if profiles.empty else {"profiles": "profiles.csv"}),
+        "dependencies": d.dependencies,
+    }
+    return GeneratedProgram(program=program, projects=projects, profiles=profiles)
+
+
+def _labor_cap(rng: np.random.Generator, demand: np.ndarray) -> np.ndarray:
+    """Specialists by year from the demand of the proposed units: scarce early, growing with
+    training (each binding labor year is one more knapsack dimension: keep few binding)."""
+    Y = len(demand)
+    tight = max(1, round(0.2 * Y))
+    growth = np.concatenate([rng.uniform(0.85, 0.95, tight),
+                             np.linspace(1.2, 1.6, Y - tight) * rng.uniform(0.95, 1.05, Y - tight)])
+    return np.round(demand * 0.4 * growth)
+
+
+def _sectors(rng: np.random.Generator, d: SimpleNamespace, fin: np.ndarray, eligible: np.ndarray,
+             total: np.ndarray, returns: np.ndarray, by_year: tuple, caps: tuple,
+             ceiling: float = 1.0) -> dict:
+    """Sector floors and ceilings (``ceiling`` x a share of the budget) that a witness plan
+    meets; ``by_year`` = (capital, labor) by project and year, ``caps`` = the limits."""
+    names, sector, budget_total = d.names, d.sector, caps[0]
     floors = rng.uniform(0.05, 0.10, len(names)) * budget_total
-    eligible = ~fin & (force == "") & ~in_dependency & (returns > 0)
     best, best_score = None, -1.0
-    for _ in range(8 if n <= _GREEDY_UP_TO else 1):   # small programs: the best of a few draws
-        plan = _witness(rng, fin, eligible, sector, total, returns, year_cap, year_lab,
-                        budget_total, per_year_cap, labor_cap)
+    for _ in range(8 if d.n <= _GREEDY_UP_TO else 1):  # small programs: the best of a few draws
+        plan = _witness(rng, fin, eligible, sector, total, returns, *by_year, *caps)
         got = np.bincount(sector, total * plan, minlength=len(names))
         score = float(np.minimum(got, floors).sum())
         if score > best_score:
             best, best_score = plan, score
-    witness = best
-    w_sector = np.bincount(sector, total * witness, minlength=len(names))
+    w_sector = np.bincount(sector, total * best, minlength=len(names))
     sectors: dict[str, dict[str, float]] = {}
     ceilings = {"semiconductors": rng.uniform(0.28, 0.36), "ai_infrastructure":
                 rng.uniform(0.22, 0.30)}
@@ -277,56 +311,45 @@ def generate(n_projects: int, years: int = 10, seed: int = 0,
         if floor > 0:
             limits["min"] = floor
         if name in ceilings:
-            limits["max"] = max(_ceil(ceilings[name] * budget_total, _LIMIT),
+            limits["max"] = max(_ceil(ceilings[name] * ceiling * budget_total, _LIMIT),
                                 _ceil(1.0001 * w_sector[s] + 0.01, _LIMIT))
         sectors[name] = limits
+    return sectors
 
-    # ------------------------------------------------------------------------ tables
-    def blank_int(values: np.ndarray, keep: np.ndarray) -> pd.Series:
-        return pd.Series(pd.array(np.where(keep, values, 0), dtype="Int64")).where(keep)
 
-    def blank_float(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        return np.where(keep, values, np.nan)
+def blank_int(values: np.ndarray, keep: np.ndarray) -> pd.Series:   # empty where not keep
+    return pd.Series(pd.array(np.where(keep, values, 0), dtype="Int64")).where(keep)
 
-    give_capital = ~profiled | (rng.random(n) < 0.5)     # profiled: half leave it empty
+
+def blank_float(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    return np.where(keep, values, np.nan)
+
+
+def _tables(rng: np.random.Generator, d: SimpleNamespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The projects and profiles tables of the drawn projects ``d``."""
+    profiled = d.profiled
+    give_capital = ~profiled | (rng.random(d.n) < 0.5)     # profiled: half leave it empty
     projects = pd.DataFrame({
-        "id": ids.astype(object),
-        "name": label,
-        "sector": np.array(names, dtype=object)[sector],
-        "capital": blank_float(capital, give_capital),
-        "return": returns,
-        "start": blank_int(start, ~profiled),
-        "build_years": blank_int(build, ~profiled),
-        "labor": blank_int(labor, ~profiled),
-        "reinvest_every": blank_int(every, reinvest),
-        "reinvest_capital": blank_float(again, reinvest),
-        "max_units": max_units.astype(np.int64),
-        "force": force,
+        "id": d.ids.astype(object),
+        "name": d.label,
+        "sector": np.array(d.names, dtype=object)[d.sector],
+        "capital": blank_float(d.capital, give_capital),
+        "return": d.returns,
+        "start": blank_int(d.start, ~profiled),
+        "build_years": blank_int(d.build, ~profiled),
+        "labor": blank_int(d.labor, ~profiled),
+        "reinvest_every": blank_int(d.every, d.reinvest),
+        "reinvest_capital": blank_float(d.again, d.reinvest),
+        "max_units": d.max_units.astype(np.int64),
+        "force": d.force,
     }, columns=_PROJECT_COLUMNS)
     profiles = pd.DataFrame({
-        "project": ids[p_owner].astype(object),
-        "year": p_year.astype(np.int64),
-        "capital": p_capital,
-        "labor": p_labor,
+        "project": d.ids[d.p_owner].astype(object),
+        "year": d.p_year.astype(np.int64),
+        "capital": d.p_capital,
+        "labor": d.p_labor,
     })
-    program: dict[str, Any] = {
-        "format": FORMAT,
-        "name": f"US-Japan strategic investment program (synthetic: {n} projects, seed {seed})",
-        "horizon": [first, last],
-        "budget": {
-            "total": float(budget_total),
-            "per_year": {first + t: float(per_year_cap[t]) for t in range(Y)},
-        },
-        "hurdle_rate": HURDLE_RATE,
-        "sectors": sectors,
-        "labor": {"capacity": {first + t: int(labor_cap[t]) for t in range(Y)}},
-        "projects": "projects.csv",
-        "profiles": "profiles.csv",
-        "dependencies": dependencies,
-    }
-    if profiles.empty:
-        del program["profiles"]
-    return GeneratedProgram(program=program, projects=projects, profiles=profiles)
+    return projects, profiles
 
 
 def _witness(rng: np.random.Generator, forced: np.ndarray, eligible: np.ndarray,
@@ -334,13 +357,11 @@ def _witness(rng: np.random.Generator, forced: np.ndarray, eligible: np.ndarray,
              year_cap: np.ndarray, year_lab: np.ndarray, budget: float,
              per_year: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """0/1 units of a plan that meets the total, yearly and labor caps and the hurdle.
-
     Small programs: a greedy pass over the eligible projects in random order, sectors
-    taking turns. Large ones (where every project is small next to the caps): a random
-    share of the eligible projects, then projects on a violated cap dropped at random until
-    no cap is violated. Either way the forced projects alone fit (by construction of the
-    caps) and clear the hurdle; last, the lowest-rate optional members are dropped until
-    the hurdle holds."""
+    taking turns. Large ones (every project small next to the caps): a random share of the
+    eligible projects, then projects on a violated cap dropped at random until none is.
+    The forced projects alone fit (by construction of the caps) and clear the hurdle;
+    last, the lowest-rate optional members are dropped until the hurdle holds."""
     margin = 1.0 - 1e-6
     limits = np.concatenate([[budget], per_year, capacity]) * margin
     weight = np.column_stack([total, year_cap, year_lab])
@@ -386,8 +407,8 @@ def _witness(rng: np.random.Generator, forced: np.ndarray, eligible: np.ndarray,
 
 
 def write(program: GeneratedProgram, out_dir: str | Path) -> Path:
-    """Write ``program.yaml``, ``projects.csv`` and ``profiles.csv`` into ``out_dir``
-    (created if needed), each whole or not at all; return the path of ``program.yaml``."""
+    """Write ``program.yaml``, ``projects.csv``, ``profiles.csv`` (and ``cash.csv``) into
+    ``out_dir`` (created if needed), each whole or not at all; return ``program.yaml``."""
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -396,6 +417,8 @@ def write(program: GeneratedProgram, out_dir: str | Path) -> Path:
     atomic_write(out / "projects.csv", program.projects.to_csv(**options))
     if "profiles" in program.program:
         atomic_write(out / program.program["profiles"], program.profiles.to_csv(**options))
+    if program.cash_flows is not None and "cash_flows" in program.program:
+        atomic_write(out / program.program["cash_flows"], program.cash_flows.to_csv(**options))
     path = out / "program.yaml"
     atomic_write(path, yaml.safe_dump(program.program, sort_keys=False, allow_unicode=True))
     return path

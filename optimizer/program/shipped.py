@@ -29,7 +29,7 @@ __all__ = ["PACKAGE", "PROGRAMS", "root", "resolve", "shipped", "programs", "set
 PACKAGE = "optimizer.instances"
 
 #: The shipped programs: name -> program file inside the package.
-PROGRAMS = {"pilot": "pilot/program.yaml"}
+PROGRAMS = {"pilot": "pilot/program.yaml", "pilot-v1": "pilot-v1/program.yaml"}
 
 #: Files of the package that are neither programs nor data of one.
 _SKIP = {"__init__.py"}

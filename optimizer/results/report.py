@@ -12,7 +12,31 @@ from optimizer.units import money, table
 EXCLUDED_SHOWN = 20
 
 if TYPE_CHECKING:
+    from optimizer.program.instance import Instance
     from optimizer.results.result import Result
+
+
+def _ruled_out(inst: Instance) -> list[str]:
+    """The starts a rule rules out before the solve: those of the commitment deadline
+    counted (each reads the same), the others one by one with their reasons."""
+    options = inst.options
+    if options is None or not options.excluded.any():
+        return []
+    ruled = excluded(inst)
+    lines = [f"ruled out before the solve ({len(ruled)} project start"
+             f"{'s' * (len(ruled) != 1)}):"]
+    late = [e for e in ruled if e["rule"] == "commitment_deadline"]
+    if late:
+        projects = len({e["id"] for e in late})
+        lines.append(f"  {len(late)} start{'s' * (len(late) != 1)} of {projects} project"
+                     f"{'s' * (projects != 1)} after the commitment deadline "
+                     f"{inst.params.get('commitment_deadline')}")
+    others = [e for e in ruled if e["rule"] != "commitment_deadline"]
+    lines += [f"  {e['reason']}" for e in others[:EXCLUDED_SHOWN]]
+    if len(others) > EXCLUDED_SHOWN:
+        lines.append(f"  ... and {len(others) - EXCLUDED_SHOWN} more (see the JSON's "
+                     "`excluded`)")
+    return lines
 
 
 def render_summary(result: Result) -> str:
@@ -34,14 +58,7 @@ def render_summary(result: Result) -> str:
         lines.append(result.message)
     for c in result.conflicts:
         lines.append(f"  conflict: {c.message}")
-    ruled_out = excluded(inst, limit=EXCLUDED_SHOWN + 1)
-    if ruled_out:
-        total = int((inst.options.excluded != 0).sum())
-        lines.append(f"ruled out before the solve ({total} project start"
-                     f"{'s' * (total != 1)}):")
-        lines += [f"  {e['reason']}" for e in ruled_out[:EXCLUDED_SHOWN]]
-        if total > EXCLUDED_SHOWN:
-            lines.append(f"  ... and {total - EXCLUDED_SHOWN} more (see the JSON's `excluded`)")
+    lines += _ruled_out(inst)
     if result.has_plan:
         verdict = "every rule holds" if result.valid else "RULES BROKEN"
         lines.append(f"independent check: {verdict}")
@@ -52,7 +69,10 @@ def render_summary(result: Result) -> str:
                              + ", ".join(result.check.unchecked))
         chosen = result.selected()
         lines.append("")
-        lines.append(f"funded projects ({len(chosen)}), capital and return in {cash}:")
+        lines.append(f"funded projects ({len(chosen)}), capital and "
+                     f"{'NPV' if 'npv' in chosen.columns else 'return'} in {cash}:")
+        if inst.params.get("objective") == "npv":  # the objective is not the return column
+            chosen = chosen.drop(columns=["return"])
         shown = chosen.head(40)
         lines.append(table(shown.set_index("id"), money_columns=("capital", "return", "npv"))
                      if len(shown) else "  (none)")

@@ -2,9 +2,9 @@
 
     >>> from optimizer import load, solve, derive, compare
     >>> base = load("pilot")
-    >>> tighter = derive(base, budget_total=400, labor_capacity={2029: 700_000})
+    >>> tighter = derive(base, budget_total=100, commitment_deadline=2026)
     >>> tighter.budget_total, base.budget_total
-    (400.0, 550.0)
+    (100.0, 550.0)
     >>> diff = compare(solve(base), solve(tighter))
     >>> diff.objective_change < 0
     True
@@ -176,10 +176,12 @@ class Comparison:
         :func:`~optimizer.units.people` (whole), in the programs' units."""
         a, b = self.a, self.b
         cash, staff = a.instance.money_unit, a.instance.labor_unit
-        lines = [f"a: {a.instance.name} ({a.status}, return {money(a.objective, cash)})",
-                 f"b: {b.instance.name} ({b.status}, return "
+        what = "NPV to Japan" if "npv" in (a.instance.params.get("objective"),
+                                           b.instance.params.get("objective")) else "return"
+        lines = [f"a: {a.instance.name} ({a.status}, {what} {money(a.objective, cash)})",
+                 f"b: {b.instance.name} ({b.status}, {what} "
                  f"{money(b.objective, b.instance.money_unit)})",
-                 f"return change: {money(self.objective_change, cash, sign=True)}"]
+                 f"{what} change: {money(self.objective_change, cash, sign=True)}"]
         lines.append(f"added: {', '.join(self.added) or '-'}")
         lines.append(f"dropped: {', '.join(self.dropped) or '-'}")
         resized = self.projects[self.projects["change"].isin(["more units", "fewer units"])]

@@ -2,7 +2,7 @@
 
     >>> from optimizer import load, sweep
     >>> base = load("pilot")
-    >>> s = sweep(base, {"budget": [400, 450, 500, 550]})
+    >>> s = sweep(base, {"budget": [60, 90, 120, 550]})
     >>> list(s.frame["status"])
     ['optimal', 'optimal', 'optimal', 'optimal']
     >>> bool(s.frame["objective"].is_monotonic_increasing)
