@@ -6,7 +6,14 @@ median wall time and the peak resident memory of each, and their ratios. Timings
 shared machine are noisy: read the ratios, measured in the same run, not the seconds.
 
     python benchmarks/compare_routes.py --sizes 20000,100000 --repeat 3
+    python benchmarks/compare_routes.py --format 2 --starts 3 --sizes 20000 --repeat 5
     python benchmarks/compare_routes.py --files some/program.yaml
+
+``--format 2`` generates version-2 part-A programs (``optimizer generate --format 2``:
+start windows, cash flows and the memorandum's split, the deadline, lags, the
+per-project hurdle, a recycled budget); ``--starts K`` then widens every project's
+window to exactly K start years (inside the horizon), the issue's "three start years
+each".
 """
 
 from __future__ import annotations
@@ -43,6 +50,26 @@ def _count_projects(path: Path) -> int:
     return int(out.split("valid (")[1].split()[0])
 
 
+_WIDEN = """
+import sys, yaml, pandas as pd
+folder, k = sys.argv[1], int(sys.argv[2])
+first, last = yaml.safe_load(open(folder + "/program.yaml"))["horizon"]
+table = pd.read_csv(folder + "/projects.csv", dtype=str, keep_default_na=False)
+start = pd.to_numeric(table["start"], errors="coerce")
+profiles = pd.read_csv(folder + "/profiles.csv")
+start = start.fillna(table["id"].map(profiles.groupby("project")["year"].min()))
+early = start.clip(upper=last - k + 1).clip(lower=first).astype(int)
+table["earliest_start"], table["latest_start"] = early, early + k - 1
+table.to_csv(folder + "/projects.csv", index=False)
+"""
+
+
+def _widen(folder: Path, k: int) -> None:
+    """Every project of the version-2 program in ``folder`` may start in exactly ``k``
+    years (in a child process: this one stays small)."""
+    subprocess.run([sys.executable, "-c", _WIDEN, str(folder), str(k)], cwd=ROOT, check=True)
+
+
 def _cold_start(repeat: int) -> None:
     """The pilot solved as a whole process against importing highspy alone."""
     pilot = [sys.executable, "-m", "optimizer", "solve",
@@ -68,6 +95,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--gap", type=float, default=1e-4)
     ap.add_argument("--presolve", default="auto", choices=("auto", "on", "off"))
+    ap.add_argument("--format", default="1", choices=("1", "2"))
+    ap.add_argument("--starts", type=int, default=None,
+                    help="version 2: every project's window exactly this many years")
     ap.add_argument("--cold-start", action="store_true",
                     help="also time `optimizer solve` on the pilot against "
                          "`python -c 'import highspy'`, alternating")
@@ -87,8 +117,10 @@ def main() -> None:
         for n in (int(s) for s in args.sizes.split(",")):
             folder = tmp / f"n{n}"
             subprocess.run([sys.executable, "-m", "optimizer", "generate", "--projects", str(n),
-                            "--seed", "2026", "--out", str(folder)], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL)
+                            "--seed", "2026", "--format", args.format, "--out", str(folder)],
+                           cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            if args.starts:
+                _widen(folder, args.starts)
             files.append(folder / "program.yaml")
     rows = []
     for path in files:

@@ -63,8 +63,9 @@ def row_coefficients(instance: Instance) -> dict[str, np.ndarray]:
 
 def build_columns(instance: Instance, families: Sequence[Family] = FAMILIES) -> Columns:
     """The model's column blocks, family by family."""
+    options = instance.options
     return Columns(tuple(b for f in families for b in f.column_blocks(instance)),
-                   instance.n_projects)
+                   instance.n_projects, options.size if options is not None else 0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -230,7 +230,11 @@ class Budget(Family):
         if not forced.any():
             return out
         ids, cash = instance.ids, instance.money_unit
-        need = float(instance.options.smallest(instance.options.total_capital)[forced].sum())
+        least = instance.options.smallest(instance.options.total_capital)
+        forced = forced & np.isfinite(least)  # one with no start left: its own conflict
+        if not forced.any():
+            return out
+        need = float(least[forced].sum())
         if instance.budget_total is not None and exceeds(need, instance.budget_total):
             out.append(Finding("conflict", TOTAL, "total",
                                f"the forced projects {names(ids, forced)} need "

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from formulations.columns import BINARY, INTEGER, ColumnBlock, Columns
-from formulations.family import Family, Rule, RuleRef, Violation
+from formulations.family import Conflict, Family, Rule, RuleRef, Violation, Words
 from formulations.rows import RowBlock, row_block
 from formulations.shared import FUNDED, linked_projects
 from formulations.starts import EXCLUDED_DEADLINE
@@ -90,16 +90,31 @@ class Choices(Family):
             index: Any = ids
             lower = force_in.astype(float)
             upper = np.where(force_out, 0, max_units).astype(float)
-        else:
-            index = list(zip(ids[o.project].tolist(), o.start.tolist(), strict=True))
-            single = o.count()[o.project] == 1
-            closed = o.of(force_out) | (o.excluded != 0)
-            lower = (o.of(force_in) & single & ~closed).astype(float)
-            upper = np.where(closed, 0, o.of(max_units)).astype(float)
+        else:  # one column per option the model holds (a ruled-out start has none)
+            members = np.flatnonzero(o.modelled)
+            index = list(zip(ids[o.project[members]].tolist(), o.start[members].tolist(),
+                             strict=True))
+            single = o.count_modelled()[o.project[members]] == 1
+            closed = (o.of(force_out) | (o.excluded != 0))[members]
+            lower = (o.of(force_in)[members] & single & ~closed).astype(float)
+            upper = np.where(closed, 0, o.of(max_units)[members]).astype(float)
+            kind = np.where(o.of(max_units)[members] == 1, BINARY, INTEGER).astype(np.int8)
+            return [ColumnBlock(UNITS, self.name, index, kind, lower, upper,
+                                objective_coefficients(instance)[members],
+                                o.project[members].copy(), units=True,
+                                members=None if len(members) == o.size else members),
+                    *self._funded_block(instance)]
         blocks = [ColumnBlock(
             UNITS, self.name, index,
             np.where(o.of(max_units) == 1, BINARY, INTEGER).astype(np.int8), lower, upper,
             objective_coefficients(instance), o.project.copy(), units=True)]
+        return blocks + self._funded_block(instance)
+
+    def _funded_block(self, instance: Instance) -> list[ColumnBlock]:
+        """The funded indicator z_i of each project a dependency names whose funding is
+        not one column."""
+        ids, force_in, force_out = instance.ids, instance.force_in, instance.force_out
+        blocks: list[ColumnBlock] = []
         linked = linked_projects(instance)
         if len(linked):
             blocks.append(ColumnBlock(
@@ -144,13 +159,14 @@ class Choices(Family):
                                  family=self.name, role="definition"),
                        row_block("link_funded", floor, m, m, -inf, np.zeros(k), keys,
                                  family=self.name, role="definition")]
-        several = instance.options.count() > 1
+        several = instance.options.count_modelled() > 1
         several[linked] = False  # their link rows hold sum_s u_is <= max_units_i z_i
         # the bounds of version 1's one column a project, over its starts: definitions,
         # as bounds are, which an explanation holds (naming the forced projects)
         blocks += self._sum_rows(instance, columns, several, "start_units", "max_units",
                                  -np.inf, instance.max_units.astype(float))
-        forced = (instance.options.count() > 1) & instance.force_in
+        # (a forced project with no start left gets an empty row: no plan meets it)
+        forced = (instance.options.count_modelled() != 1) & instance.force_in
         blocks += self._sum_rows(instance, columns, forced, "start_forced", "force_in", 1.0,
                                  np.inf)
         return blocks
@@ -205,6 +221,14 @@ class Choices(Family):
         return bad
 
     # ------------------------------------------------------------------ wording
+    def empty_conflict(self, ref: RuleRef, lower: float, upper: float,
+                       words: Words) -> Conflict:
+        if ref.rule == "force_in":  # a forced project none of whose starts is open
+            return Conflict("force_in", str(ref.key), 1.0, 0.0,
+                            f"project {ref.key} is forced in, but every start year of it "
+                            "is ruled out", ref)
+        return super().empty_conflict(ref, lower, upper, words)
+
     def column_member(self, instance: Instance, block: ColumnBlock, position: int,
                       side: str, lower: float, upper: float) -> tuple[RuleRef, str, float] | None:
         """The rule behind a bound of one of this family's columns in an IIS: (rule,
@@ -216,10 +240,11 @@ class Choices(Family):
         if side in ("upper", "both") and upper == 0 and instance.force_out[project]:
             return RuleRef("force_out", pid), side, upper
         o = instance.options
+        option = position if block.members is None else int(block.members[position])
         if block.name == UNITS and upper == 0 and side in ("upper", "both") \
-                and o.excluded[position]:
-            start = int(o.start[position])
-            if o.excluded[position] == EXCLUDED_DEADLINE:
+                and o.excluded[option]:
+            start = int(o.start[option])
+            if o.excluded[option] == EXCLUDED_DEADLINE:
                 return RuleRef("commitment_deadline", f"{pid}@{start}"), side, upper
             return RuleRef("project_hurdle", f"{pid}@{start}"), side, upper
         if side == "upper":

@@ -54,6 +54,10 @@ class ColumnBlock:
     #: a decision of its own, read back into the plan by name (False: a column implied by
     #: the units, such as whether a project is funded)
     auxiliary: bool = True
+    #: the units block's option (project and start year, :class:`~formulations.starts.
+    #: Options`) of each column, where not every option has a column (None: column k is
+    #: option k)
+    members: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.index)
@@ -91,6 +95,9 @@ class Columns:
 
     blocks: tuple[ColumnBlock, ...]
     n_projects: int
+    #: how many options (project and start year) the program has; the unit columns are
+    #: all of them, or those of :attr:`members`
+    n_options: int = 0
 
     def __post_init__(self) -> None:
         names = [b.name for b in self.blocks]
@@ -165,12 +172,21 @@ class Columns:
 
     # -------------------------------------------------------------- the decision
     @cached_property
+    def members(self) -> np.ndarray | None:
+        """The option of each unit column (None: every option has its column, in order)."""
+        for b in self.blocks:
+            if b.units:
+                return None if b.members is None else np.asarray(b.members, dtype=np.int64)
+        return None
+
+    @cached_property
     def _units(self) -> tuple[np.ndarray, np.ndarray, bool]:
         for b in self.blocks:
             if b.units:
                 owner = np.asarray(b.project, dtype=np.int64)
                 first = self.offsets[b.name] == 0
-                identity = first and len(owner) == self.n_projects and bool(
+                identity = first and b.members is None and len(owner) == self.n_projects \
+                    and bool(
                     np.array_equal(owner, np.arange(self.n_projects)))
                 return self.positions(b.name), owner, identity
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), False
@@ -188,15 +204,20 @@ class Columns:
         are the model's first (:func:`~formulations.rows.row_block` places those
         without a copy)."""
         cols, _owner, _identity = self._units
+        coefficients = np.asarray(coefficients)
+        if self.members is not None:
+            coefficients = coefficients[self.members]
         if len(cols) and cols[0] == 0:  # the first block: the first len(cols) columns
-            return len(cols), np.asarray(coefficients)
-        return cols, np.asarray(coefficients)
+            return len(cols), coefficients
+        return cols, coefficients
 
     def place(self, per_column: Any) -> tuple[Any, np.ndarray | int]:
         """A sparse matrix of rows over the unit columns (rows x unit columns, per unit
         of each, in the units block's order) as (matrix, columns) for
         :func:`~formulations.rows.row_block`."""
         cols, _owner, _identity = self._units
+        if self.members is not None:
+            per_column = sp.csr_array(per_column)[:, self.members]
         if len(cols) and cols[0] == 0:
             return per_column, len(cols)
         return sp.csr_array(per_column), cols
@@ -223,6 +244,10 @@ class Columns:
             elif b.units:
                 starts = part.astype(np.int64)
                 np.add.at(units, np.asarray(b.project, dtype=np.int64), starts)
+                if b.members is not None:  # per option, those without a column at 0
+                    every = np.zeros(self.n_options, dtype=np.int64)
+                    every[np.asarray(b.members, dtype=np.int64)] = starts
+                    starts = every
             elif b.auxiliary:
                 decisions[b.name] = pd.Series(part, index=pd.Index(list(b.index)), name=b.name)
         return Plan(units, MappingProxyType(decisions), starts)
@@ -236,6 +261,9 @@ class Columns:
         owners = {f.name: f for f in families}
         parts = []
         for b in self.blocks:
+            if b.units and starts is not None and b.members is not None:
+                parts.append(np.asarray(starts, dtype=float)[np.asarray(b.members)])
+                continue
             if b.units and starts is not None and len(starts) == b.size:
                 parts.append(np.asarray(starts, dtype=float))
                 continue

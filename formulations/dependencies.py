@@ -99,6 +99,16 @@ class Dependencies(Family):
         n, m = instance.n_projects, columns.n_columns
         ids = instance.ids
         z = funded_column(instance, columns)
+        # a project with no column (every start ruled out) is never funded: z_i = 0,
+        # so its entries leave the rows
+        none = z < 0
+        z = np.where(none, 0, z)
+
+        def funded(matrix: sp.csr_array) -> sp.csr_array:
+            out = sp.csr_array(matrix @ sp.diags_array((~none).astype(float)))
+            out.eliminate_zeros()
+            return out
+
         blocks = []
         pairs = instance.requires[instance.requires[:, 0] != instance.requires[:, 1]]
         if len(pairs):
@@ -107,7 +117,7 @@ class Dependencies(Family):
                                    (np.repeat(np.arange(k), 2), pairs.reshape(-1))),
                                   shape=(k, n))
             keys = tuple(zip(ids[pairs[:, 0]].tolist(), ids[pairs[:, 1]].tolist(), strict=True))
-            blocks.append(row_block(NAME_REQUIRES, matrix, z, m, np.full(k, -np.inf),
+            blocks.append(row_block(NAME_REQUIRES, funded(matrix), z, m, np.full(k, -np.inf),
                                     np.zeros(k), keys, family=self.name, upper_rule=REQUIRES))
         blocks += self._lag_rows(instance, columns)
         if instance.excludes:
@@ -118,7 +128,8 @@ class Dependencies(Family):
                                    (np.repeat(np.arange(len(groups)), sizes), cols)),
                                   shape=(len(groups), n))
             keys = tuple(tuple(ids[g].tolist()) for g in groups)
-            blocks.append(row_block(NAME_EXCLUDES, matrix, z, m, np.full(len(groups), -np.inf),
+            blocks.append(row_block(NAME_EXCLUDES, funded(matrix), z, m,
+                                    np.full(len(groups), -np.inf),
                                     np.ones(len(groups)), keys, family=self.name,
                                     upper_rule=EXCLUDES))
         return blocks
@@ -137,7 +148,8 @@ class Dependencies(Family):
         first, n_years = int(years[0]), len(years)
         # which years each project may start in (projects x years)
         starts = np.zeros((instance.n_projects, n_years), dtype=bool)
-        starts[o.project, o.start - first] = True
+        open_ = o.modelled
+        starts[o.project[open_], o.start[open_] - first] = True
         later = np.zeros((len(a), n_years), dtype=bool)  # b's starts shifted by L
         for_b = starts[b]
         cols = np.arange(n_years)[None, :] - lag[:, None]
@@ -147,6 +159,8 @@ class Dependencies(Family):
         event = (starts[a] | later) & started
         row_p, row_t = np.nonzero(event)
         k = len(row_p)
+        if not k:  # no start of a dependent project is open: no row can bind
+            return []
         unit_cols, owner = columns.unit_columns()
         order = np.argsort(owner, kind="stable")
         ptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=instance.n_projects))])
@@ -158,7 +172,8 @@ class Dependencies(Family):
             at = np.repeat(ptr[project], count) + (np.arange(len(rows))
                                                    - np.repeat(np.cumsum(count) - count, count))
             column = order[at]
-            mine = o.start[column] <= until[rows]
+            option = column if columns.members is None else columns.members[column]
+            mine = o.start[option] <= until[rows]
             return rows[mine], unit_cols[column[mine]], np.repeat(value, count)[mine]
 
         t = first + row_t

@@ -99,6 +99,8 @@ class Hurdle(RateFamily):
             return []
         capital = instance.options.smallest(instance.options.total_capital)
         allowed &= np.isfinite(capital)
+        if not allowed.any():
+            return []
         ratio = np.where(allowed, instance.returns / np.where(allowed, capital, 1.0), -np.inf)
         best = int(np.argmax(ratio))
         if ratio[best] >= instance.hurdle_rate - 1e-12:

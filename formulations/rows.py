@@ -85,7 +85,10 @@ def row_block(name: str, matrix: sp.csr_array | sp.csr_matrix, columns: np.ndarr
                               shape=(matrix.shape[0], n_columns))
     else:
         columns = np.asarray(columns, dtype=np.int64)
-        placed = sp.csr_array((matrix.data, columns[matrix.indices], matrix.indptr),
+        at = columns[matrix.indices]
+        if len(at) and (at.min() < 0 or at.max() >= n_columns):  # HiGHS would write past
+            raise ValueError(f"row block {name}: an entry on no model column")  # its arrays
+        placed = sp.csr_array((matrix.data, at, matrix.indptr),
                               shape=(matrix.shape[0], n_columns))
     has_limit = np.isfinite(lower) | np.isfinite(upper)
     has_var = np.diff(matrix.indptr) > 0

@@ -94,7 +94,7 @@ def linked_projects(instance: Instance) -> np.ndarray:
     """Positions of the projects a dependency refers to whose funding is not one column
     (modular, or with several start years): they get a column z_i."""
     max_units = instance.max_units
-    modular = np.flatnonzero((max_units > 1) | (instance.options.count() > 1))
+    modular = np.flatnonzero((max_units > 1) | (instance.options.count_modelled() > 1))
     referenced = np.zeros(instance.n_projects, dtype=bool)
     referenced[np.asarray(instance.requires, dtype=np.int64).reshape(-1)] = True
     for group in instance.excludes:
@@ -108,7 +108,7 @@ def funded_column(instance: Instance, columns: Columns) -> np.ndarray:
     n = instance.n_projects
     unit_cols, owner = columns.unit_columns()
     out = np.full(n, -1, dtype=np.int64)
-    single = (instance.max_units[owner] == 1) & (instance.options.count()[owner] == 1)
+    single = (instance.max_units[owner] == 1) & (instance.options.count_modelled()[owner] == 1)
     out[owner[single]] = unit_cols[single]
     if columns.has(FUNDED):
         out[np.asarray(columns.block(FUNDED).project)] = columns.positions(FUNDED)

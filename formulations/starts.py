@@ -152,6 +152,9 @@ class Options:
     hurdle_npv: np.ndarray | None = None
     recovered: np.ndarray | None = None
     receipts_by_year: Any = None
+    #: give every option a column, those ruled out fixed at 0 (a model built once for
+    #: programs that rule out different starts); by default a ruled-out start has none
+    keep_excluded: bool = False
 
     def __post_init__(self) -> None:
         for name in ("project", "start", "total_capital", "excluded"):
@@ -169,6 +172,18 @@ class Options:
     def count(self) -> np.ndarray:
         """How many options each project has."""
         return np.bincount(self.project, minlength=self.n_projects)
+
+    @property
+    def modelled(self) -> np.ndarray:
+        """Which options have a column in the model: those no rule rules out (all of
+        them with :attr:`keep_excluded`)."""
+        if self.keep_excluded:
+            return np.ones(self.size, dtype=bool)
+        return self.excluded == 0
+
+    def count_modelled(self) -> np.ndarray:
+        """How many options with a column each project has."""
+        return np.bincount(self.project[self.modelled], minlength=self.n_projects)
 
     def smallest(self, per_option: np.ndarray) -> np.ndarray:
         """Per project, the least of a per-option quantity over its options that may be

@@ -239,3 +239,42 @@ def test_check_plan_takes_starts_and_refuses_a_plan_without_them(tmp_path):
     assert late.valid and late.objective == pytest.approx(0.7906 / 1.06 ** 3, abs=1e-4)
     outside = check_plan(base, starts={"A": {2031: 1}})
     assert [v.rule for v in outside.violations] == ["start_window"]
+
+
+# ------------------------------------------------------------------ ruled-out starts
+def test_a_ruled_out_start_has_no_column_and_a_dependency_on_it_still_holds(tmp_path):
+    # B may start only after the deadline: it has no column, so it is never funded; A
+    # requires B, so A cannot be funded either (its row holds A alone: z_A <= 0)
+    doc = _doc([{"id": "A", "capital": 10, "return": 2},
+                {"id": "B", "capital": 10, "return": 1, "start": 2030}],
+               commitment_deadline=2028,
+               dependencies=[{"type": "requires", "project": "A", "on": "B"}])
+    instance = load(write(tmp_path, doc))
+    from formulations import build
+
+    pm = build(instance)
+    assert pm.n_columns == 1  # A's only start; none for B
+    result = solve_checked(instance)
+    assert result.status == "optimal" and result.objective == 0.0
+    # without the rule A is funded
+    assert solve_checked(derive(instance, commitment_deadline=None)).objective == 3.0
+
+
+def test_a_forced_project_with_no_start_left_is_explained(tmp_path):
+    doc = _doc([{"id": "A", "capital": 10, "return": 2, "start": 2030, "force": "in"}],
+               commitment_deadline=2028)
+    result = solve(load(write(tmp_path, doc)), EXACT)
+    assert result.status == "infeasible"
+    assert "project A is forced in, but every start year of it is ruled out" in result.message
+    assert "commitment_deadline" in {c.rule for c in result.conflicts}
+
+
+def test_a_row_on_no_model_column_is_refused_before_highs_sees_it():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from formulations.rows import row_block
+
+    with pytest.raises(ValueError, match="no model column"):
+        row_block("bad", sp.csr_array(np.array([[1.0, 1.0]])), np.array([0, -1]), 2,
+                  np.array([-np.inf]), np.array([0.0]), ("x",))

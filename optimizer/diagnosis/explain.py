@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from formulations import PortfolioModel, registry
+from formulations import PortfolioModel, build, registry
 from formulations.family import Conflict, RuleRef, Words
 from formulations.rows import RowBlock
 from optimizer.solving.quiet import match_thread_scheduler, quiet_stdout
@@ -73,7 +73,8 @@ def describe(ref: RuleRef, side: str, limit: float, reached: float, words: Words
 
 def _empty_conflict(block: RowBlock, key: Any, words: Words) -> Conflict:
     side = "lower" if block.lower_rule is not None else "upper"
-    ref = block.ref_of(key, side) or RuleRef(block.name, key)
+    named = block.lower_rule or block.upper_rule  # a definition's rows name theirs too
+    ref = block.ref_of(key, side) or RuleRef(named or block.name, key)
     family = registry.owner(ref.rule)
     if family is None:
         return Conflict(ref.rule, str(key), None, None,
@@ -110,15 +111,15 @@ def explain_infeasible(pm: PortfolioModel,
 
 def _exclusion_conflicts(pm: PortfolioModel, deadline: float) -> tuple[Conflict, ...]:
     """The rules that rule starts out before the solve (the commitment deadline, the
-    per-project hurdle: column bounds, which the elastic relaxation keeps), each named
-    when opening the starts it rules out, and only those, lets a plan exist."""
+    per-project hurdle: those starts have no column, so the elastic relaxation cannot
+    loosen them), each named when the same program with the starts it rules out open,
+    and only those, has a plan."""
     import highspy
 
     inst = pm.instance
     options = inst.options
     if options is None or not options.excluded.any():
         return ()
-    cols, _owner = pm.columns.unit_columns()
     out: list[Conflict] = []
     groups: dict[str, list[int]] = {}
     for k in np.flatnonzero(options.excluded != 0).tolist():
@@ -127,21 +128,21 @@ def _exclusion_conflicts(pm: PortfolioModel, deadline: float) -> tuple[Conflict,
             if found is not None:
                 groups.setdefault(found[0], []).append(k)
                 break
-    with quiet_stdout():
-        lp, _names = translate_with_rows(pm)
     for rule, members in groups.items():
         left = deadline - time.perf_counter()
         if left <= 0:
             break
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", max(0.1, left))
-        h.passModel(lp)
-        at = np.asarray(cols)[members].astype(np.int32)
-        upper = options.of(inst.max_units)[members].astype(float)
-        upper[options.of(inst.force_out)[members]] = 0.0
-        h.changeColsBounds(len(at), at, np.zeros(len(at)), upper)
-        h.run()
+        excluded = options.excluded.copy()
+        excluded[members] = 0
+        opened = dataclasses.replace(inst, options=dataclasses.replace(options,
+                                                                       excluded=excluded))
+        with quiet_stdout():
+            lp, _names = translate_with_rows(build(opened, pm.families))
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("time_limit", max(0.1, left))
+            h.passModel(lp)
+            h.run()
         if h.getInfo().primal_solution_status != 2:  # no feasible plan with them open
             continue
         owner = registry.owner(rule)

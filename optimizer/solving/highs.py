@@ -339,7 +339,13 @@ def solve_session(session: HighsSession, options: SolveOptions,
         model_status = h.getModelStatus()
         info = h.getInfo()
         has_solution = info.primal_solution_status == highspy.kSolutionStatusFeasible
+        empty = model_status == highspy.HighsModelStatus.kModelEmpty
+        if empty:  # no column (every start ruled out): the empty plan, whose rows the
+            has_solution = True  # model holds only where 0 meets them (else infeasible
+            #                      before any solve: PortfolioModel.trivially_infeasible)
         objective = _finite(info.objective_function_value) if has_solution else None
+        if empty:
+            objective = 0.0
         nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None  # None: no MIP
         bound = _finite(info.mip_dual_bound) if nodes is not None else None
         if bound is None and has_solution and model_status == highspy.HighsModelStatus.kOptimal:
@@ -355,6 +361,8 @@ def solve_session(session: HighsSession, options: SolveOptions,
                 nodes is not None and nodes >= options.node_limit:
             termination = "node_limit"  # HiGHS reports both limits as one status
         values = np.asarray(h.getSolution().col_value) if has_solution else None
+        if empty:
+            values = np.zeros(h.getNumCol())
         if status == "infeasible":
             objective = bound = gap = None
         version = f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}." \

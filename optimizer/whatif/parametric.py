@@ -40,6 +40,16 @@ def superset(points: list[Instance]) -> Instance:
     return prepare_options(fresh) if params != dict(points[0].params) else fresh
 
 
+def every_column(point: Instance) -> Instance:
+    """``point`` with a column for every start, those it rules out fixed at 0: the
+    layout of a model built for programs that rule out different starts."""
+    options = point.options
+    if options is None or options.keep_excluded:
+        return point
+    return dataclasses.replace(point, options=dataclasses.replace(options,
+                                                                  keep_excluded=True))
+
+
 class ParametricModel:
     """One model in HiGHS, re-solved at programs that differ from each other only in
     program-level values (limits, returns, rates, forced choices)."""
@@ -73,7 +83,9 @@ class ParametricModel:
         cols, _owner = self.pm.columns.unit_columns()
         for name, coefs in row_coefficients(self.pm.instance).items():
             if name in self.rows:
-                self.moving[name] = (int(self.rows[name][0][0]), cols, coefs)
+                members = self.pm.columns.members
+                self.moving[name] = (int(self.rows[name][0][0]), cols,
+                                     coefs if members is None else coefs[members])
 
     def row(self, ref: RuleRef) -> int | None:
         """The HiGHS row whose limit is the rule ``ref`` (None: the model has none)."""
@@ -112,7 +124,7 @@ class ParametricModel:
         if len(moved):
             h.changeRowsBounds(len(moved), moved.astype(np.int32), lower[moved], upper[moved])
             self.row_lower, self.row_upper = lower, upper
-        columns = build_columns(point)  # the point's costs and bounds, the same layout
+        columns = build_columns(every_column(point))  # its costs and bounds, same layout
         cost = self.cost.copy()
         cost[:columns.n_columns] = columns.cost
         moved = np.flatnonzero(cost != self.cost)
@@ -130,7 +142,7 @@ class ParametricModel:
         if self.moving:
             now = row_coefficients(point)
             for name, (row, cols, coefs) in list(self.moving.items()):
-                fresh = now[name]
+                fresh = now[name] if columns.members is None else now[name][columns.members]
                 for j in np.flatnonzero(fresh != coefs).tolist():
                     h.changeCoeff(row, int(cols[j]), float(fresh[j]))
                 self.moving[name] = (row, cols, fresh)
