@@ -5,8 +5,9 @@
 
 Version 2 (A1): ``requires`` with ``lag: L`` adds, for every year t, units of a started
 by t <= max_units_a x units of b started by t - L, over the unit columns of each start
-(:mod:`formulations.starts`). The rows are written for the years where either side can
-change (a start of a, a start of b plus L); in the others a row repeats the one before.
+(:mod:`formulations.starts`). The rows are written for the years in which a unit of a
+may start: from one such year to the next the left side stays and the right side can
+only grow, so that year's row implies the others.
 """
 
 from __future__ import annotations
@@ -135,8 +136,8 @@ class Dependencies(Family):
         return blocks
 
     def _lag_rows(self, instance: Instance, columns: Columns) -> list[RowBlock]:
-        """For each lagged pair (a, b, L) and year t where a side can change: units of a
-        started by t - max_units_a x units of b started by t - L <= 0."""
+        """For each lagged pair (a, b, L) and year t in which a unit of a may start: units
+        of a started by t - max_units_a x units of b started by t - L <= 0."""
         lags = lags_of(instance)
         pairs = np.asarray(instance.requires, dtype=np.int64).reshape(-1, 2)
         keep = (lags >= 0) & (pairs[:, 0] != pairs[:, 1])
@@ -150,14 +151,10 @@ class Dependencies(Family):
         starts = np.zeros((instance.n_projects, n_years), dtype=bool)
         open_ = o.modelled
         starts[o.project[open_], o.start[open_] - first] = True
-        later = np.zeros((len(a), n_years), dtype=bool)  # b's starts shifted by L
-        for_b = starts[b]
-        cols = np.arange(n_years)[None, :] - lag[:, None]
-        ok = cols >= 0
-        later[ok] = for_b[np.nonzero(ok)[0], cols[ok]]
-        started = np.cumsum(starts[a], axis=1) > 0
-        event = (starts[a] | later) & started
-        row_p, row_t = np.nonzero(event)
+        # a row in each year a unit of a may start: between two such years its left side
+        # stays while its right side can only grow, so the year's row implies the others
+        # (as measured, the others also cost HiGHS: 44 s against 22 s at 20,000 projects)
+        row_p, row_t = np.nonzero(starts[a])
         k = len(row_p)
         if not k:  # no start of a dependent project is open: no row can bind
             return []
