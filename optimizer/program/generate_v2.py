@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from formulations.waterfall import unit_flows
 from optimizer.program.generate import (
     _LIMIT,
     _MONEY,
@@ -89,69 +90,43 @@ def _expand(owner: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def unit_values(d: Any, col_proj: np.ndarray, col_start: np.ndarray, cash: dict,
                 rates: tuple[float, float, float], split: tuple[float, float],
                 deemed: np.ndarray) -> dict[str, np.ndarray]:
-    """The waterfall of every unit (``col_proj[c]`` started in ``col_start[c]``), vectorised
-    over units, one step per year offset from the start. ``rates`` = (discount rate, hurdle
-    irr, base year); ``cash`` = {"annual", "years", "offset", "table" (sparse projects x
-    offsets), "loss"}; ``deemed`` by project. Returns npv (at the discount rate, to the base
-    year), npv_irr (at the hurdle irr), recovered (offset, -1 for never) and total capital."""
+    """The waterfall of every unit (``col_proj[c]`` started in ``col_start[c]``), by the
+    model's own :func:`formulations.waterfall.unit_flows`. ``rates`` = (discount rate,
+    hurdle irr, base year); ``cash`` = {"annual", "years", "offset", "table" (sparse
+    projects x offsets), "loss"}; ``deemed`` by project. Returns npv (at the discount
+    rate, to the base year), npv_irr (at the hurdle irr), recovered (offset from the
+    start, -1 for never) and total capital."""
     rho, irr, base = rates
     before, after = split
-    last = d.last
-    p = col_proj
-    build = np.where(d.profiled, 0, d.build)[p]
-    per_year = (d.capital / np.maximum(d.build, 1))[p]
-    every = d.every[p]
-    count = np.where(every > 0, (last - col_start) // np.maximum(every, 1), 0).clip(0)
-    # the profile as a sparse (project x offset) table, and its last offset
-    p_off = d.p_year - d.start[d.p_owner]
-    prof = sp.csr_array((d.p_capital, (d.p_owner, p_off)),
-                        shape=(d.n, int(p_off.max(initial=0)) + 1))
+    # one unit's build by offset: the even spread, or the profile rows
+    spread = np.flatnonzero(~d.profiled)
+    item, step = _expand(spread, d.build)
+    owner = spread[item]
+    b_proj = np.concatenate([owner, d.p_owner]).astype(np.int64)
+    b_off = np.concatenate([step, d.p_year - d.start[d.p_owner]]).astype(np.int64)
+    b_cap = np.concatenate([(d.capital / np.maximum(d.build, 1))[owner], d.p_capital])
     ends = np.where(d.profiled, 0, d.build - 1)             # the last build or profile year
-    np.maximum.at(ends, d.p_owner, p_off)
-    paying = np.where(d.profiled, -1, d.build - 1)          # the last that disburses
-    np.maximum.at(paying, d.p_owner[d.p_capital != 0], p_off[d.p_capital != 0])
-    last_d = np.maximum(paying[p], count * every)
-    op = ends + 1                                          # first operating offset
-    annual, years = cash["annual"] * (1 - cash["loss"]), cash["years"]
-    table = cash["table"]
-    cash_end = np.where(years > 0, op + years - 1, -1)
-    t_rows = table.tocoo()
-    np.maximum.at(cash_end, t_rows.row, t_rows.col)
-    last_f = np.maximum(last_d, cash_end[p])
-    n_off = int(last_f.max(initial=0)) + 1
-    prof_t = sp.csc_array(prof)
-    table_t = sp.csc_array(table.multiply((1 - cash["loss"])[:, None]))
-
-    def column(m: sp.csc_array, o: int) -> np.ndarray:
-        full = np.zeros(d.n)
-        if o < m.shape[1]:
-            lo, hi = m.indptr[o], m.indptr[o + 1]
-            full[m.indices[lo:hi]] = m.data[lo:hi]
-        return full[p]
-
-    r = deemed[p]
-    balance = np.zeros(len(p))
-    npv, npv_irr = np.zeros(len(p)), np.zeros(len(p))
-    recovered = np.full(len(p), -1)
-    for o in range(n_off):
-        disbursed = np.where(o < build, per_year, 0.0) + column(prof_t, o)
-        if o > 0:
-            disbursed += np.where((every > 0) & (o % np.maximum(every, 1) == 0)
-                                  & (o <= count * every), d.again[p], 0.0)
-        flow = np.where((o >= op[p]) & (o < op[p] + years[p]), annual[p], 0.0)
-        flow += column(table_t, o)
-        owed = balance * (1 + r) + disbursed
-        pos = flow > 0
-        paid = np.where(pos, np.minimum(before * flow, owed), 0.0)
-        japan = np.where(pos, paid + after * (flow - paid / before), 0.0)
-        balance = owed - paid
-        npv += (japan - disbursed) / (1 + rho) ** o
-        npv_irr += (japan - disbursed) / (1 + irr) ** o
-        found = (recovered < 0) & (o >= last_d) & (o <= last_f) & (balance <= 1e-9)
-        recovered[found] = o
-    shift = col_start - base
-    return {"npv": npv / (1 + rho) ** shift, "npv_irr": npv_irr / (1 + irr) ** shift,
-            "recovered": recovered, "total": d.capital[p] + count * d.again[p]}
+    np.maximum.at(ends, d.p_owner, d.p_year - d.start[d.p_owner])
+    # its cash after loss_rate: annual_cash from the year after the build, or the table
+    keep = 1.0 - cash["loss"]
+    paying = np.flatnonzero(cash["years"] > 0)
+    item, step = _expand(paying, cash["years"].astype(np.int64))
+    table = cash["table"].tocoo()
+    c_proj = np.concatenate([paying[item], table.row]).astype(np.int64)
+    c_off = np.concatenate([ends[paying[item]] + 1 + step, table.col]).astype(np.int64)
+    c_val = np.concatenate([(cash["annual"] * keep)[paying[item]], table.data * keep[table.row]])
+    flows = unit_flows(
+        n_projects=d.n, build_project=b_proj, build_offset=b_off, build_capital=b_cap,
+        reinvest_every=d.every.astype(np.int64), reinvest_capital=d.again.astype(float),
+        cash_project=c_proj, cash_offset=c_off, cash_amount=c_val, deemed=deemed,
+        option_project=col_proj.astype(np.int64), option_start=col_start.astype(np.int64),
+        last=d.last, base_year=int(base), discount=float(rho), hurdle=float(irr),
+        before=float(before), after=float(after))
+    count = np.where(d.every[col_proj] > 0,
+                     (d.last - col_start) // np.maximum(d.every[col_proj], 1), 0).clip(0)
+    recovered = np.where(flows.recovered >= 0, flows.recovered - col_start, -1)
+    return {"npv": flows.npv, "npv_irr": flows.hurdle_npv, "recovered": recovered,
+            "total": d.capital[col_proj] + count * d.again[col_proj]}
 
 
 def _yearly(d: Any, chosen: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -140,34 +140,23 @@ def validate_profiles(ctx: Context, table: Table, positions: Mapping[str, int],
     """The profiles table (:data:`~optimizer.program.vocabulary.PROFILES`), validated: numeric
     columns by their fields (blank cells their defaults), every project known, no year
     before the horizon or given twice for one project."""
-    columns: dict[str, Any] = {}
-    for f in voc.PROFILES.fields:
-        if f.numeric:
-            columns[f.name] = filled(table, f, read_numbers(ctx, table, f), math.nan)
-        else:
-            columns[f.name] = text_column(ctx, table, f).to_numpy(dtype=object)
-    pid = column_cells(table, "project")
-    known = pid.isin(positions.keys()).to_numpy()
-    raw = pid.to_numpy()
-    report_rows(ctx, table, "project", ~known & (pid != "").to_numpy(),
-                lambda i: f"unknown project id {quoted(raw[i])}")
-    year = columns["year"]
+    out = validate_rows(ctx, table, voc.PROFILES, positions, ("project", "year"),
+                        keep="all")
+    year = out["year"].to_numpy()
     early = year < first
     report_rows(ctx, table, "year", early,
                 lambda i: f"year {int(year[i])} is before the horizon's first year {first}")
-    out = pd.DataFrame(columns)
-    dup = out.duplicated(["project", "year"], keep=False).to_numpy() & known & np.isfinite(year)
-    report_rows(ctx, table, "year", dup,
-                lambda i: f"project {quoted(raw[i])} has more than one row for year "
-                          f"{int(year[i])}")
     return out
 
 
 def validate_rows(ctx: Context, table: Table, section: voc.Section,
-                  positions: Mapping[str, int], unique: tuple[str, ...]) -> pd.DataFrame:
-    """A table of rows about projects (``cash_flows``: project, offset, cash), validated:
-    every column by its field, the ``project`` known, no two rows with the same values
-    of ``unique``."""
+                  positions: Mapping[str, int], unique: tuple[str, ...],
+                  keep: str = "first") -> pd.DataFrame:
+    """A table of rows about projects (``profiles``: project, year, capital, labor;
+    ``cash_flows``: project, offset, cash), validated: every column by its field (blank
+    cells their defaults), the ``project`` known, no two rows with the same values of
+    ``unique`` (each repeat named, or with ``keep="all"`` every row of a repeated
+    pair)."""
     columns: dict[str, Any] = {}
     for f in section.fields:
         if f.numeric:
@@ -181,10 +170,12 @@ def validate_rows(ctx: Context, table: Table, section: voc.Section,
                 lambda i: f"unknown project id {quoted(raw[i])}")
     out = pd.DataFrame(columns)
     last = unique[-1]
-    dup = out.duplicated(list(unique), keep="first").to_numpy() & known
+    dup = out.duplicated(list(unique), keep=False if keep == "all" else "first").to_numpy()
+    dup = dup & known & np.isfinite(out[last].to_numpy(dtype=float))
+    values = out[last].to_numpy(dtype=float)
     report_rows(ctx, table, last, dup,
                 lambda i: f"project {quoted(raw[i])} has more than one row for {last} "
-                          f"{voc.shown_value(out[last].iloc[i])}")
+                          f"{int(values[i])}")
     return out
 
 
