@@ -108,6 +108,67 @@ def _by_year(mapping: Mapping | None, first: int, years: int) -> np.ndarray:
     return out
 
 
+def _columns(projects: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """The projects' columns of version 1, blanks as the format defines them: capital,
+    return, start, build_years, labor, reinvest_every, reinvest_capital, max_units,
+    force."""
+    n = len(projects)
+    return (_col(projects, "capital", np.nan), _col(projects, "return", 0.0),
+            _col(projects, "start", np.nan),
+            _col(projects, "build_years", 1.0).astype(np.int64),
+            _col(projects, "labor", 0.0),
+            _col(projects, "reinvest_every", 0.0).astype(np.int64),
+            _col(projects, "reinvest_capital", 0.0),
+            _col(projects, "max_units", 1.0).astype(np.int64),
+            projects["force"].fillna("").astype(str).str.strip().to_numpy()
+            if "force" in projects.columns else np.full(n, "", dtype=object))
+
+
+def _assemble(rows_r: list, rows_c: list, rows_v: list, lower: list, upper: list,
+              n_row: int, n_col: int) -> tuple[sp.csc_array, np.ndarray, np.ndarray]:
+    """The rows added so far as one column-wise matrix with their limits, without the
+    rows that hold no entry and admit 0 (as the project's model: such a row is no rule)."""
+    matrix = sp.csc_array((np.concatenate(rows_v),
+                           (np.concatenate(rows_r), np.concatenate(rows_c))),
+                          shape=(n_row, n_col))
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    lower_all, upper_all = np.concatenate(lower), np.concatenate(upper)
+    empty = np.diff(matrix.tocsr().indptr) == 0
+    keep_rows = ~(empty & (lower_all <= 0) & (upper_all >= 0))
+    return matrix.tocsr()[keep_rows].tocsc(), lower_all[keep_rows], upper_all[keep_rows]
+
+
+def _yearly_rows(add: Any, limits: np.ndarray, years: int, col: np.ndarray,
+                 owner: np.ndarray, values: np.ndarray) -> None:
+    """One row per capped year: sum of ``values`` (entries of column ``owner`` in year
+    ``col``) <= that year's limit."""
+    capped = np.flatnonzero(~np.isnan(limits))
+    row_of = np.full(years, -1)
+    row_of[capped] = np.arange(len(capped))
+    keep = row_of[col] >= 0
+    add(row_of[col[keep]], owner[keep], values[keep], np.full(len(capped), -np.inf),
+        limits[capped])
+
+
+def _sectors(doc: dict, projects: pd.DataFrame
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(each project's sector, the sectors with a floor or ceiling, the row of each
+    sector (-1: none), floors, ceilings)."""
+    sectors = doc.get("sectors") or {}
+    names = [str(s) for s in sectors]
+    s_lo = np.array([float((sectors[s] or {}).get("min") or 0.0) for s in sectors])
+    s_hi = np.array([float(v) if (v := (sectors[s] or {}).get("max")) is not None else np.inf
+                     for s in sectors])
+    s_index = pd.Index(names).get_indexer(projects["sector"].astype(str).str.strip())
+    if (s_index < 0).any():
+        raise ValueError("a project's sector is not named in sectors")
+    ranged = np.flatnonzero((s_lo > 0) | (s_hi < np.inf))
+    row_of = np.full(len(names), -1)
+    row_of[ranged] = np.arange(len(ranged))
+    return s_index, ranged, row_of, s_lo, s_hi
+
+
 def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
     """The section-4 model as a ``highspy.HighsLp`` (maximize), and the project count; for
     a version-2 file, :func:`build_lp_v2` (the HighsLp and its column layout)."""
@@ -121,16 +182,7 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
     n = len(projects)
     ids = projects["id"].astype(str).str.strip()
     index = pd.Index(ids)
-    capital = _col(projects, "capital", np.nan)
-    returns = _col(projects, "return", 0.0)
-    start = _col(projects, "start", np.nan)
-    build = _col(projects, "build_years", 1.0).astype(np.int64)
-    labor = _col(projects, "labor", 0.0)
-    every = _col(projects, "reinvest_every", 0.0).astype(np.int64)
-    again = _col(projects, "reinvest_capital", 0.0)
-    units = _col(projects, "max_units", 1.0).astype(np.int64)
-    force = (projects["force"].fillna("").astype(str).str.strip().to_numpy()
-             if "force" in projects.columns else np.full(n, "", dtype=object))
+    capital, returns, start, build, labor, every, again, units, force = _columns(projects)
 
     # (project, year column, capital, labor) entries; year columns past the horizon kept
     # for the totals, dropped from the yearly rows
@@ -227,26 +279,12 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
     budget = doc.get("budget") or {}
     if budget.get("total") is not None:
         add(np.zeros(n), everyone, total, [-inf], [float(budget["total"])])
+
     def yearly(limits: np.ndarray, values: np.ndarray) -> None:
-        capped = np.flatnonzero(~np.isnan(limits))
-        row_of = np.full(years, -1)
-        row_of[capped] = np.arange(len(capped))
-        keep = row_of[col] >= 0
-        add(row_of[col[keep]], owner[keep], values[keep], np.full(len(capped), -inf),
-            limits[capped])
+        _yearly_rows(add, limits, years, col, owner, values)
 
     yearly(_by_year(budget.get("per_year"), first, years), cap_e)
-    sectors = doc.get("sectors") or {}
-    names = [str(s) for s in sectors]
-    s_lo = np.array([float((sectors[s] or {}).get("min") or 0.0) for s in sectors])
-    s_hi = np.array([float(v) if (v := (sectors[s] or {}).get("max")) is not None else inf
-                     for s in sectors])
-    s_index = pd.Index(names).get_indexer(projects["sector"].astype(str).str.strip())
-    if (s_index < 0).any():
-        raise ValueError("a project's sector is not named in sectors")
-    ranged = np.flatnonzero((s_lo > 0) | (s_hi < inf))
-    row_of = np.full(len(names), -1)
-    row_of[ranged] = np.arange(len(ranged))
+    s_index, ranged, row_of, s_lo, s_hi = _sectors(doc, projects)
     keep = row_of[s_index] >= 0
     add(row_of[s_index[keep]], everyone[keep], total[keep],
         np.where(s_lo[ranged] > 0, s_lo[ranged], -inf), s_hi[ranged])
@@ -268,17 +306,9 @@ def build_lp(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None):
         np.concatenate([np.ones(k), -units[modular].astype(float), np.ones(k), -np.ones(k)]),
         np.full(2 * k, -inf), np.zeros(2 * k))
 
-    matrix = sp.csc_array((np.concatenate(rows_v),
-                           (np.concatenate(rows_r), np.concatenate(rows_c))),
-                          shape=(n_row, n_col))
-    matrix.sum_duplicates()
-    matrix.eliminate_zeros()
-    # as the project's model does: a row with no entry whose limits admit 0 is no rule
-    lower_all, upper_all = np.concatenate(lower), np.concatenate(upper)
-    empty = np.diff(matrix.tocsr().indptr) == 0
-    keep_rows = ~(empty & (lower_all <= 0) & (upper_all >= 0))
-    matrix = matrix.tocsr()[keep_rows].tocsc()
-    lower, upper = [lower_all[keep_rows]], [upper_all[keep_rows]]
+    matrix, lower_all, upper_all = _assemble(rows_r, rows_c, rows_v, lower, upper, n_row,
+                                             n_col)
+    lower, upper = [lower_all], [upper_all]
     n_row = matrix.shape[0]
 
     col_lower = np.zeros(n_col)
@@ -409,16 +439,7 @@ def build_lp_v2(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None
     years = last - first + 1
     n = len(projects)
     index = pd.Index(projects["id"].astype(str).str.strip())
-    capital = _col(projects, "capital", np.nan)
-    returns = _col(projects, "return", 0.0)
-    start = _col(projects, "start", np.nan)
-    build = _col(projects, "build_years", 1.0).astype(np.int64)
-    labor = _col(projects, "labor", 0.0)
-    every = _col(projects, "reinvest_every", 0.0).astype(np.int64)
-    again = _col(projects, "reinvest_capital", 0.0)
-    units = _col(projects, "max_units", 1.0).astype(np.int64)
-    force = (projects["force"].fillna("").astype(str).str.strip().to_numpy()
-             if "force" in projects.columns else np.full(n, "", dtype=object))
+    capital, returns, start, build, labor, every, again, units, force = _columns(projects)
 
     # the nominal profile or spread, by (project, year offset from the nominal start)
     profiled = np.zeros(n, dtype=bool)
@@ -573,25 +594,10 @@ def build_lp_v2(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None
         add(np.zeros(n_c), cols, total, [-inf], [float(budget["total"])])
 
     def yearly(limits: np.ndarray, values: np.ndarray) -> None:
-        capped = np.flatnonzero(~np.isnan(limits))
-        row_of = np.full(years, -1)
-        row_of[capped] = np.arange(len(capped))
-        keep = row_of[col] >= 0
-        add(row_of[col[keep]], owner[keep], values[keep], np.full(len(capped), -inf),
-            limits[capped])
+        _yearly_rows(add, limits, years, col, owner, values)
 
     yearly(_by_year(budget.get("per_year"), first, years), cap_e)
-    sectors = doc.get("sectors") or {}
-    names = [str(s) for s in sectors]
-    s_lo = np.array([float((sectors[s] or {}).get("min") or 0.0) for s in sectors])
-    s_hi = np.array([float(v) if (v := (sectors[s] or {}).get("max")) is not None else inf
-                     for s in sectors])
-    s_index = pd.Index(names).get_indexer(projects["sector"].astype(str).str.strip())
-    if (s_index < 0).any():
-        raise ValueError("a project's sector is not named in sectors")
-    ranged = np.flatnonzero((s_lo > 0) | (s_hi < inf))
-    row_of = np.full(len(names), -1)
-    row_of[ranged] = np.arange(len(ranged))
+    s_index, ranged, row_of, s_lo, s_hi = _sectors(doc, projects)
     keep = row_of[s_index[col_proj]] >= 0
     add(row_of[s_index[col_proj][keep]], cols[keep], total[keep],
         np.where(s_lo[ranged] > 0, s_lo[ranged], -inf), s_hi[ranged])
@@ -636,16 +642,8 @@ def build_lp_v2(doc: dict, projects: pd.DataFrame, profiles: pd.DataFrame | None
                         np.ones(m)]),
         np.full(2 * m, -inf), np.zeros(2 * m))
 
-    matrix = sp.csc_array((np.concatenate(rows_v),
-                           (np.concatenate(rows_r), np.concatenate(rows_c))),
-                          shape=(n_row, n_col))
-    matrix.sum_duplicates()
-    matrix.eliminate_zeros()
-    lower_all, upper_all = np.concatenate(lower), np.concatenate(upper)
-    empty = np.diff(matrix.tocsr().indptr) == 0
-    keep_rows = ~(empty & (lower_all <= 0) & (upper_all >= 0))
-    matrix = matrix.tocsr()[keep_rows].tocsc()
-    lower_all, upper_all = lower_all[keep_rows], upper_all[keep_rows]
+    matrix, lower_all, upper_all = _assemble(rows_r, rows_c, rows_v, lower, upper, n_row,
+                                             n_col)
 
     cost = flows["npv"] if objective == "npv" else returns[col_proj]
     col_lower = np.zeros(n_col)
