@@ -198,13 +198,11 @@ class Usage:
     capital_by_sector: pd.Series  # sector -> capital
     labor_by_year: pd.Series  # horizon year -> labor
     projects: pd.DataFrame  # the projects table indexed by id (read once, for every check)
-    #: the funded starts: project, start, units (version 2; every unit at its start in 1)
-    starts: pd.DataFrame = field(default=None)
-    #: per funded (project, start): year, disbursed, received (Japan's receipts), all
-    #: its units; empty without economics
+    starts: pd.DataFrame = field(default=None)  # funded: project, start, units
+    #: per funded (project, start), all its units: year, disbursed, received (Japan's)
     cash: pd.DataFrame = field(default=None)
-    #: per funded (project, start): units, npv, irr, recovered_in, received, disbursed,
-    #: hurdle_npv (all its units; irr None where none); empty without economics
+    #: per funded (project, start), all its units: units, npv, irr (None where none),
+    #: recovered_in, received, disbursed, hurdle_npv; empty without economics
     economics: pd.DataFrame = field(default=None)
     #: the value of the program's objective (the total return, or the NPV under npv)
     objective: float = 0.0
@@ -284,11 +282,9 @@ class Family:
                                                              Callable[[int], str]]],
                             list[tuple[str, str]]]:
         """The family's rules between the columns of the validated ``projects`` table
-        (and the program's top-level ``values`` and its other ``tables`` of rows about
-        projects, such as ``cash_flows``) over the horizon ``first .. last``: the
-        columns it fills in ({name: values}: ``earliest_start`` from ``start``), the
-        problems by row ((column, mask of rows, message of a row)), and the program's
-        problems ((place, message))."""
+        (with the top-level ``values`` and the other ``tables``, ``cash_flows``) over the
+        horizon: the columns it fills in ({name: values}), the problems by row ((column,
+        mask of rows, message of a row)) and the program's ((place, message))."""
         return {}, [], []
 
     # ------------------------------------------------------------------- model
@@ -372,6 +368,12 @@ class Family:
         """(rule, reason in words) when this family's rule rules out the option (a
         project and start year, :attr:`Instance.options`) before any solve; else None."""
         return None
+
+    def excluded_reasons(self, instance: Instance, options: np.ndarray
+                         ) -> dict[int, tuple[str, str]]:
+        """:meth:`excluded_reason` of many options at once: {option: (rule, reason)}."""
+        found = {k: self.excluded_reason(instance, k) for k in np.asarray(options).tolist()}
+        return {k: v for k, v in found.items() if v is not None}
 
     def iis_limit(self, ref: RuleRef, limit: float, instance: Instance) -> float | None:
         """The limit an IIS member of this rule reports (the row's own by default)."""

@@ -148,6 +148,16 @@ class Timing(Family):
             return None
         return DEADLINE, self.excluded(instance, option)
 
+    def excluded_reasons(self, instance: Instance, options: np.ndarray
+                         ) -> dict[int, tuple[str, str]]:
+        o = instance.options
+        mine = np.asarray(options)[o.excluded[np.asarray(options)] == EXCLUDED_DEADLINE]
+        ids, deadline = instance.ids, instance.params.get(DEADLINE)
+        return {k: (DEADLINE, f"{ids[p]} starting {s}: after the commitment deadline "
+                              f"{deadline}")
+                for k, p, s in zip(mine.tolist(), o.project[mine].tolist(),
+                                   o.start[mine].tolist(), strict=True)}
+
     def excluded(self, instance: Instance, k: int) -> str:
         """Why option ``k`` may not be funded (it starts after the deadline)."""
         o = instance.options

@@ -132,15 +132,18 @@ def _irr(net: np.ndarray, years: np.ndarray, first: np.ndarray) -> np.ndarray:
         return (sub * (1.0 + rate[:, None]) ** -since).sum(axis=1)
 
     low, high = np.full(len(rows), -0.999999), np.full(len(rows), 1.0)
+    f_low, f_high = npv(low), npv(high)
     for _ in range(12):  # widen until the root is bracketed
-        wide = npv(low) * npv(high) > 0
+        wide = f_low * f_high > 0
         if not wide.any():
             break
         high = np.where(wide, high * 4.0, high)
-    bracketed = npv(low) * npv(high) <= 0
-    for _ in range(100):
+        f_high = np.where(wide, npv(high), f_high)
+    bracketed = f_low * f_high <= 0
+    positive = f_low > 0
+    for _ in range(64):  # bisection: the bracket's width falls below 1e-18
         mid = (low + high) / 2.0
-        same = (npv(mid) > 0) == (npv(low) > 0)
+        same = (npv(mid) > 0) == positive
         low, high = np.where(same, mid, low), np.where(same, high, mid)
     out[rows] = np.where(bracketed, (low + high) / 2.0, np.nan)
     return out

@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -186,8 +187,9 @@ class Instance:
     def n_projects(self) -> int:
         return len(self.projects)
 
-    @property
+    @cached_property
     def ids(self) -> np.ndarray:
+        """The project ids, in project order (read once: an instance never changes)."""
         return self.projects["id"].to_numpy()
 
     @property

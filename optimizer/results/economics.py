@@ -30,18 +30,19 @@ def excluded(instance: Instance, limit: int | None = None) -> list[dict[str, Any
     """Every option (project, start year) a rule rules out, in option order: id, start,
     the rule and its reason, as each rule's family words it."""
     options = instance.options
-    out: list[dict[str, Any]] = []
-    for k in np.flatnonzero(options.excluded != 0).tolist():
-        for family in registry.FAMILIES:
-            found = family.excluded_reason(instance, k)
-            if found is not None:
-                rule, reason = found
-                out.append({"id": str(instance.ids[options.project[k]]),
-                            "start": int(options.start[k]), "rule": rule, "reason": reason})
-                break
-        if limit is not None and len(out) >= limit:
+    left = np.flatnonzero(options.excluded != 0)
+    if limit is not None:
+        left = left[:limit]
+    found: dict[int, tuple[str, str]] = {}
+    for family in registry.FAMILIES:  # the first family that words an option, words it
+        if not len(left):
             break
-    return out
+        mine = family.excluded_reasons(instance, left)
+        found.update(mine)
+        left = left[~np.isin(left, np.fromiter(mine, dtype=np.int64, count=len(mine)))]
+    ids = instance.ids
+    return [{"id": str(ids[options.project[k]]), "start": int(options.start[k]),
+             "rule": found[k][0], "reason": found[k][1]} for k in sorted(found)]
 
 
 def economics_part(result: Result) -> dict[str, Any] | None:

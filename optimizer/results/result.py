@@ -44,7 +44,8 @@ EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "i
 
 #: The columns of :meth:`Result.selected`, and of ``--out FILE.csv``.
 SELECTED_COLUMNS = ("id", "name", "sector", "units", "capital", "return")
-_SELECTED = "\u0000selected\u0000"  # a placeholder no program's text can hold
+#: the lists of the JSON written one entry per line (by their keys from the top)
+_LONG_LISTS = (("selected",), ("excluded",), ("economics", "projects"))
 
 
 def _num(x: Any) -> float | None:
@@ -238,19 +239,30 @@ class Result:
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The JSON object, indented, with one funded project per line: Python's indenting
-        encoder is five times slower than its compact one, and ``selected`` is most of
-        the object at scale."""
+        """The JSON object, indented, with one entry per line in its long lists (the
+        funded projects, version 2's ruled-out starts and funded starts' economics):
+        Python's indenting encoder is five times slower than its compact one, and those
+        lists are most of the object at scale."""
         data = self.to_dict()
-        if indent is None or not data["selected"]:
+        if indent is None:
             return json.dumps(data, indent=indent, allow_nan=False)
-        selected, data["selected"] = data["selected"], _SELECTED
-        pad = " " * (2 * indent)
         encode = json.JSONEncoder(allow_nan=False).encode  # one encoder: dumps makes one a row
-        rows = f",\n{pad}".join(map(encode, selected))
+        long: list[tuple[str, list, int]] = []
+        for path in _LONG_LISTS:
+            holder: Any = data
+            for key in path[:-1]:
+                holder = holder.get(key) if isinstance(holder, dict) else None
+            if isinstance(holder, dict) and holder.get(path[-1]):
+                mark = f"\u0000{'.'.join(path)}\u0000"  # no program's text holds a NUL
+                long.append((mark, holder[path[-1]], len(path)))
+                holder[path[-1]] = mark
         text = json.dumps(data, indent=indent, allow_nan=False)
-        # the first occurrence: "selected" precedes every field that holds program text
-        return text.replace(json.dumps(_SELECTED), f"[\n{pad}{rows}\n{' ' * indent}]", 1)
+        for mark, rows, depth in long:
+            pad = " " * ((depth + 1) * indent)
+            body = f",\n{pad}".join(map(encode, rows))
+            text = text.replace(json.dumps(mark), f"[\n{pad}{body}\n{' ' * (depth * indent)}]",
+                                1)
+        return text
 
     def write(self, path: str | Path) -> Path:
         """Write the result as JSON (``.json``) or the funded projects as CSV (``.csv``).
