@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 __all__ = ["Options", "Entries", "nominal_entries", "option_layout", "shift", "reinvestments",
-           "single_options", "EXCLUDED_DEADLINE", "EXCLUDED_NPV", "EXCLUDED_RECOVERY",
+           "EXCLUDED_DEADLINE", "EXCLUDED_NPV", "EXCLUDED_RECOVERY",
            "EXCLUDED_NO_CASH"]
 
 #: Why an option may not be funded (:attr:`Options.excluded`): 0 it may; it starts after
@@ -122,11 +122,6 @@ def reinvestments(every: np.ndarray, option_project: np.ndarray, option_start: n
     return row, k * e[row]
 
 
-def single_options(option_project: np.ndarray, n_projects: int) -> np.ndarray:
-    """Whether each project has exactly one option."""
-    return np.bincount(option_project, minlength=n_projects) == 1
-
-
 @dataclass(frozen=True, eq=False)
 class Options:
     """The model's unit columns: one per project and admissible start year.
@@ -200,12 +195,3 @@ class Options:
         ok = self.excluded == 0
         np.maximum.at(out, self.project[ok], np.asarray(per_option, dtype=float)[ok])
         return out
-
-    def per_project(self, per_option: np.ndarray) -> np.ndarray:
-        """A per-option quantity summed per project."""
-        if self.identity:
-            return np.asarray(per_option, dtype=float)
-        return np.bincount(self.project, weights=per_option, minlength=self.n_projects)
-
-    def label(self, k: int, ids: np.ndarray) -> str:
-        return f"{ids[self.project[k]]}@{int(self.start[k])}"

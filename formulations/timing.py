@@ -144,12 +144,12 @@ class Timing(Family):
         return Conflict(DEADLINE, "", deadline, None, msg, ref)
 
     def excluded_reason(self, instance: Instance, option: int) -> tuple[str, str] | None:
-        if instance.options.excluded[option] != EXCLUDED_DEADLINE:
-            return None
-        return DEADLINE, self.excluded(instance, option)
+        return self.excluded_reasons(instance, np.array([option])).get(option)
 
     def excluded_reasons(self, instance: Instance, options: np.ndarray
                          ) -> dict[int, tuple[str, str]]:
+        """Each option the deadline rules out: "P14 starting 2030: after the commitment
+        deadline 2028"."""
         o = instance.options
         mine = np.asarray(options)[o.excluded[np.asarray(options)] == EXCLUDED_DEADLINE]
         ids, deadline = instance.ids, instance.params.get(DEADLINE)
@@ -157,12 +157,6 @@ class Timing(Family):
                               f"{deadline}")
                 for k, p, s in zip(mine.tolist(), o.project[mine].tolist(),
                                    o.start[mine].tolist(), strict=True)}
-
-    def excluded(self, instance: Instance, k: int) -> str:
-        """Why option ``k`` may not be funded (it starts after the deadline)."""
-        o = instance.options
-        return (f"{instance.ids[o.project[k]]} starting {int(o.start[k])}: after the "
-                f"commitment deadline {instance.params.get(DEADLINE)}")
 
     # ------------------------------------------------------------------ report
     def report(self, result: Result) -> list[str]:

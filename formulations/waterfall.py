@@ -29,7 +29,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from optimizer.program.instance import Instance
 
-__all__ = ["Flows", "waterfall", "unit_flows", "cash_entries", "economics_of", "RECOVERED"]
+__all__ = ["Flows", "waterfall", "unit_flows", "cash_entries", "economics_of", "has_economics",
+           "RECOVERED"]
 
 #: A balance at or below this is recovered.
 RECOVERED = 1e-9
@@ -47,6 +48,20 @@ def economics_of(instance: Instance) -> dict[str, Any]:
             "objective": p.get("objective") or "return",
             "irr": p.get("project_hurdle_irr"),
             "recover_within": p.get("project_hurdle_recover_within")}
+
+
+def has_economics(instance: Instance) -> bool:
+    """Whether a program's units have flows to value: cash flows (either form), an NPV
+    objective, the per-project hurdle or a recycled budget (version 2 only)."""
+    if instance.version < 2:
+        return False
+    econ = economics_of(instance)
+    cash = instance.tables.get("cash_flows")
+    return bool(econ["objective"] == "npv" or econ["irr"] is not None
+                or econ["recover_within"] is not None
+                or instance.params.get("budget_recycle")
+                or (cash is not None and len(cash) > 0)
+                or np.isfinite(instance.projects["annual_cash"].to_numpy(dtype=float)).any())
 
 
 def waterfall(d: np.ndarray, c: np.ndarray, r: np.ndarray, before: float, after: float

@@ -25,7 +25,7 @@ import pandas as pd
 
 from formulations.family import Usage, Violation
 from formulations.registry import FAMILIES
-from formulations.waterfall import economics_of
+from formulations.waterfall import economics_of, has_economics
 from optimizer.check.flows import build_table, cash_table, economics
 from optimizer.errors import UsageError
 from optimizer.program.instance import Instance
@@ -387,12 +387,7 @@ def cash_usage(instance: Instance, projects: pd.DataFrame, starts: pd.DataFrame
     tables for a program without economics."""
     econ = economics_of(instance)
     cash_rows = instance.tables.get("cash_flows")
-    has_economics = instance.version >= 2 and (
-        econ["objective"] == "npv" or econ["irr"] is not None
-        or econ["recover_within"] is not None or instance.params.get("budget_recycle")
-        or bool(np.isfinite(projects["annual_cash"].to_numpy(dtype=float)).any())
-        or (cash_rows is not None and len(cash_rows) > 0))
-    if not has_economics or not len(starts):
+    if not has_economics(instance) or not len(starts):
         return (pd.DataFrame({c: [] for c in _CASH_COLUMNS}),
                 pd.DataFrame({c: [] for c in _ECONOMICS_COLUMNS}))
     cash_rows = cash_rows if cash_rows is not None else pd.DataFrame(

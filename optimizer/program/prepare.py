@@ -26,7 +26,7 @@ from formulations.starts import (
     reinvestments,
     shift,
 )
-from formulations.waterfall import Flows, cash_entries, economics_of, unit_flows
+from formulations.waterfall import Flows, cash_entries, economics_of, has_economics, unit_flows
 
 if TYPE_CHECKING:
     from optimizer.program.instance import Instance
@@ -144,16 +144,8 @@ def prepare_options(instance: Instance) -> Instance:
     if deadline is not None:
         excluded[start > deadline] = EXCLUDED_DEADLINE
     econ = economics_of(instance)
-    flows = None
-    cash = instance.tables.get("cash_flows")
-    cash = cash if cash is not None else pd.DataFrame({"project": [], "offset": [],
-                                                       "cash": []})
-    annual = projects["annual_cash"].to_numpy(dtype=float)
-    any_cash = bool(len(cash)) or bool(np.isfinite(annual).any())
     hurdle = econ["irr"] is not None or econ["recover_within"] is not None
-    if econ["objective"] == "npv" or hurdle or any_cash or instance.params.get(
-            "budget_recycle"):
-        flows = _flows(instance, econ, project, start)
+    flows = _flows(instance, econ, project, start) if has_economics(instance) else None
     npv = hurdle_npv = recovered = receipts = None
     if flows is not None:
         npv, hurdle_npv, recovered = flows.npv, flows.hurdle_npv, flows.recovered

@@ -26,13 +26,11 @@ def _num(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def excluded(instance: Instance, limit: int | None = None) -> list[dict[str, Any]]:
+def excluded(instance: Instance) -> list[dict[str, Any]]:
     """Every option (project, start year) a rule rules out, in option order: id, start,
     the rule and its reason, as each rule's family words it."""
     options = instance.options
     left = np.flatnonzero(options.excluded != 0)
-    if limit is not None:
-        left = left[:limit]
     found: dict[int, tuple[str, str]] = {}
     for family in registry.FAMILIES:  # the first family that words an option, words it
         if not len(left):
