@@ -9,7 +9,11 @@ best-known value:
 - ``highs``: plain HiGHS, defaults (presolve on), on the same matrix
   (``benchmarks/raw_highspy.py --presolve on``);
 - ``cpsat``: OR-Tools CP-SAT, one worker, on the knapsack read from the OR-Library file;
-- ``scip``: SCIP through pyscipopt, on the same.
+- ``scip``: SCIP through pyscipopt, on the same, at its defaults;
+- ``scip-nosep``: SCIP with every cut separator off (``setSeparating(OFF)``), which
+  explores more nodes and was measured the stronger at these limits;
+- any ``--variant NAME=FLAGS``: this project again, with those ``optimizer solve`` flags
+  (``--variant "tree=--heuristic tree"``), so that settings are compared in one run.
 
 Every plan is re-checked here against the OR-Library data (capacities and profit), so a
 solver's own report is never trusted. Beside the plans, the table reports how far each
@@ -19,6 +23,9 @@ core on a 2-core machine); the solvers take turns so that each sees the same loa
 
     pip install ortools pyscipopt   # the peers (not dependencies of the project)
     python benchmarks/peers.py --time-limit 10 --files 4,5,7,8 --problems 0,7,14,21,28
+
+With ``--seeds 1,2,3`` every solver runs every problem once per seed (the solvers'
+random seeds), and the table's means are over all of those runs.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SOLVERS = ("project", "highs", "cpsat", "scip")
+SOLVERS = ("project", "highs", "cpsat", "scip", "scip-nosep")
 
 
 # ------------------------------------------------------------------ one solve, in a child
@@ -68,10 +75,12 @@ def _peer(solver: str, orlib_file: str, index: int, time_limit: float, seed: int
         bound = cp.BestObjectiveBound()
         nodes = int(cp.NumBranches())
     else:
-        from pyscipopt import Model, quicksum
+        from pyscipopt import SCIP_PARAMSETTING, Model, quicksum
 
         model = Model()
         model.hideOutput()
+        if solver == "scip-nosep":
+            model.setSeparating(SCIP_PARAMSETTING.OFF)
         model.setParam("limits/time", time_limit)
         model.setParam("randomization/randomseedshift", seed)
         model.setParam("limits/gap", 0.0)
@@ -107,9 +116,11 @@ def _value(problem, chosen: list[int]) -> float:
 
 
 def run_one(solver: str, orlib_file: Path, index: int, program: Path, time_limit: float,
-            seed: int, project_flags: list[str]) -> dict:
+            seed: int, project_flags: list[str], variants: dict[str, list[str]]) -> dict:
     started = time.perf_counter()
-    if solver == "project":
+    if solver in variants:
+        project_flags = variants[solver]
+    if solver == "project" or solver in variants:
         cmd = [sys.executable, "-m", "optimizer", "solve", str(program), "--json",
                "--threads", "1", "--time-limit", str(time_limit), "--seed", str(seed),
                *project_flags]
@@ -124,10 +135,11 @@ def run_one(solver: str, orlib_file: Path, index: int, program: Path, time_limit
     wall = time.perf_counter() - started
     try:
         text = proc.stdout.strip()  # one JSON object (indented), or one JSON line
-        data = json.loads(text if solver == "project" else text.splitlines()[-1])
+        whole = solver == "project" or solver in variants
+        data = json.loads(text if whole else text.splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         return {"solver": solver, "error": proc.stderr[-500:], "wall": wall}
-    if solver == "project":
+    if solver == "project" or solver in variants:
         chosen = [int(s["id"][1:]) for s in data["selected"]]
         proven = data["status"] == "optimal" and data["gap"] == 0
         nodes = data["solver"].get("nodes")
@@ -147,7 +159,10 @@ def main() -> None:
     ap.add_argument("--files", default="4,5,7,8", help="mknapcb file numbers")
     ap.add_argument("--problems", default="0,7,14,21,28", help="problem indices per file")
     ap.add_argument("--solvers", default=",".join(SOLVERS))
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--seeds", default="0", help="the solvers' random seeds, e.g. 1,2,3")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS",
+                    help="this project with these flags, as solver NAME (repeatable)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--project-flags", default="", help="extra flags for optimizer solve")
     ap.add_argument("--json", default=None, metavar="FILE", help="also write every row")
@@ -161,7 +176,12 @@ def main() -> None:
     from optimizer.program.orlib import best_known, convert, read_orlib
 
     table = best_known(ROOT / "instances" / "orlib" / "best_known.csv")
-    solvers = args.solvers.split(",")
+    variants = {}
+    for text in args.variant:
+        name, _, flags = text.partition("=")
+        variants[name] = flags.split()
+    solvers = args.solvers.split(",") + [v for v in variants if v not in args.solvers]
+    seeds = [int(s) for s in args.seeds.split(",")]
     tasks = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in args.files.split(","):
@@ -171,19 +191,20 @@ def main() -> None:
             for i in map(int, args.problems.split(",")):
                 name = f"mknapcb{k}-{i:02d}"
                 known = table[(f"mknapcb{k}.txt", i)][0]
-                for solver in solvers:  # the solvers take turns, problem by problem
-                    tasks.append((solver, orlib_file, i, programs[name], problems[i], name,
-                                  known))
+                for seed in seeds:
+                    for solver in solvers:  # the solvers take turns, problem by problem
+                        tasks.append((solver, orlib_file, i, programs[name], problems[i],
+                                      name, known, seed))
 
         def work(task: tuple) -> dict:
-            solver, orlib_file, i, program, problem, name, known = task
-            row = run_one(solver, orlib_file, i, program, args.time_limit, args.seed,
-                          args.project_flags.split())
+            solver, orlib_file, i, program, problem, name, known, seed = task
+            row = run_one(solver, orlib_file, i, program, args.time_limit, seed,
+                          args.project_flags.split(), variants)
             if "error" not in row:
                 row["value"] = _value(problem, row.pop("chosen"))
                 row["gap"] = 100 * (known - row["value"]) / known
                 row["reach"] = row["value"] >= known - 1e-6
-            row.update(problem=name, known=known)
+            row.update(problem=name, known=known, seed=seed)
             print(json.dumps({k: v for k, v in row.items() if k != "error"}), flush=True)
             return row
 
@@ -191,10 +212,12 @@ def main() -> None:
             rows = list(pool.map(work, tasks))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
-    print(f"\n{len(rows) // len(solvers)} problems, {args.time_limit:g} s, 1 thread\n")
-    print("| solver | mean gap to best-known | reach it | proven | failed | "
+    runs = len(rows) // len(solvers)
+    print(f"\n{runs // len(seeds)} problems x {len(seeds)} seed(s), {args.time_limit:g} s, "
+          f"1 thread\n")
+    print("| solver | mean gap to best-known | by seed | reach it | proven | failed | "
           "bound above best-known | nodes (median) |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for solver in solvers:
         mine = [r for r in rows if r["solver"] == solver]
         ok = [r for r in mine if "error" not in r]
@@ -204,7 +227,10 @@ def main() -> None:
         above = [100 * (r["bound"] - r["known"]) / r["known"] for r in ok
                  if r.get("bound") is not None]
         nodes = [r["nodes"] for r in ok if r.get("nodes") is not None]
-        print(f"| {solver} | {gap:.4f}% | {sum(r['reach'] for r in ok)} | "
+        by_seed = " / ".join(
+            f"{statistics.mean(r['gap'] for r in ok if r['seed'] == s):.4f}%"
+            for s in seeds if any(r["seed"] == s for r in ok))
+        print(f"| {solver} | {gap:.4f}% | {by_seed} | {sum(r['reach'] for r in ok)} | "
               f"{sum(r['proven'] for r in ok)} | {len(mine) - len(ok)} | "
               f"{statistics.mean(above) if above else float('nan'):.4f}% | "
               f"{statistics.median(nodes) if nodes else float('nan'):.0f} |")

@@ -28,7 +28,8 @@ from optimizer.diagnosis.explain import explain_budget, explain_infeasible
 from optimizer.program.instance import Instance
 from optimizer.program.loading import load
 from optimizer.results.result import Result, build_result
-from optimizer.solving.highs import SolveOptions, SolverOutcome, relative_gap, run_highs
+from optimizer.solving.highs import SolveOptions, SolverOutcome, relative_gap
+from optimizer.solving.strategies import run_highs
 
 __all__ = ["load", "solve"]
 

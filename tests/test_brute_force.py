@@ -300,8 +300,9 @@ def test_reduced_cost_fixing_never_cuts_off_an_optimum(tmp_path, data):
         lp = translate(pm)
         found = core_search(lp, options, budget=0.0)  # the LP relaxation only
         assert found is not None and found.values is None
-        cols, low, high = reduced_cost_fixing(found, np.asarray(lp.col_lower_),
-                                              np.asarray(lp.col_upper_), expected)
+        cols, low, high = reduced_cost_fixing(
+            found.lp_values, found.reduced_costs, found.lp_objective,
+            np.asarray(lp.col_lower_), np.asarray(lp.col_upper_), expected)
         event("some columns fixed" if len(cols) else "none fixed")
         h = highspy.Highs()
         for name, value in options.items():

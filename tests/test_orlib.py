@@ -134,9 +134,10 @@ def test_reduced_cost_fixing_keeps_published_optima(tmp_path, source):
         with quiet_stdout():
             lp = translate(build(instance))
             found = core_search(lp, options, budget=0.0)
-            cols, low, high = reduced_cost_fixing(found, np.asarray(lp.col_lower_),
-                                                  np.asarray(lp.col_upper_),
-                                                  instance.known_optimum)
+            cols, low, high = reduced_cost_fixing(
+                found.lp_values, found.reduced_costs, found.lp_objective,
+                np.asarray(lp.col_lower_), np.asarray(lp.col_upper_),
+                instance.known_optimum)
             fixed += len(cols)
             h = highspy.Highs()
             for name, value in options.items():

@@ -48,7 +48,8 @@ def test_rules_added_to_the_pyomo_model_are_solved():
     compiler) and binds the plan; the program's own rows keep their names."""
     import pyomo.core as pyo
 
-    from optimizer.solving.highs import SolveOptions, run_highs, translate_with_rows
+    from optimizer.solving.highs import SolveOptions, translate_with_rows
+    from optimizer.solving.strategies import run_highs
 
     instance = load(ROOT / "instances" / "pilot-v1" / "program.yaml")
     free = run_highs(build(instance), SolveOptions(threads=1, gap=0.0))

@@ -26,6 +26,7 @@ from optimizer.cli.flags import (
     _whole,
 )
 from optimizer.limits import HORIZON_YEARS, MAX_PROJECTS, THREADS, YEAR
+from optimizer.solving.options import HEURISTICS, TREE_AUTO_LIMIT
 
 
 def _version() -> str:
@@ -81,10 +82,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_seed, default=0, help="HiGHS random seed (default: 0)")
     _limit_flags(s, "")
     _highs_flags(s)
-    s.add_argument("--heuristic", choices=("off", "core", "core+fixing"), default="off",
-                   help="before branch and bound: core search from the LP relaxation, its "
-                        "plan handed to HiGHS, and optionally reduced-cost fixing "
-                        "(default: off; see the measurements in docs/peers.md)")
+    s.add_argument("--heuristic", choices=HEURISTICS, default="auto",
+                   help="before branch and bound, its best plan handed to HiGHS: tree (an "
+                        "LP tree with rounding at every node, on programs whose rows only "
+                        "limit), core (core search from the LP relaxation), core+fixing "
+                        "(and reduced-cost fixing) or off (default: auto, tree where it "
+                        f"applies with a time limit of at most {TREE_AUTO_LIMIT:g} s, else "
+                        "off; see the "
+                        "measurements in docs/peers.md)")
     s.add_argument("--heuristic-effort", type=_unit_interval, default=None, metavar="E",
                    help="HiGHS's mip_heuristic_effort, in [0, 1] (default: 0.3 with a time "
                         "limit of at most 20 s, HiGHS's 0.05 otherwise)")

@@ -306,7 +306,7 @@ def _versions() -> dict[str, str]:
 
     out = {"python": platform.python_version()}
     for dist in ("capital-portfolio-optimizer", "highspy", "pyomo", "numpy", "pandas",
-                 "scipy", "pyyaml"):
+                 "scipy", "pyyaml", "numba"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

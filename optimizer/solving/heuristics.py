@@ -153,12 +153,13 @@ def core_search(lp: Any, options: dict[str, Any], budget: float,
     return result
 
 
-def reduced_cost_fixing(found: CoreResult, lower: np.ndarray, upper: np.ndarray,
-                        incumbent: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Columns that no plan better than ``incumbent`` can move off their LP bound, and the
-    value each is fixed at: (columns, new lower, new upper)."""
-    x, d = found.lp_values, found.reduced_costs
-    slack = found.lp_objective - incumbent
+def reduced_cost_fixing(x: np.ndarray, d: np.ndarray, z_lp: float, lower: np.ndarray,
+                        upper: np.ndarray, incumbent: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns that no plan better than ``incumbent`` can move off their bound in the LP
+    solution ``x`` (reduced costs ``d``, value ``z_lp``), and the value each is fixed at:
+    (columns, new lower, new upper)."""
+    slack = z_lp - incumbent
     tolerance = 1e-6 * max(1.0, abs(incumbent))  # above the duals' own tolerance
     at_upper = np.isclose(x, upper) & (d > 0) & (d > slack + tolerance)
     at_lower = np.isclose(x, lower) & (d < 0) & (-d > slack + tolerance)

@@ -12,7 +12,6 @@ file descriptor 1 pointed at standard error, so machine-readable output stays cl
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import signal
 import threading
@@ -24,7 +23,7 @@ import numpy as np
 
 from formulations import PortfolioModel
 from formulations.columns import Plan
-from optimizer.solving.heuristics import SwapSearch, core_search, reduced_cost_fixing
+from optimizer.solving.heuristics import SwapSearch
 from optimizer.solving.options import (  # noqa: F401  (the boundary's names, re-exported)
     HEURISTIC_SHARE,
     HEURISTICS,
@@ -51,7 +50,7 @@ from optimizer.solving.translate import (  # noqa: F401
 )
 
 __all__ = ["SolveOptions", "SolverOutcome", "CONDITION_MAP", "HighsSession", "translate",
-           "translate_with_rows", "open_highs", "solve_session", "run_highs", "relative_gap"]
+           "translate_with_rows", "open_highs", "solve_session", "relative_gap"]
 
 
 @dataclass(frozen=True)
@@ -181,9 +180,10 @@ def _set_options(h: Any, options: SolveOptions, n_projects: int) -> dict[str, An
 class _StopOnSignal:
     """Turn SIGINT/SIGTERM into a request to stop the solver, keeping its incumbent."""
 
-    def __init__(self, h: Any, handle: bool = True) -> None:
-        self.h = h
+    def __init__(self, h: Any, handle: bool = True, counts: bool = True) -> None:
+        self.h = h  # anything with a cancelSolve()
         self.handle = handle
+        self.counts = counts  # whether the run it guards counts in runs_finished
         self.received: int | None = None
         self.saved: dict[int, Any] = {}
 
@@ -200,7 +200,8 @@ class _StopOnSignal:
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)
-        _RUNS_FINISHED[0] += 1
+        if self.counts:
+            _RUNS_FINISHED[0] += 1
 
 
 _RUNS_FINISHED = [0]
@@ -244,51 +245,6 @@ def open_highs(pm: PortfolioModel, options: SolveOptions) -> HighsSession:
         h.passModel(translation.lp)
         return HighsSession(h, translation.rows, chosen, time.perf_counter() - t0, pm,
                             translation.added)
-
-
-def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
-    """Translate and solve; never raises for infeasible, limits or interruptions."""
-    session = open_highs(pm, options)
-    if options.heuristic == "off":
-        return solve_session(session, options)
-    return _solve_with_heuristic(session, options)
-
-
-def _solve_with_heuristic(session: HighsSession, options: SolveOptions) -> SolverOutcome:
-    """Core search (and reduced-cost fixing) within a share of the time limit, then HiGHS
-    on the whole program from the best core plan for the rest of the time. Fixing only
-    removes plans worse than that plan, which HiGHS holds as its incumbent, so the
-    optimum and the bound HiGHS reports hold for the whole program."""
-
-    h = session.highs
-    started = time.perf_counter()
-    total = options.time_limit
-    budget = HEURISTIC_SHARE * (total if total is not None else 10.0)
-    with quiet_stdout():
-        lp = h.getLp()
-        match_thread_scheduler(session.options.get("threads"))
-        found = core_search(lp, session.options, budget)
-    start = None
-    notes: dict[str, Any] = {"heuristic": options.heuristic}
-    if found is not None and found.values is not None and found.objective is not None:
-        start = found.values
-        notes.update(heuristic_objective=found.objective, heuristic_lp_bound=found.lp_objective,
-                     heuristic_seconds=round(found.seconds, 3), heuristic_cores=found.cores)
-        if options.heuristic == "core+fixing":
-            cols, low, high = reduced_cost_fixing(
-                found, np.asarray(lp.col_lower_, dtype=float),
-                np.asarray(lp.col_upper_, dtype=float), found.objective)
-            if len(cols):
-                h.changeColsBounds(len(cols), cols, low, high)
-            notes["reduced_cost_fixed"] = int(len(cols))
-    used = time.perf_counter() - started
-    # the rest of the time; the reported options keep the whole limit (the only limit:
-    # time_limit is refused as a HiGHS option, see OWNED_OPTIONS)
-    if total is not None:
-        h.setOptionValue("time_limit", max(0.0, total - used))
-    outcome = solve_session(session, options, start)
-    return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
-                               options={**outcome.options, **notes})
 
 
 def solve_session(session: HighsSession, options: SolveOptions,

@@ -21,7 +21,7 @@ from optimizer.solving.quiet import quiet_stdout
 __all__ = ["SolveOptions", "Progress", "OWNED_OPTIONS", "owned_option_error", "highs_option",
            "highs_option_docs", "HEURISTICS", "HEURISTIC_SHARE", "SHORT_LIMIT",
            "SHORT_LIMIT_EFFORT", "PRESOLVE_OFF_FROM", "LOCAL_SEARCH_MAX_ENTRIES",
-           "LOCAL_SEARCH_SHARE"]
+           "LOCAL_SEARCH_SHARE", "TREE_SHARE", "TREE_AUTO_LIMIT"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,13 @@ class SolveOptions:
     random seed; ``presolve`` ``"on"``, ``"off"`` or ``"auto"`` (off from
     :data:`PRESOLVE_OFF_FROM` projects up, where it was measured to cost more than it
     saves); ``progress`` a callable receiving :class:`Progress` updates (None: silent).
-    ``heuristic`` runs :mod:`optimizer.solving.heuristics` before the branch and bound: ``core``
-    (core search, its best plan handed to HiGHS as a start) or ``core+fixing`` (and
-    reduced-cost fixing from it); ``off`` by default, as measured (see the README).
+    ``heuristic`` is what runs before HiGHS's branch and bound, its best plan handed to
+    HiGHS as a start (:mod:`optimizer.solving.strategies`): ``tree``, the LP tree with
+    rounding at every node (:mod:`optimizer.solving.tree`), on programs whose rows only
+    limit; ``core`` (core search, :mod:`optimizer.solving.heuristics`) or ``core+fixing``
+    (and reduced-cost fixing from it); ``off``; or ``auto`` (the default): ``tree`` where
+    it applies and the time limit is at most :data:`TREE_AUTO_LIMIT`, ``off`` otherwise,
+    as measured (docs/peers.md).
     ``heuristic_effort`` is HiGHS's own ``mip_heuristic_effort`` (None: chosen by the time
     limit, see :data:`SHORT_LIMIT`).
     ``local_search`` runs :class:`optimizer.solving.heuristics.SwapSearch` on every plan HiGHS
@@ -68,7 +72,7 @@ class SolveOptions:
     feasibility_tolerance: float | None = None
     node_limit: int | None = None
     solution_limit: int | None = None
-    heuristic: str = "off"
+    heuristic: str = "auto"
     heuristic_effort: float | None = None
     local_search: str = "off"
     highs_options: tuple[tuple[str, Any], ...] = ()
@@ -327,9 +331,16 @@ LOCAL_SEARCH_MAX_ENTRIES = 1_000_000
 LOCAL_SEARCH_SHARE = 0.1
 
 #: The choices of ``SolveOptions.heuristic``.
-HEURISTICS = ("off", "core", "core+fixing")
+HEURISTICS = ("auto", "off", "core", "core+fixing", "tree")
 #: The share of the time limit the heuristic may use (of 10 s without a limit).
 HEURISTIC_SHARE = 0.3
+#: The share of the time limit the tree search (``heuristic="tree"``) may use, of 10 s
+#: without a limit; HiGHS has the rest, from its best plan.
+TREE_SHARE = 0.5
+#: ``heuristic="auto"`` runs the tree search with a time limit of at most this many
+#: seconds (and where it applies): where it was measured on all 120 problems of
+#: mknapcb4, 5, 7 and 8 (docs/peers.md).
+TREE_AUTO_LIMIT = 20.0
 
 #: With a time limit of at most this many seconds and no ``heuristic_effort`` given, HiGHS's
 #: ``mip_heuristic_effort`` is raised from its 0.05 to :data:`SHORT_LIMIT_EFFORT`: a short

@@ -21,7 +21,8 @@ from optimizer.pipeline import finish, solver_info
 from optimizer.program.instance import Instance
 from optimizer.program.prepare import prepare_options
 from optimizer.results.result import Result
-from optimizer.solving.highs import SolveOptions, open_highs, run_highs, solve_session
+from optimizer.solving.highs import SolveOptions, open_highs, solve_session
+from optimizer.solving.strategies import run_highs
 
 __all__ = ["ParametricModel", "superset", "restricts"]
 
