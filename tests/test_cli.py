@@ -162,8 +162,13 @@ def start_until_incumbent(*args: str) -> subprocess.Popen:
 
 @pytest.mark.solver
 @pytest.mark.skipif(os.name != "posix", reason="signals")
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_returns_checked_plan(tmp_path, sig):
+@pytest.mark.parametrize("sig,flags", [
+    (signal.SIGINT, []), (signal.SIGTERM, []),
+    # the signal lands in the tree search, at its first plan, with 30 s of it to go
+    (signal.SIGINT, ["--heuristic", "tree", "--time-limit", "60"]),
+    (signal.SIGTERM, ["--heuristic", "tree", "--time-limit", "60"]),
+])
+def test_interrupt_returns_checked_plan(tmp_path, sig, flags):
     """A signal while HiGHS searches with a plan in hand (told by the solve's own progress
     report, not guessed from a sleep): the search stops, and the plan comes back checked,
     with its bound, on standard output and in --out alike. The knapsack of 150 items and
@@ -172,7 +177,7 @@ def test_interrupt_returns_checked_plan(tmp_path, sig):
     path = hard_knapsack(tmp_path)
     out = tmp_path / "plan.json"
     proc = start_until_incumbent("solve", str(path), "--json", "--threads", "1",
-                                 "--out", str(out))
+                                 "--out", str(out), *flags)
     proc.send_signal(sig)
     try:
         stdout, stderr = proc.communicate(timeout=120)
@@ -183,6 +188,9 @@ def test_interrupt_returns_checked_plan(tmp_path, sig):
     data = json.loads(stdout)
     assert data["termination"] == "interrupted", data["termination"]
     assert data["status"] == "feasible" and data["check"]["valid"] is True
+    if flags:  # the tree stopped then, not at the end of its 30 s
+        tree = data["solver"]["options"]["tree"]
+        assert tree["applied"] and tree["seconds"] < 25
     assert data["bound"] >= data["objective"] and data["gap"] > 0
     assert json.loads(out.read_text()) == data
     instance = load(path)

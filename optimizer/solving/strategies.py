@@ -171,7 +171,28 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions) -> SolverOutc
             outcome = dataclasses.replace(outcome, termination="interrupted")
     else:
         outcome = _rest(session, options, started, start, notes)
-    return _with_tree_bound(outcome, found.bound, options.gap)
+    return _with_tree_bound(_keep_tree_plan(outcome, found, session), found.bound,
+                            options.gap)
+
+
+def _keep_tree_plan(outcome: SolverOutcome, found: Any, session: HighsSession
+                    ) -> SolverOutcome:
+    """The outcome, with the tree's plan where HiGHS came back with none or a worse one
+    (HiGHS may stop before it takes its start: a signal, no time left): a plan once found
+    is never lost."""
+    if found.values is None or found.objective is None or outcome.status == "infeasible":
+        return outcome
+    if outcome.objective is not None and \
+            outcome.objective >= found.objective - 1e-9 * max(1.0, abs(found.objective)):
+        return outcome
+    bound = outcome.bound if outcome.bound is not None else found.bound
+    if bound is not None:
+        bound = max(bound, found.objective)
+    return dataclasses.replace(
+        outcome, status="feasible", objective=found.objective, bound=bound,
+        gap=relative_gap(found.objective, bound), values=found.values,
+        plan=session.plan(found.values),
+        message=f"{outcome.message} (the tree search's plan kept)")
 
 
 def _with_tree_bound(outcome: SolverOutcome, tree_bound: float | None,
@@ -179,9 +200,9 @@ def _with_tree_bound(outcome: SolverOutcome, tree_bound: float | None,
     """The outcome with the lower of HiGHS's bound and the tree's (the best bound of the
     nodes it left open, or its best plan's value once it searched every node): each is
     proven for the whole program. When that closes the gap, the plan is optimal."""
-    if tree_bound is None or outcome.objective is None or outcome.bound is None or \
-            tree_bound >= outcome.bound:
-        return outcome
+    if tree_bound is None or outcome.objective is None or \
+            (outcome.bound is not None and tree_bound >= outcome.bound):
+        return outcome  # (HiGHS has no bound when it stopped before its search)
     bound = max(tree_bound, outcome.objective)
     gap = relative_gap(outcome.objective, bound)
     changes: dict[str, Any] = {"bound": bound, "gap": gap}

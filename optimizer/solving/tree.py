@@ -11,22 +11,26 @@ come from exactly that rounding, deep in its tree. This search does it at every 
   re-solved by the dual simplex from the last basis (bounds change, the basis stays
   dual feasible). No cuts. A node is pruned when its LP bound cannot beat the best plan
   (by one, where every return is whole);
-- **at every node** the LP solution is rounded down (a plan, since the rows only limit)
-  and then filled greedily: the unfunded units that still fit, by return per unit of the
-  node's dual-weighted use of the rows;
-- **branching** on the column whose pseudo-costs (the LP bound lost per unit moved, down
-  and up, learnt from every child solved) promise the most, as the product of the two;
-  until a column has been branched on, its pseudo-cost is the average;
+- **at every node** the LP solution is rounded down (a plan, since the rows only limit),
+  filled greedily (the units that still fit, by return per unit of the node's
+  dual-weighted use of the rows) and climbed: fund a unit that fits, drop a losing unit,
+  make the best exchange of one unit for another, until no move gains. Compiled by numba
+  (:mod:`optimizer.solving.kernels`) the climb costs microseconds and runs at every
+  node; without numba, the numpy :class:`~optimizer.solving.heuristics.SwapSearch` climbs
+  from the plans that come within :data:`CLIMB_WITHIN` of the best;
+- **branching** (:data:`BRANCHINGS`): by default on the fractional column of largest LP
+  value, its up branch first (a dive towards funding what the LP likes); or by
+  pseudo-costs (the LP bound lost per unit moved, learnt from every child solved, the
+  product rule, the cheaper child first). The first found better plans, as measured;
 - **reduced-cost fixing**: with a best plan of value z*, a column at a bound of a node's
-  LP whose reduced cost d has |d| > z_node - z* is fixed at that bound in the node's
-  subtree (at the root: for the whole search). Nothing better than z* is lost;
-- **the swap search** (:class:`optimizer.solving.heuristics.SwapSearch`) climbs from every
-  new best plan before it is kept.
+  LP whose reduced cost d has |d| > z_node - z* (less one where every return is whole)
+  is fixed at that bound below the node; at the root, for the whole search, each time
+  the best plan improves. Nothing better than z* is lost.
 
-The caller hands the best plan to HiGHS for the rest of the time
-(``SolveOptions.heuristic="tree"``, see :mod:`optimizer.solving.highs`). Every plan the
-search keeps is checked against every row (in the model's units, at a relative 1e-9) and
-every column bound; the root's reduced-cost fixing only removes plans no better than it.
+:mod:`optimizer.solving.strategies` runs it for a share of the time limit and hands its
+plan to HiGHS for the rest. Every plan the search keeps is checked against every row (at
+a relative 1e-9) and every column bound. Its bound (the best of the nodes left open, or
+its plan's value once no node is left) holds for the whole program.
 """
 
 from __future__ import annotations
