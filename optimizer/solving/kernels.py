@@ -17,7 +17,6 @@ it in a separate process for the next run, and this run uses numpy.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -26,7 +25,7 @@ import numpy as np
 try:  # pragma: no cover - depends on the environment
     import numba
 
-    COMPILED = os.environ.get("OPTIMIZER_NO_NUMBA", "") == ""
+    COMPILED = True
 except ImportError:  # pragma: no cover
     numba = None  # type: ignore[assignment]
     COMPILED = False

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from optimizer.solving.options import (
 )
 from optimizer.solving.quiet import match_thread_scheduler, quiet_stdout
 
+if TYPE_CHECKING:  # the module itself is imported only when the tree runs (numba)
+    from optimizer.solving.tree import TreeResult
+
 __all__ = ["run_highs"]
 
 
@@ -50,23 +53,25 @@ def run_highs(pm: PortfolioModel, options: SolveOptions) -> SolverOutcome:
     """Translate and solve; never raises for infeasible, limits or interruptions."""
     session = open_highs(pm, options)
     heuristic = options.heuristic
-    if heuristic == "auto":
-        limit = options.time_limit
-        heuristic = "tree" if limit is not None and limit <= TREE_AUTO_LIMIT and \
-            _tree_refusal(session) is None else "off"
+    limit = options.time_limit
+    if heuristic == "auto" and (limit is None or limit > TREE_AUTO_LIMIT):
+        heuristic = "off"
+    if heuristic in ("auto", "tree"):
+        with quiet_stdout():
+            lp = session.highs.getLp()  # a copy of the model, taken once
+        reason = _tree_refusal(lp)
+        if heuristic == "tree" or reason is None:
+            return _solve_with_tree(session, options, lp, reason)
+        heuristic = "off"
     if heuristic == "off":
         return solve_session(session, options)
-    if heuristic == "tree":
-        return _solve_with_tree(session, options)
     return _solve_with_core(session, options)
 
 
-def _tree_refusal(session: HighsSession) -> str | None:
-    """Why the tree search does not apply to the session's model (None: it does)."""
+def _tree_refusal(lp: Any) -> str | None:
+    """Why the tree search does not apply to ``lp`` (None: it does)."""
     from optimizer.solving.shape import why_not_tree
 
-    with quiet_stdout():
-        lp = session.highs.getLp()
     reason = why_not_tree(lp)
     if reason is None and lp.num_row_ * lp.num_col_ > LOCAL_SEARCH_MAX_ENTRIES:
         reason = (f"the model has {lp.num_row_:,} rows x {lp.num_col_:,} columns, more "
@@ -75,12 +80,16 @@ def _tree_refusal(session: HighsSession) -> str | None:
 
 
 def _rest(session: HighsSession, options: SolveOptions, started: float,
-          start: np.ndarray | None, notes: dict[str, Any]) -> SolverOutcome:
-    """HiGHS on the whole program from ``start`` for what is left of the time limit; the
-    reported options keep the whole limit (the only limit: time_limit is refused as a
-    HiGHS option, see OWNED_OPTIONS) and add ``notes``."""
+          start: np.ndarray | None, notes: dict[str, Any],
+          stop_now: bool = False) -> SolverOutcome:
+    """HiGHS on the whole program from ``start`` for what is left of the time limit (no
+    time at all when ``stop_now``: it returns its start); the reported options keep the
+    whole limit (the only limit: time_limit is refused as a HiGHS option, see
+    OWNED_OPTIONS) and add ``notes``."""
     used = time.perf_counter() - started
-    if options.time_limit is not None:
+    if stop_now:
+        session.highs.setOptionValue("time_limit", 0.0)
+    elif options.time_limit is not None:
         session.highs.setOptionValue("time_limit", max(0.0, options.time_limit - used))
     outcome = solve_session(session, options, start)
     return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
@@ -130,15 +139,15 @@ class _Cancel:
         self.asked = True
 
 
-def _solve_with_tree(session: HighsSession, options: SolveOptions) -> SolverOutcome:
-    """The tree search within :data:`TREE_SHARE` of the time limit (of 10 s without a
-    limit), reduced-cost fixing from its plan, then HiGHS from it for the rest. A signal
-    during the search stops it and HiGHS returns its plan at once, as interrupted."""
+def _solve_with_tree(session: HighsSession, options: SolveOptions, lp: Any,
+                     reason: str | None) -> SolverOutcome:
+    """The tree search on ``lp`` (the session's model) within :data:`TREE_SHARE` of the
+    time limit (of 10 s without a limit), reduced-cost fixing from its plan, then HiGHS
+    from it for the rest; HiGHS alone where ``reason`` says the search does not apply. A
+    signal during the search stops it and HiGHS returns its plan at once, as
+    interrupted."""
     started = time.perf_counter()
-    with quiet_stdout():
-        lp = session.highs.getLp()
     notes: dict[str, Any] = {"heuristic": "tree"}
-    reason = _tree_refusal(session)
     if reason is not None:
         notes["tree"] = {"applied": False, "reason": reason}
         return _rest(session, options, started, None, notes)
@@ -163,19 +172,14 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions) -> SolverOutc
         notes["tree"]["reduced_cost_fixed"] = _fix(
             session, lp, found.lp_values, found.reduced_costs, found.lp_objective,
             found.objective)
-    if cancel.asked:
-        session.highs.setOptionValue("time_limit", 0.0)
-        outcome = _rest(session, dataclasses.replace(options, time_limit=None), started,
-                        start, notes)
-        if outcome.termination not in ("optimal", "gap_limit", "infeasible"):
-            outcome = dataclasses.replace(outcome, termination="interrupted")
-    else:
-        outcome = _rest(session, options, started, start, notes)
+    outcome = _rest(session, options, started, start, notes, stop_now=cancel.asked)
+    if cancel.asked and outcome.termination not in ("optimal", "gap_limit", "infeasible"):
+        outcome = dataclasses.replace(outcome, termination="interrupted")
     return _with_tree_bound(_keep_tree_plan(outcome, found, session), found.bound,
                             options.gap)
 
 
-def _keep_tree_plan(outcome: SolverOutcome, found: Any, session: HighsSession
+def _keep_tree_plan(outcome: SolverOutcome, found: TreeResult, session: HighsSession
                     ) -> SolverOutcome:
     """The outcome, with the tree's plan where HiGHS came back with none or a worse one
     (HiGHS may stop before it takes its start: a signal, no time left): a plan once found

@@ -162,7 +162,7 @@ class _Search:
         near = self.best_value - CLIMB_WITHIN * abs(self.best_value)
         if value <= near:
             return
-        if self.swap is not None and not self.compiled:
+        if self.swap is not None:  # (only without numba)
             climbed, gained = self.swap.improve(x, self.deadline)
             if gained > 0:
                 x, value = climbed, p.value(climbed)
@@ -270,13 +270,9 @@ class _Search:
         self.pc_count[side, self.position[j]] += 1
 
     # ------------------------------------------------------------------- run
-    def run(self, incumbent: np.ndarray | None) -> TreeResult:
+    def run(self) -> TreeResult:
         p = self.p
         glob_lo, glob_hi = p.lower.copy(), p.upper.copy()
-        if incumbent is not None:
-            x = np.where(p.whole, np.round(np.asarray(incumbent, dtype=float)), incumbent)
-            if p.fits(x):
-                self.offer(x)
         root = self.solve_lp(glob_lo, glob_hi)
         if root is None:
             return TreeResult(self.best, None if self.best is None else self.best_value,
@@ -292,7 +288,6 @@ class _Search:
                                    p.upper[ints].astype(self.bound_type), z_root)
         nodes, fixed_root, complete = 0, 0, True
         solved: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = root
-        lo, hi = glob_lo.copy(), glob_hi.copy()
         while True:
             if time.perf_counter() >= self.deadline or (self.stop and self.stop()):
                 if node is not None:
@@ -364,16 +359,15 @@ class _Search:
                           self.history)
 
 
-def tree_search(lp: Any, options: dict[str, Any], budget: float,
-                incumbent: np.ndarray | None = None, climb: bool = True,
+def tree_search(lp: Any, options: dict[str, Any], budget: float, climb: bool = True,
                 branching: str = "largest", stop: Callable[[], bool] | None = None,
                 on_plan: Callable[[float, float], None] | None = None) -> TreeResult:
     """Search ``lp`` (a ``HighsLp`` that :func:`why_not_tree` accepts) for at most
-    ``budget`` seconds, from ``incumbent`` (column values) when it is a plan, climbing
-    from every node's plan when ``climb`` (with numba; without it, from the plans near
-    the best, by :class:`~optimizer.solving.heuristics.SwapSearch`). ``options`` are the
-    HiGHS options of the main solve (threads, seed, tolerance). ``stop`` is asked at every
-    node whether to stop now; ``on_plan`` hears (seconds, value) of every new best plan."""
+    ``budget`` seconds, climbing from every node's plan when ``climb`` (with numba;
+    without it, from the plans near the best, by
+    :class:`~optimizer.solving.heuristics.SwapSearch`). ``options`` are the HiGHS options
+    of the main solve (threads, seed, tolerance). ``stop`` is asked at every node whether
+    to stop now; ``on_plan`` hears (seconds, value) of every new best plan."""
     deadline = time.perf_counter() + max(budget, 0.0)
     search = _Search(lp, options, deadline, climb, branching, stop, on_plan)
-    return search.run(incumbent)
+    return search.run()
