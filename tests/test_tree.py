@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.solving import kernels
+from optimizer.solving import kernels, simplex
 from optimizer.solving.highs import SolveOptions, integer_lp
 from optimizer.solving.shape import why_not_tree
 from optimizer.solving.tree import tree_search
@@ -86,6 +86,7 @@ def test_searched_to_the_end_the_tree_finds_the_optimum(path, branching):
         best = optimum(a, upper, cost, col_lower, col_upper)
         found = tree_search(lp, ONE_THREAD, budget=30.0, branching=branching)
         assert found.exhausted
+        assert found.compiled_lp == (path == "compiled")  # its node LPs in numba
         assert found.values is not None
         x = found.values
         assert np.all(a @ x <= upper + 1e-9)
@@ -230,3 +231,32 @@ def test_the_cli_takes_the_tree_and_prints_one_json_object(tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["check"]["valid"] and data["solver"]["options"]["heuristic"] == "tree"
+
+
+def test_node_lps_the_compiled_simplex_gives_up_are_solved_by_highs(monkeypatch):
+    """Every third node LP handed to HiGHS (as on an iteration limit): the optima stay."""
+    if not kernels.COMPILED:
+        pytest.skip("numba is not installed")
+    kernels.compile_all()
+    monkeypatch.setattr(kernels, "ready", lambda: True)
+    solve, calls = simplex.NodeLP.solve, itertools.count()
+
+    def flaky(self, lo, hi):
+        if next(calls) % 3 == 2:
+            self.failed += 1
+            self.reset()
+            return simplex.FAILED
+        return solve(self, lo, hi)
+
+    monkeypatch.setattr(simplex.NodeLP, "solve", flaky)
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(limited())
+    def check(model):
+        lp, a, upper, cost, col_lower, col_upper = model
+        found = tree_search(lp, ONE_THREAD, budget=30.0)
+        assert found.exhausted and found.compiled_lp
+        assert found.objective == pytest.approx(optimum(a, upper, cost, col_lower,
+                                                        col_upper))
+
+    check()

@@ -2,11 +2,13 @@
 
 :func:`fill` and :func:`climb` run at every node of :mod:`optimizer.solving.tree`: the
 greedy fill of a rounded plan and the climb from it (fund a unit that fits, drop a
-losing unit, exchange one unit for another). In numpy each is a few dozen array calls
-per move; compiled, a whole climb takes microseconds, so every node's plan can be
-climbed. Numba is optional (``pip install numba``): without it, :data:`COMPILED` is
-False and the tree falls back to numpy (:func:`fill_numpy`, and
-:class:`optimizer.solving.heuristics.SwapSearch` on the plans near the best).
+losing unit, exchange one unit for another); so does the node LP's dual simplex
+(:func:`optimizer.solving.simplex.dual_simplex`), compiled and cached with them. In
+numpy each of the first two is a few dozen array calls per move; compiled, a whole
+climb takes microseconds, so every node's plan can be climbed. Numba is optional
+(``pip install numba``): without it, :data:`COMPILED` is False and the tree falls back
+to numpy (:func:`fill_numpy`, and :class:`optimizer.solving.heuristics.SwapSearch` on
+the plans near the best) and to HiGHS for its node LPs.
 
 Numba compiles on the first call and keeps the machine code on disk (``cache=True``).
 A search with a time limit must not spend its budget compiling, so :func:`ready` says
@@ -22,6 +24,8 @@ import sys
 
 import numpy as np
 
+from optimizer.solving.simplex import dual_simplex
+
 try:  # pragma: no cover - depends on the environment
     import numba
 
@@ -30,8 +34,8 @@ except ImportError:  # pragma: no cover
     numba = None  # type: ignore[assignment]
     COMPILED = False
 
-__all__ = ["COMPILED", "fill", "fill_numpy", "climb", "ready", "compile_all",
-           "warm_in_background"]
+__all__ = ["COMPILED", "fill", "fill_numpy", "climb", "dual_simplex", "ready",
+           "compile_all", "warm_in_background"]
 
 
 def _fill(a: np.ndarray, slack: np.ndarray, x: np.ndarray, up: np.ndarray,
@@ -150,6 +154,8 @@ if numba is not None:
     _SIGNATURES = {
         "fill": numba.void(_F8[:, :], _F8[:], _F8[:], _F8[:], _I8[:]),
         "climb": _F8(_F8[:, :], _F8[:], _F8[:], _F8[:], _F8[:], _F8[:], _I8[:], _F8, _I8),
+        "dual_simplex": _I8(_F8[:, :], _F8[:], _F8[:], _F8[:], _F8[:], _I8[:], _I8[:],
+                            _F8[:, :], _F8[:], _F8[:], _F8[:], _I8, _I8, _I8, _F8[:]),
     }
     # compiled on demand (ready), not on import: a cold compile takes seconds
     fill = numba.njit(cache=True, nogil=True)(_fill)

@@ -166,6 +166,7 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions, lp: Any,
         "applied": True, "objective": found.objective, "lp_bound": found.lp_objective,
         "bound": found.bound, "exhausted": found.exhausted, "nodes": found.nodes,
         "plans": found.plans, "compiled": found.compiled,
+        "compiled_lp": found.compiled_lp, "lp_failed": found.lp_failed,
         "seconds": round(found.seconds, 3)}
     start = found.values
     if start is not None and found.objective is not None:
