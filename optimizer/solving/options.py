@@ -336,13 +336,16 @@ HEURISTICS = ("auto", "off", "core", "core+fixing", "tree")
 HEURISTIC_SHARE = 0.3
 #: The share of the time limit the tree search (``heuristic="tree"``) may use, of 10 s
 #: without a limit; HiGHS has the rest, from its best plan. On problems 3, 10, 17 and 24
-#: of mknapcb4, 5, 7 and 8 at 10 s: 0.0391% with 0.5, 0.0396% with 0.9.
-TREE_SHARE = 0.5
+#: of mknapcb4, 5, 7 and 8 at 10 s (one seed), with the node LPs compiled: 0.0320% with
+#: 0.5, 0.0255% with 0.85 and with 0.95 (before they were, 0.0391% with 0.5 and 0.0396%
+#: with 0.9). 0.85 leaves HiGHS time for a search of its own from the tree's plan.
+TREE_SHARE = 0.85
 #: ``heuristic="auto"`` runs the tree search with a time limit of at most this many
 #: seconds (and where it applies): where it was measured on all 120 problems of
 #: mknapcb4, 5, 7 and 8 (docs/peers.md). At 10 s, one thread, the mean gap to best-known
-#: was 0.0451% with it and 0.1115% without (better on 76 problems, worse on 10); the
-#: 120 at 60 s were not measured, so above this limit it is off.
+#: was 0.0451% with it and 0.1115% without (better on 76 problems, worse on 10), and
+#: 0.0322% once its node LPs were compiled; the 120 at 60 s were not measured, so above
+#: this limit it is off.
 TREE_AUTO_LIMIT = 20.0
 
 #: With a time limit of at most this many seconds and no ``heuristic_effort`` given, HiGHS's

@@ -12,8 +12,8 @@ come from exactly that rounding, deep in its tree. This search does it at every 
   dual feasible). Where every coefficient is non-negative and every column bounded,
   and numba is at hand, the node LPs run in the project's own compiled dual simplex
   (:mod:`optimizer.solving.simplex`, twice the nodes per second of highspy's calls on
-  mknapcb8-00), and in HiGHS where it gives up. No cuts. A node is pruned when its LP bound cannot beat the best plan
-  (by one, where every return is whole);
+  mknapcb8-00), and in HiGHS where it gives up. No cuts. A node is pruned when its LP
+  bound cannot beat the best plan (by one, where every return is whole);
 - **at every node** the LP solution is rounded down (a plan, since the rows only limit),
   filled greedily (the units that still fit, by return per unit of the node's
   dual-weighted use of the rows) and climbed: fund a unit that fits, drop a losing unit,
