@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from optimizer.solving import kernels, simplex
 from optimizer.solving.highs import integer_lp
+from optimizer.solving.quiet import match_thread_scheduler
 
 
 def highs_optimum(a, b, cost, lower, upper) -> float | None:
@@ -25,8 +26,10 @@ def highs_optimum(a, b, cost, lower, upper) -> float | None:
     lp = integer_lp(cost, lower, upper, sp.csc_array(a), np.full(len(b), -np.inf), b,
                     minimize=False)
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * n
+    match_thread_scheduler(1)  # HiGHS's scheduler is global: say what it runs with
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
