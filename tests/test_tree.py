@@ -86,6 +86,7 @@ def test_searched_to_the_end_the_tree_finds_the_optimum(path, branching):
         best = optimum(a, upper, cost, col_lower, col_upper)
         found = tree_search(lp, ONE_THREAD, budget=30.0, branching=branching)
         assert found.exhausted
+        assert found.compiled_lp == (path == "compiled")  # its node LPs in numba
         assert found.values is not None
         x = found.values
         assert np.all(a @ x <= upper + 1e-9)

@@ -154,7 +154,7 @@ def dual_simplex(f, b, cost, lower, upper, head, status, binv, x, y, d, n,
             status[j] = _LOWER
         x[j] = lower[j] if status[j] == _LOWER else upper[j]
     _primal(f, b, head, status, binv, x)
-    alpha = np.zeros(big_n)
+    alpha, ratio = np.zeros(big_n), np.zeros(big_n)
     w = np.zeros(m)
     since, done = 0, False
     for it in range(max_iter):
@@ -178,7 +178,7 @@ def dual_simplex(f, b, cost, lower, upper, head, status, binv, x, y, d, n,
         to_lower = x[p] < lower[p]
         theta_max = np.inf
         for j in range(big_n):
-            alpha[j] = 0.0
+            alpha[j], ratio[j] = 0.0, np.inf
             if status[j] == _BASIC or upper[j] <= lower[j]:
                 continue
             a = 0.0
@@ -191,6 +191,7 @@ def dual_simplex(f, b, cost, lower, upper, head, status, binv, x, y, d, n,
             else:
                 ok = (at_lower and a > tol_piv) or (not at_lower and a < -tol_piv)
             if ok:
+                ratio[j] = abs(d[j]) / abs(a)
                 theta_max = min(theta_max, (abs(d[j]) + tol_d) / abs(a))
         if theta_max == np.inf:  # no entering column: infeasible, if the lower bounds say so
             for i in range(m):
@@ -201,17 +202,9 @@ def dual_simplex(f, b, cost, lower, upper, head, status, binv, x, y, d, n,
                     return INFEASIBLE
             return FAILED
         q, best = -1, 0.0
-        for j in range(big_n):
-            a = alpha[j]
-            if a == 0.0 or status[j] == _BASIC or upper[j] <= lower[j]:
-                continue
-            at_lower = status[j] == _LOWER
-            if to_lower:
-                ok = (at_lower and a < -tol_piv) or (not at_lower and a > tol_piv)
-            else:
-                ok = (at_lower and a > tol_piv) or (not at_lower and a < -tol_piv)
-            if ok and abs(d[j]) / abs(a) <= theta_max and abs(a) > best:
-                q, best = j, abs(a)
+        for j in range(big_n):  # the largest pivot among the candidates within theta_max
+            if ratio[j] <= theta_max and abs(alpha[j]) > best:
+                q, best = j, abs(alpha[j])
         for i in range(m):
             s = 0.0
             for k in range(m):
@@ -289,7 +282,6 @@ class NodeLP:
         self.upper = np.full(n + m, _INF)
         self.x, self.d = np.zeros(n + m), np.zeros(n + m)
         self.y, self.out = np.zeros(m), np.zeros(2)
-        self.pivots = 0
         self.failed = 0  # solves handed back (iteration limit, numerical trouble)
         self.reset()
 
@@ -313,7 +305,6 @@ class NodeLP:
                               self.head, self.status, self.binv, self.x, self.y, self.d,
                               n, 50 * (self.m + 10), self.fresh, self.out)
         self.fresh = 0
-        self.pivots += int(self.out[1])
         if status != OPTIMAL:
             if status == FAILED:
                 self.failed += 1

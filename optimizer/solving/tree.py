@@ -148,7 +148,6 @@ class _Search:
         self.h = h
         self.all_cols = np.arange(n, dtype=np.int32)
         self.optimal = highspy.HighsModelStatus.kOptimal
-        self.infeasible = highspy.HighsModelStatus.kInfeasible
         self.best: np.ndarray | None = None
         self.best_value = -math.inf
         self.plans, self.climbed = 0, 0.0
@@ -230,9 +229,6 @@ class _Search:
         h = self.h  # HiGHS: without numba, or where the compiled simplex gave up
         h.changeColsBounds(self.n, self.all_cols, lo, hi)
         h.run()
-        if h.getModelStatus() not in (self.optimal, self.infeasible):
-            h.clearSolver()  # once more from nothing: a basis HiGHS could not go on from
-            h.run()
         if h.getModelStatus() != self.optimal:
             return None
         solution = h.getSolution()
