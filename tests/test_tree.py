@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.solving import kernels, simplex
+from optimizer.solving import kernels, simplex, tree
 from optimizer.solving.highs import SolveOptions, integer_lp
 from optimizer.solving.shape import why_not_tree
 from optimizer.solving.tree import tree_search
@@ -98,6 +98,34 @@ def test_searched_to_the_end_the_tree_finds_the_optimum(path, branching):
         assert found.bound == pytest.approx(best)
 
     check()
+
+
+def test_neighbourhoods_keep_the_optimum_and_the_bound(path, monkeypatch):
+    """A neighbourhood after every node without a better plan, of a few nodes each: the
+    tree, searched to the end, still finds and proves the enumeration's optimum."""
+    monkeypatch.setattr(tree, "STALL_NODES", 1)
+    monkeypatch.setattr(tree, "NEIGHBOURHOOD_NODES", 3)
+    searched = []
+
+    @settings(max_examples=120, deadline=None, derandomize=True)
+    @given(limited())
+    def check(model):
+        lp, a, upper, cost, col_lower, col_upper = model
+        best = optimum(a, upper, cost, col_lower, col_upper)
+        found = tree_search(lp, ONE_THREAD, budget=30.0)
+        assert found.exhausted
+        assert found.values is not None
+        assert np.all(a @ found.values <= upper + 1e-9)
+        assert np.all(found.values >= col_lower) and np.all(found.values <= col_upper)
+        assert float(cost @ found.values) == pytest.approx(best)
+        assert found.bound == pytest.approx(best)
+        assert found.improved_by_neighbourhoods <= found.neighbourhoods
+        searched.append(found.neighbourhoods)
+        off = tree_search(lp, ONE_THREAD, budget=30.0, neighbourhoods=False)
+        assert off.neighbourhoods == 0 and off.objective == pytest.approx(best)
+
+    check()
+    assert sum(n > 0 for n in searched) >= 10  # the neighbourhoods did run
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import highspy
 import numpy as np
 
 from formulations import PortfolioModel
@@ -81,19 +83,41 @@ def _tree_refusal(lp: Any) -> str | None:
 
 def _rest(session: HighsSession, options: SolveOptions, started: float,
           start: np.ndarray | None, notes: dict[str, Any],
-          stop_now: bool = False) -> SolverOutcome:
+          stop_now: bool = False, bound: float | None = None) -> SolverOutcome:
     """HiGHS on the whole program from ``start`` for what is left of the time limit (no
     time at all when ``stop_now``: it returns its start); the reported options keep the
     whole limit (the only limit: time_limit is refused as a HiGHS option, see
-    OWNED_OPTIONS) and add ``notes``."""
+    OWNED_OPTIONS) and add ``notes``. Its progress reports count the seconds from
+    ``started`` and hold the tighter of HiGHS's bound and ``bound`` (one already known
+    for the whole program, stated as the model states its objective)."""
     used = time.perf_counter() - started
     if stop_now:
         session.highs.setOptionValue("time_limit", 0.0)
     elif options.time_limit is not None:
         session.highs.setOptionValue("time_limit", max(0.0, options.time_limit - used))
+    if options.progress is not None:
+        options = dataclasses.replace(options, progress=_shifted(
+            options.progress, used, bound, session.highs.getObjectiveSense()[1]))
     outcome = solve_session(session, options, start)
     return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
                                options={**outcome.options, **notes})
+
+
+def _shifted(report: Callable[[Progress], None], seconds: float, known: float | None,
+             sense: Any) -> Callable[[Progress], None]:
+    """``report``, hearing HiGHS's progress ``seconds`` later than HiGHS counts and with
+    the tighter of its bound and ``known``."""
+    minimize = sense == highspy.ObjSense.kMinimize
+
+    def shifted(progress: Progress) -> None:
+        bound, gap = progress.bound, progress.gap
+        if known is not None:
+            bound = known if bound is None else (max if minimize else min)(bound, known)
+            if progress.incumbent is not None:
+                gap = abs(bound - progress.incumbent) / max(abs(progress.incumbent), 1e-12)
+        report(Progress(seconds + progress.elapsed, progress.incumbent, bound, gap))
+
+    return shifted
 
 
 def _fix(session: HighsSession, lp: Any, x: np.ndarray, d: np.ndarray, z_lp: float,
@@ -156,8 +180,10 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions, lp: Any,
     total = options.time_limit
     budget = TREE_SHARE * (total if total is not None else 10.0)
     report = options.progress
+    # the tree's values are returns to maximise; a report states them as the model does
+    sign = -1.0 if lp.sense_ == highspy.ObjSense.kMinimize else 1.0
     on_plan = None if report is None else (
-        lambda seconds, value: report(Progress(seconds, value, None, None)))
+        lambda seconds, value: report(Progress(seconds, sign * value, None, None)))
     cancel = _Cancel()
     with quiet_stdout(), _StopOnSignal(cancel, options.handle_signals, counts=False):
         found = tree_search(lp, session.options, budget, climb=True,
@@ -167,13 +193,16 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions, lp: Any,
         "bound": found.bound, "exhausted": found.exhausted, "nodes": found.nodes,
         "plans": found.plans, "compiled": found.compiled,
         "compiled_lp": found.compiled_lp, "lp_failed": found.lp_failed,
+        "neighbourhoods": found.neighbourhoods,
+        "improved_by_neighbourhoods": found.improved_by_neighbourhoods,
         "seconds": round(found.seconds, 3)}
     start = found.values
     if start is not None and found.objective is not None:
         notes["tree"]["reduced_cost_fixed"] = _fix(
             session, lp, found.lp_values, found.reduced_costs, found.lp_objective,
             found.objective)
-    outcome = _rest(session, options, started, start, notes, stop_now=cancel.asked)
+    outcome = _rest(session, options, started, start, notes, stop_now=cancel.asked,
+                    bound=None if found.bound is None else sign * found.bound)
     if cancel.asked and outcome.termination not in ("optimal", "gap_limit", "infeasible"):
         outcome = dataclasses.replace(outcome, termination="interrupted")
     return _with_tree_bound(_keep_tree_plan(outcome, found, session), found.bound,

@@ -21,14 +21,14 @@ come from exactly that rounding, deep in its tree. This search does it at every 
   (:mod:`optimizer.solving.kernels`) the climb costs microseconds and runs at every
   node; without numba, the numpy :class:`~optimizer.solving.heuristics.SwapSearch` climbs
   from the plans that come within :data:`CLIMB_WITHIN` of the best;
-- **branching** (:data:`BRANCHINGS`): by default on the fractional column of largest LP
-  value, its up branch first (a dive towards funding what the LP likes); or by
-  pseudo-costs (the LP bound lost per unit moved, learnt from every child solved, the
-  product rule, the cheaper child first). The first found better plans, as measured;
-- **reduced-cost fixing**: with a best plan of value z*, a column at a bound of a node's
-  LP whose reduced cost d has |d| > z_node - z* (less one where every return is whole)
-  is fixed at that bound below the node; at the root, for the whole search, each time
-  the best plan improves. Nothing better than z* is lost.
+- **branching and fixing** (:mod:`optimizer.solving.branching`): on the fractional
+  column of largest LP value, up first, or by pseudo-costs; with a best plan of value
+  z*, a column at a bound of a node's LP whose reduced cost exceeds z_node - z* stays
+  there below the node (at the root, for the whole search);
+- **neighbourhoods** (RINS): after :data:`STALL_NODES` nodes in a row without a better
+  plan, a sub-tree of the same kind searches the plans that agree with the best one
+  wherever it agrees with the LP solution of the last node, but for a random share of
+  those columns, adapted as it goes; then the tree goes on.
 
 :mod:`optimizer.solving.strategies` runs it for a share of the time limit and hands its
 plan to HiGHS for the rest. Every plan the search keeps is checked against every row (at
@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.solving import kernels, simplex
+from optimizer.solving.branching import Branching, fix_by_reduced_costs
 from optimizer.solving.heuristics import SwapSearch
 from optimizer.solving.quiet import match_thread_scheduler
 from optimizer.solving.shape import INF, INTEGRALITY, Shape, why_not_tree
@@ -57,29 +58,32 @@ __all__ = ["TreeResult", "tree_search", "why_not_tree"]
 
 #: Without numba, a node's plan is climbed (by the numpy swap search) only when it comes
 #: within this share of the best plan's value; compiled, every node's plan is climbed.
-#: Measured on problems 3 and 17 of mknapcb4, 5, 7 and 8 at 10 s (mean gap to best-known):
-#: numpy 0.0607% / 0.0581% / 0.0565% within 0.005 / 0.01 / 0.02; compiled 0.0556%
-#: within 0.02 and 0.0334% climbing every plan.
+#: Measured on problems 3 and 17 of mknapcb4, 5, 7 and 8 at 10 s (mean gap): numpy 0.0607%
+#: / 0.0581% / 0.0565% within 0.005 / 0.01 / 0.02; compiled 0.0556% within 0.02, 0.0334% all.
 CLIMB_WITHIN = 0.02
-#: How to choose the column to branch on: ``largest`` (the fractional column of largest
-#: LP value, its up branch searched first: a dive towards funding what the LP likes) or
-#: ``pseudocost`` (the product rule over learnt pseudo-costs, the cheaper child first).
-#: Measured as above, climbing every plan: 0.0334% with ``largest``, 0.0569% with
-#: ``pseudocost`` (0.1121% with its up branch always first).
-BRANCHINGS = ("largest", "pseudocost")
 #: The open nodes may hold at most this many bytes of bounds; past it the worse half is
 #: dropped (the search then no longer bounds the program, and says so).
 MAX_OPEN_BYTES = 256 * 2**20
+#: After this many nodes in a row without a better plan, the tree stops for a
+#: neighbourhood search (:meth:`_Search.neighbourhood`) of at most
+#: :data:`NEIGHBOURHOOD_NODES` nodes, then goes on. Measured on problems 3, 10, 17 and 24
+#: of mknapcb5, 7 and 8, the tree alone for 20 s (mean gap): 0.0339% without; 0.0180% with
+#: 2000 / 1000, 0.0266% with 1000 / 1000, 0.0417% with 1000 / 2000.
+STALL_NODES = 2000
+NEIGHBOURHOOD_NODES = 1000
+#: The share of the agreeing columns a neighbourhood frees at random grows by this step
+#: after a neighbourhood searched to the end in vain (up to :data:`MAX_FREED`), and falls
+#: by it after one that was not searched to the end.
+FREED_STEP, MAX_FREED = 0.05, 0.5
 
 
 @dataclass
 class TreeResult:
     """What the tree search found: the best plan (column values, or None), its value (as
     a return to maximise, however the model states it; as are the bounds), the root LP's
-    value, solution and reduced costs (of that maximisation), the best bound of
-    the nodes still open when it stopped (None when it stopped before the root LP) and
-    whether the tree was searched to the end (then the plan is optimal within HiGHS's LP
-    tolerances, and ``bound`` equals its value)."""
+    value, solution and reduced costs (of that maximisation), the best bound of the nodes
+    still open when it stopped (None when it stopped before the root LP) and whether the
+    tree was searched to the end (then the plan is optimal within HiGHS's LP tolerances)."""
 
     values: np.ndarray | None
     objective: float | None
@@ -97,6 +101,8 @@ class TreeResult:
     lp_failed: int = 0  # node LPs it handed to HiGHS
     seconds: float = 0.0
     history: list[tuple[float, float]] = field(default_factory=list)  # (seconds, value)
+    neighbourhoods: int = 0  # neighbourhoods searched (RINS)
+    improved_by_neighbourhoods: int = 0  # of them, those that found a better plan
 
 
 @dataclass(order=True)
@@ -109,17 +115,35 @@ class _Node:
     made: tuple[int, bool, float] | None = field(compare=False, default=None)
 
 
+@dataclass
+class _Frontier:
+    """One tree: its columns' bounds (tightened by reduced-cost fixing at its root), its
+    root LP, its open nodes and the node it plunges into next (and its LP, if solved)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    z: float
+    x: np.ndarray
+    d: np.ndarray
+    solved: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None
+    node: _Node | None
+    heap: list[_Node] = field(default_factory=list)
+    last_x: np.ndarray | None = None  # the LP solution of the last node searched
+    complete: bool = True  # False once open nodes were dropped
+    nodes: int = 0
+    fixed: int = 0
+
+
 class _Search:
     def __init__(self, lp: Any, options: dict[str, Any], deadline: float,
-                 climb: bool, branching: str,
+                 climb: bool, branching: str, neighbourhoods: bool,
                  stop: Callable[[], bool] | None,
                  on_plan: Callable[[float, float], None] | None) -> None:
         import highspy
 
-        if branching not in BRANCHINGS:
-            raise ValueError(f"branching must be one of {BRANCHINGS}, got {branching!r}")
         p = self.p = Shape(lp)
-        self.deadline, self.branching = deadline, branching
+        self.deadline = deadline
+        self.branching = Branching(p, branching)
         self.stop, self.on_plan = stop, on_plan
         self.compiled = kernels.COMPILED and kernels.ready()
         self.climbing = climb
@@ -150,13 +174,13 @@ class _Search:
         self.optimal = highspy.HighsModelStatus.kOptimal
         self.best: np.ndarray | None = None
         self.best_value = -math.inf
+        self.counter = itertools.count()  # the order nodes are made, across every tree
+        self.neighbourhoods_on = neighbourhoods
+        self.neighbourhoods = self.improved_by_neighbourhoods = 0
+        self.freed = 0.0  # the share of agreeing columns a neighbourhood frees
+        self.rng = np.random.default_rng(options.get("random_seed", 0))
         self.plans, self.climbed = 0, 0.0
         self.history: list[tuple[float, float]] = []
-        k = len(p.ints)
-        self.pc_sum = np.zeros((2, k))  # pseudo-costs: [down, up] bound lost per unit
-        self.pc_count = np.zeros((2, k))
-        self.position = np.full(n, -1)
-        self.position[p.ints] = np.arange(k)
         # a node keeps its integer columns' bounds, in the smallest type that holds them
         span = np.concatenate([p.lower[p.ints], p.upper[p.ints]])
         small = len(span) and span.min() >= 0 and span.max() <= 255
@@ -237,77 +261,36 @@ class _Search:
         y = np.abs(np.asarray(solution.row_dual, dtype=float))
         return float(h.getInfo().objective_function_value) * self.p.sign, x, d, y
 
-    def fix(self, z: float, x: np.ndarray, d: np.ndarray, lo: np.ndarray,
-            hi: np.ndarray) -> int:
-        """Reduced-cost fixing below a node of LP value ``z`` (bounds changed in place):
-        a column at a bound whose reduced cost exceeds what separates ``z`` from a plan
-        better than the best stays there. How many were fixed."""
+    def fix(self, z: float, x: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray
+            ) -> int:
+        """Reduced-cost fixing below a node of LP value ``z`` (in place; how many)."""
         if self.best is None:
             return 0
-        slack = z - self.best_value - (1 - 1e-6 if self.p.integral else 0.0)
-        slack = max(slack, 0.0) + 1e-7 * max(1.0, abs(z))
-        free = self.p.whole & (hi > lo)
-        at_hi = free & (np.abs(x - hi) <= INTEGRALITY) & (d > slack)
-        at_lo = free & (np.abs(x - lo) <= INTEGRALITY) & (-d > slack)
-        lo[at_hi] = hi[at_hi]
-        hi[at_lo] = lo[at_lo]
-        return int(at_hi.sum() + at_lo.sum())
-
-    def choose(self, x: np.ndarray) -> tuple[int, float, bool] | None:
-        """The column to branch on, its fractional part and whether to search its up
-        branch first (None: the LP solution is whole)."""
-        xi = x[self.p.ints]
-        frac = xi - np.floor(xi)
-        fractional = np.flatnonzero((frac > INTEGRALITY) & (frac < 1 - INTEGRALITY))
-        if not len(fractional):
-            return None
-        f = frac[fractional]
-        if self.branching == "largest":
-            k = int(np.argmax(xi[fractional]))
-            return int(self.p.ints[fractional[k]]), float(f[k]), True
-        count = self.pc_count[:, fractional]
-        known = self.pc_count.sum(axis=1)
-        mean = np.where(known > 0, self.pc_sum.sum(axis=1) / np.maximum(known, 1), 1.0)
-        pc = np.where(count > 0, self.pc_sum[:, fractional] / np.maximum(count, 1),
-                      mean[:, None])
-        loss_down, loss_up = pc[0] * f, pc[1] * (1 - f)
-        score = np.maximum(loss_down, 1e-6) * np.maximum(loss_up, 1e-6)
-        k = int(np.argmax(score))
-        return int(self.p.ints[fractional[k]]), float(f[k]), bool(loss_up[k] <= loss_down[k])
-
-    def learn(self, made: tuple[int, bool, float] | None, parent: float, z: float) -> None:
-        """Record the LP bound a branching lost, per unit moved."""
-        if made is None:
-            return
-        j, down, f = made
-        side = 0 if down else 1
-        self.pc_sum[side, self.position[j]] += max(parent - z, 0.0) / max(
-            f if down else 1 - f, 1e-9)
-        self.pc_count[side, self.position[j]] += 1
+        return fix_by_reduced_costs(self.p, self.best_value, z, x, d, lo, hi)
 
     # ------------------------------------------------------------------- run
-    def run(self) -> TreeResult:
-        p = self.p
-        glob_lo, glob_hi = p.lower.copy(), p.upper.copy()
-        root = self.solve_lp(glob_lo, glob_hi)
-        if root is None:
-            return TreeResult(self.best, None if self.best is None else self.best_value,
-                              math.nan, np.zeros(self.n), np.zeros(self.n), None,
-                              seconds=time.perf_counter() - self.started)
-        z_root, x_root, d_root, _ = root
-        ints = p.ints
-        per_node = 2 * len(ints) * np.dtype(self.bound_type).itemsize + 200
-        counter = itertools.count()
-        heap: list[_Node] = []
-        node: _Node | None = _Node((-z_root, next(counter)),
-                                   p.lower[ints].astype(self.bound_type),
-                                   p.upper[ints].astype(self.bound_type), z_root)
-        nodes, fixed_root, complete = 0, 0, True
-        solved: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = root
+    def frontier(self, lo: np.ndarray, hi: np.ndarray,
+                 root: tuple[float, np.ndarray, np.ndarray, np.ndarray]) -> _Frontier:
+        """A tree over the columns' bounds ``lo``, ``hi`` (its own, changed by its
+        reduced-cost fixing), whose root LP is ``root``."""
+        ints, t = self.p.ints, self.bound_type
+        z = root[0]
+        return _Frontier(lo, hi, z, root[1], root[2], root,
+                         _Node((-z, next(self.counter)), lo[ints].astype(t),
+                               hi[ints].astype(t), z))
+
+    def grow(self, tree: _Frontier, stall: float = math.inf, limit: float = math.inf
+             ) -> None:
+        """Search ``tree`` until it has no node left, the time is up, ``stall`` nodes
+        in a row bring no better plan or ``limit`` nodes have been searched."""
+        ints, t = self.p.ints, self.bound_type
+        glob_lo, glob_hi = tree.lo, tree.hi
+        per_node = 2 * len(ints) * np.dtype(t).itemsize + 200
+        heap, node, solved = tree.heap, tree.node, tree.solved
+        since, searched = 0, 0
         while True:
-            if time.perf_counter() >= self.deadline or (self.stop and self.stop()):
-                if node is not None:
-                    heapq.heappush(heap, node)
+            if time.perf_counter() >= self.deadline or (self.stop and self.stop()) or \
+                    since >= stall or searched >= limit:
                 break
             if node is None:
                 if not heap:
@@ -323,26 +306,31 @@ class _Search:
             if np.any(lo > hi):
                 node = None
                 continue
-            if nodes:
+            if solved is None:
                 solved = self.solve_lp(lo, hi)
-            nodes += 1
+            tree.nodes += 1
+            searched += 1
+            since += 1
             if solved is None:  # nothing fits below these bounds
                 node = None
                 continue
             z, x, d, y = solved
-            self.learn(node.made, node.bound, z)
+            solved = None
+            tree.last_x = x
+            self.branching.learn(node.made, node.bound, z)
             if not self.beats(z):
                 node = None
                 continue
             before = self.best_value
             self.offer(self.node_plan(x, lo, hi, y, glob_lo, glob_hi))
             if self.best_value > before:
-                fixed_root += self.fix(z_root, x_root, d_root, glob_lo, glob_hi)
+                since = 0
+                tree.fixed += self.fix(tree.z, tree.x, tree.d, glob_lo, glob_hi)
                 lo, hi = np.maximum(lo, glob_lo), np.minimum(hi, glob_hi)
                 if not self.beats(z):
                     node = None
                     continue
-            branch = self.choose(x)
+            branch = self.branching.choose(x)
             if branch is None:  # a whole LP solution: its plan was offered above
                 node = None
                 continue
@@ -351,40 +339,92 @@ class _Search:
             down_hi, up_lo = hi.copy(), lo.copy()
             down_hi[j] = math.floor(x[j])
             up_lo[j] = math.ceil(x[j])
-            t = self.bound_type
-            down = _Node((-z, next(counter)), lo[ints].astype(t), down_hi[ints].astype(t), z,
-                         (j, True, f))
-            up = _Node((-z, next(counter)), up_lo[ints].astype(t), hi[ints].astype(t), z,
-                       (j, False, f))
+            down = _Node((-z, next(self.counter)), lo[ints].astype(t),
+                         down_hi[ints].astype(t), z, (j, True, f))
+            up = _Node((-z, next(self.counter)), up_lo[ints].astype(t), hi[ints].astype(t),
+                       z, (j, False, f))
             node, other = (up, down) if up_first else (down, up)  # plunge into one
             heapq.heappush(heap, other)
             if len(heap) * per_node > MAX_OPEN_BYTES:
-                heap = heapq.nsmallest(len(heap) // 2, heap)  # keep the better half
-                complete = False
-        exhausted = complete and not heap and node is None
+                heap[:] = heapq.nsmallest(len(heap) // 2, heap)  # keep the better half
+                tree.complete = False
+        tree.node, tree.solved = node, solved
+
+    def neighbourhood(self, tree: _Frontier) -> None:
+        """Search, for at most :data:`NEIGHBOURHOOD_NODES` nodes, the plans that keep
+        the best plan's value in the columns where it agrees with the LP solution of the
+        tree's last node (RINS), but for a random share of them (``self.freed``): larger
+        after a neighbourhood searched to the end in vain, smaller after one that was
+        not searched to the end."""
+        p, best = self.p, self.best
+        assert best is not None and tree.last_x is not None
+        agree = p.whole & (tree.hi > tree.lo) & (np.abs(best - tree.last_x) <= INTEGRALITY)
+        agree &= self.rng.random(len(agree)) >= self.freed
+        lo, hi = tree.lo.copy(), tree.hi.copy()
+        lo[agree] = hi[agree] = best[agree]
+        root = self.solve_lp(lo, hi)
+        self.neighbourhoods += 1
+        before = self.best_value
+        if root is not None and self.beats(root[0]):
+            sub = self.frontier(lo, hi, root)
+            self.grow(sub, limit=NEIGHBOURHOOD_NODES)
+            ended = sub.node is None and not sub.heap
+        else:
+            ended = True
+        if self.best_value > before:
+            self.improved_by_neighbourhoods += 1
+            tree.fixed += self.fix(tree.z, tree.x, tree.d, tree.lo, tree.hi)
+        elif ended:
+            self.freed = min(self.freed + FREED_STEP, MAX_FREED)
+        else:
+            self.freed = max(self.freed - FREED_STEP, 0.0)
+
+    def run(self) -> TreeResult:
+        p = self.p
+        root = self.solve_lp(p.lower.copy(), p.upper.copy())
+        if root is None:
+            return TreeResult(self.best, None if self.best is None else self.best_value,
+                              math.nan, np.zeros(self.n), np.zeros(self.n), None,
+                              seconds=time.perf_counter() - self.started)
+        tree = self.frontier(p.lower.copy(), p.upper.copy(), root)
+        while True:
+            self.grow(tree, stall=STALL_NODES if self.neighbourhoods_on else math.inf)
+            if tree.node is None and not tree.heap or \
+                    time.perf_counter() >= self.deadline or (self.stop and self.stop()):
+                break
+            if self.best is not None and tree.last_x is not None:
+                self.neighbourhood(tree)
+        heap, node = tree.heap, tree.node
+        if node is not None:
+            heapq.heappush(heap, node)
+        exhausted = tree.complete and not heap
         best = self.best_value
         if exhausted:
             bound = best if self.best is not None else None
-        elif complete:
+        elif tree.complete:
             bound = max(max((o.bound for o in heap), default=-math.inf), best)
         else:
             bound = None
-        return TreeResult(self.best, None if self.best is None else best, z_root, x_root,
-                          d_root, bound, exhausted, nodes, self.plans, self.climbed,
-                          fixed_root, self.compiled, self.node_lp is not None,
+        return TreeResult(self.best, None if self.best is None else best, tree.z, tree.x,
+                          tree.d, bound, exhausted, tree.nodes, self.plans, self.climbed,
+                          tree.fixed, self.compiled, self.node_lp is not None,
                           0 if self.node_lp is None else self.node_lp.failed,
-                          time.perf_counter() - self.started, self.history)
+                          time.perf_counter() - self.started, self.history,
+                          self.neighbourhoods, self.improved_by_neighbourhoods)
 
 
 def tree_search(lp: Any, options: dict[str, Any], budget: float, climb: bool = True,
-                branching: str = "largest", stop: Callable[[], bool] | None = None,
+                branching: str = "largest", neighbourhoods: bool = True,
+                stop: Callable[[], bool] | None = None,
                 on_plan: Callable[[float, float], None] | None = None) -> TreeResult:
     """Search ``lp`` (a ``HighsLp`` that :func:`why_not_tree` accepts) for at most
     ``budget`` seconds, climbing from every node's plan when ``climb`` (with numba;
     without it, from the plans near the best, by
     :class:`~optimizer.solving.heuristics.SwapSearch`). ``options`` are the HiGHS options
-    of the main solve (threads, seed, tolerance). ``stop`` is asked at every node whether
-    to stop now; ``on_plan`` hears (seconds, value) of every new best plan."""
+    of the main solve (threads, seed, tolerance). With ``neighbourhoods``, the tree
+    stops for a neighbourhood search (RINS) whenever it stalls. ``stop`` is asked at
+    every node whether to stop now; ``on_plan`` hears (seconds, value) of every new best plan."""
     deadline = time.perf_counter() + max(budget, 0.0)
-    search = _Search(lp, options, deadline, climb, branching, stop, on_plan)
+    search = _Search(lp, options, deadline, climb, branching, neighbourhoods, stop,
+                     on_plan)
     return search.run()
