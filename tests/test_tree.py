@@ -4,7 +4,8 @@ Random small models whose rows only limit (non-negative coefficients in the inte
 columns, lower limits no activity can break), with binary, general integer and fixed
 columns and returns of either sign, are drawn by Hypothesis. Searched to the end, the
 tree must find the enumeration's optimum and say it searched every node; stopped early,
-its plan must fit and its bound must not fall below the optimum. The kernels, compiled
+its plan must fit and its bound must not fall below the optimum; with a neighbourhood
+search after every node that brings no better plan, the same. The kernels, compiled
 and in numpy, must agree with their plain Python reading, and the climb must end where
 no single move gains. Through ``optimizer solve``, ``--heuristic tree`` proves the same
 optima as HiGHS alone, and says why when the rows do not allow it.
