@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import highspy
 import numpy as np
 
 from formulations import PortfolioModel
@@ -88,31 +87,30 @@ def _rest(session: HighsSession, options: SolveOptions, started: float,
     time at all when ``stop_now``: it returns its start); the reported options keep the
     whole limit (the only limit: time_limit is refused as a HiGHS option, see
     OWNED_OPTIONS) and add ``notes``. Its progress reports count the seconds from
-    ``started`` and hold the tighter of HiGHS's bound and ``bound`` (one already known
-    for the whole program, stated as the model states its objective)."""
+    ``started`` and hold the lower of HiGHS's bound and ``bound`` (one already known for
+    the whole program, which maximises, as translate.py makes every model do)."""
     used = time.perf_counter() - started
     if stop_now:
         session.highs.setOptionValue("time_limit", 0.0)
     elif options.time_limit is not None:
         session.highs.setOptionValue("time_limit", max(0.0, options.time_limit - used))
     if options.progress is not None:
-        options = dataclasses.replace(options, progress=_shifted(
-            options.progress, used, bound, session.highs.getObjectiveSense()[1]))
+        options = dataclasses.replace(options, progress=_shifted(options.progress, used,
+                                                                 bound))
     outcome = solve_session(session, options, start)
     return dataclasses.replace(outcome, solve_seconds=outcome.solve_seconds + used,
                                options={**outcome.options, **notes})
 
 
-def _shifted(report: Callable[[Progress], None], seconds: float, known: float | None,
-             sense: Any) -> Callable[[Progress], None]:
+def _shifted(report: Callable[[Progress], None], seconds: float, known: float | None
+             ) -> Callable[[Progress], None]:
     """``report``, hearing HiGHS's progress ``seconds`` later than HiGHS counts and with
-    the tighter of its bound and ``known``."""
-    minimize = sense == highspy.ObjSense.kMinimize
+    the lower of its bound and ``known``."""
 
     def shifted(progress: Progress) -> None:
         bound, gap = progress.bound, progress.gap
         if known is not None:
-            bound = known if bound is None else (max if minimize else min)(bound, known)
+            bound = known if bound is None else min(bound, known)
             if progress.incumbent is not None:
                 gap = abs(bound - progress.incumbent) / max(abs(progress.incumbent), 1e-12)
         report(Progress(seconds + progress.elapsed, progress.incumbent, bound, gap))
@@ -180,10 +178,8 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions, lp: Any,
     total = options.time_limit
     budget = TREE_SHARE * (total if total is not None else 10.0)
     report = options.progress
-    # the tree's values are returns to maximise; a report states them as the model does
-    sign = -1.0 if lp.sense_ == highspy.ObjSense.kMinimize else 1.0
     on_plan = None if report is None else (
-        lambda seconds, value: report(Progress(seconds, sign * value, None, None)))
+        lambda seconds, value: report(Progress(seconds, value, None, None)))
     cancel = _Cancel()
     with quiet_stdout(), _StopOnSignal(cancel, options.handle_signals, counts=False):
         found = tree_search(lp, session.options, budget, climb=True,
@@ -202,7 +198,7 @@ def _solve_with_tree(session: HighsSession, options: SolveOptions, lp: Any,
             session, lp, found.lp_values, found.reduced_costs, found.lp_objective,
             found.objective)
     outcome = _rest(session, options, started, start, notes, stop_now=cancel.asked,
-                    bound=None if found.bound is None else sign * found.bound)
+                    bound=found.bound)
     if cancel.asked and outcome.termination not in ("optimal", "gap_limit", "infeasible"):
         outcome = dataclasses.replace(outcome, termination="interrupted")
     return _with_tree_bound(_keep_tree_plan(outcome, found, session), found.bound,
