@@ -5,7 +5,8 @@ columns, lower limits no activity can break), with binary, general integer and f
 columns and returns of either sign, are drawn by Hypothesis. Searched to the end, the
 tree must find the enumeration's optimum and say it searched every node; stopped early,
 its plan must fit and its bound must not fall below the optimum; with a neighbourhood
-search after every node that brings no better plan, the same. The kernels, compiled
+search after every node that brings no better plan, the same; and with two trees in
+turn (two branching rules), the same. The kernels, compiled
 and in numpy, must agree with their plain Python reading, and the climb must end where
 no single move gains. Through ``optimizer solve``, ``--heuristic tree`` proves the same
 optima as HiGHS alone, and says why when the rows do not allow it.
@@ -127,6 +128,51 @@ def test_neighbourhoods_keep_the_optimum_and_the_bound(path, monkeypatch):
 
     check()
     assert sum(n > 0 for n in searched) >= 10  # the neighbourhoods did run
+
+
+def test_several_trees_in_turn_keep_the_optimum_and_the_bound(path, monkeypatch):
+    """Two trees (largest, then pseudo-costs), the second joining after one turn of a
+    node without a better plan: searched to the end, the enumeration's optimum, proven;
+    stopped after a few nodes, a plan that fits and a bound at or above the optimum."""
+    monkeypatch.setattr(tree, "STALL_NODES", 1)
+    monkeypatch.setattr(tree, "RIVAL_TURNS", 1)
+    joined = []
+
+    @settings(max_examples=120, deadline=None, derandomize=True)
+    @given(limited(), st.booleans())
+    def check(model, neighbourhoods):
+        lp, a, upper, cost, col_lower, col_upper = model
+        best = optimum(a, upper, cost, col_lower, col_upper)
+        found = tree_search(lp, ONE_THREAD, budget=30.0, neighbourhoods=neighbourhoods,
+                            branching=("largest", "pseudocost"))
+        assert found.exhausted and found.values is not None
+        assert np.all(a @ found.values <= upper + 1e-9)
+        assert np.all(found.values >= col_lower) and np.all(found.values <= col_upper)
+        assert float(cost @ found.values) == pytest.approx(best)
+        assert found.objective == pytest.approx(best)
+        assert found.bound == pytest.approx(best)
+        joined.append(found.trees)
+        calls = iter(range(4))
+        early = tree_search(lp, ONE_THREAD, budget=30.0, neighbourhoods=neighbourhoods,
+                            branching=("largest", "pseudocost"),
+                            stop=lambda: next(calls, 4) >= 3)
+        if early.values is not None:
+            assert np.all(a @ early.values <= upper + 1e-9)
+            assert early.objective <= best + 1e-9
+        if early.bound is not None:
+            assert early.bound >= best - 1e-6
+        if early.exhausted:
+            assert early.objective == pytest.approx(best)
+
+    check()
+    assert set(joined) == {1, 2}  # the second tree joined where the first stalled
+
+
+def test_an_unknown_branching_rule_is_refused():
+    lp = integer_lp(np.ones(2), np.zeros(2), np.ones(2), sp.csc_array(np.ones((1, 2))),
+                    np.array([-np.inf]), np.array([1.0]), minimize=False)
+    with pytest.raises(ValueError):
+        tree_search(lp, ONE_THREAD, budget=1.0, branching=("largest", "widest"))
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)

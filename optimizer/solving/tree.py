@@ -28,7 +28,10 @@ come from exactly that rounding, deep in its tree. This search does it at every 
 - **neighbourhoods** (RINS): after :data:`STALL_NODES` nodes in a row without a better
   plan, a sub-tree of the same kind searches the plans that agree with the best one
   wherever it agrees with the LP solution of the last node, but for a random share of
-  those columns, adapted as it goes; then the tree goes on.
+  those columns, adapted as it goes; then the tree goes on;
+- **several trees** (``branching`` a tuple of rules, off by default): each rule grows a
+  tree of its own over the whole program, sharing the best plan; the first runs alone
+  until it stalls :data:`RIVAL_TURNS` times, then the next joins and they take turns.
 
 :mod:`optimizer.solving.strategies` runs it for a share of the time limit and hands its
 plan to HiGHS for the rest. Every plan the search keeps is checked against every row (at
@@ -50,6 +53,7 @@ import numpy as np
 
 from optimizer.solving import kernels, simplex
 from optimizer.solving.branching import Branching, fix_by_reduced_costs
+from optimizer.solving.frontier import Frontier, Node, joint_bound
 from optimizer.solving.heuristics import SwapSearch
 from optimizer.solving.quiet import match_thread_scheduler
 from optimizer.solving.shape import INF, INTEGRALITY, Shape, why_not_tree
@@ -75,6 +79,12 @@ NEIGHBOURHOOD_NODES = 1000
 #: after a neighbourhood searched to the end in vain (up to :data:`MAX_FREED`), and falls
 #: by it after one that was not searched to the end.
 FREED_STEP, MAX_FREED = 0.05, 0.5
+#: With several trees, the next joins after this many turns per tree running brought no
+#: better plan. Measured, the tree alone for 40 s (mean gap): on problems 3, 10, 17 and
+#: 24 of mknapcb5, 7 and 8 with mknapcb5-00 and 8-00, "largest" 0.0308%, with
+#: "pseudocost" joining after 3 / 8 turns 0.0249% / 0.0304%; on problems 1, 6 and 13 of
+#: mknapcb5 and 8 and 1, 13 of mknapcb7, 0.1140% alone, 0.1198% after 3: so off.
+RIVAL_TURNS = 3
 
 
 @dataclass
@@ -103,47 +113,21 @@ class TreeResult:
     history: list[tuple[float, float]] = field(default_factory=list)  # (seconds, value)
     neighbourhoods: int = 0  # neighbourhoods searched (RINS)
     improved_by_neighbourhoods: int = 0  # of them, those that found a better plan
-
-
-@dataclass(order=True)
-class _Node:
-    key: tuple[float, int]  # (-LP bound, order made): the heap pops the best bound
-    lo: np.ndarray = field(compare=False)  # bounds of the integer columns
-    hi: np.ndarray = field(compare=False)
-    bound: float = field(compare=False)
-    # how the node was made: (column, down?, fractional part) of its parent's branching
-    made: tuple[int, bool, float] | None = field(compare=False, default=None)
-
-
-@dataclass
-class _Frontier:
-    """One tree: its columns' bounds (tightened by reduced-cost fixing at its root), its
-    root LP, its open nodes and the node it plunges into next (and its LP, if solved)."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-    z: float
-    x: np.ndarray
-    d: np.ndarray
-    solved: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None
-    node: _Node | None
-    heap: list[_Node] = field(default_factory=list)
-    last_x: np.ndarray | None = None  # the LP solution of the last node searched
-    complete: bool = True  # False once open nodes were dropped
-    nodes: int = 0
-    fixed: int = 0
+    trees: int = 1  # trees that took turns (one per branching rule, as they joined)
 
 
 class _Search:
     def __init__(self, lp: Any, options: dict[str, Any], deadline: float,
-                 climb: bool, branching: str, neighbourhoods: bool,
+                 climb: bool, branching: str | tuple[str, ...], neighbourhoods: bool,
                  stop: Callable[[], bool] | None,
                  on_plan: Callable[[float, float], None] | None) -> None:
         import highspy
 
         p = self.p = Shape(lp)
         self.deadline = deadline
-        self.branching = Branching(p, branching)
+        self.kinds = (branching,) if isinstance(branching, str) else tuple(branching)
+        for kind in self.kinds:
+            Branching(p, kind)  # (refuses an unknown rule before any LP is solved)
         self.stop, self.on_plan = stop, on_plan
         self.compiled = kernels.COMPILED and kernels.ready()
         self.climbing = climb
@@ -270,22 +254,23 @@ class _Search:
 
     # ------------------------------------------------------------------- run
     def frontier(self, lo: np.ndarray, hi: np.ndarray,
-                 root: tuple[float, np.ndarray, np.ndarray, np.ndarray]) -> _Frontier:
+                 root: tuple[float, np.ndarray, np.ndarray, np.ndarray],
+                 branching: Branching) -> Frontier:
         """A tree over the columns' bounds ``lo``, ``hi`` (its own, changed by its
-        reduced-cost fixing), whose root LP is ``root``."""
+        reduced-cost fixing), whose root LP is ``root``, branching by ``branching``."""
         ints, t = self.p.ints, self.bound_type
         z = root[0]
-        return _Frontier(lo, hi, z, root[1], root[2], root,
-                         _Node((-z, next(self.counter)), lo[ints].astype(t),
-                               hi[ints].astype(t), z))
+        return Frontier(lo, hi, z, root[1], root[2], root,
+                         Node((-z, next(self.counter)), lo[ints].astype(t),
+                               hi[ints].astype(t), z), branching)
 
-    def grow(self, tree: _Frontier, stall: float = math.inf, limit: float = math.inf
+    def grow(self, tree: Frontier, stall: float = math.inf, limit: float = math.inf
              ) -> None:
         """Search ``tree`` until it has no node left, the time is up, ``stall`` nodes
         in a row bring no better plan or ``limit`` nodes have been searched."""
         ints, t = self.p.ints, self.bound_type
         glob_lo, glob_hi = tree.lo, tree.hi
-        per_node = 2 * len(ints) * np.dtype(t).itemsize + 200
+        per_node = (2 * len(ints) * np.dtype(t).itemsize + 200) * len(self.kinds)
         heap, node, solved = tree.heap, tree.node, tree.solved
         since, searched = 0, 0
         while True:
@@ -317,7 +302,7 @@ class _Search:
             z, x, d, y = solved
             solved = None
             tree.last_x = x
-            self.branching.learn(node.made, node.bound, z)
+            tree.branching.learn(node.made, node.bound, z)
             if not self.beats(z):
                 node = None
                 continue
@@ -330,7 +315,7 @@ class _Search:
                 if not self.beats(z):
                     node = None
                     continue
-            branch = self.branching.choose(x)
+            branch = tree.branching.choose(x)
             if branch is None:  # a whole LP solution: its plan was offered above
                 node = None
                 continue
@@ -339,9 +324,9 @@ class _Search:
             down_hi, up_lo = hi.copy(), lo.copy()
             down_hi[j] = math.floor(x[j])
             up_lo[j] = math.ceil(x[j])
-            down = _Node((-z, next(self.counter)), lo[ints].astype(t),
+            down = Node((-z, next(self.counter)), lo[ints].astype(t),
                          down_hi[ints].astype(t), z, (j, True, f))
-            up = _Node((-z, next(self.counter)), up_lo[ints].astype(t), hi[ints].astype(t),
+            up = Node((-z, next(self.counter)), up_lo[ints].astype(t), hi[ints].astype(t),
                        z, (j, False, f))
             node, other = (up, down) if up_first else (down, up)  # plunge into one
             heapq.heappush(heap, other)
@@ -350,7 +335,7 @@ class _Search:
                 tree.complete = False
         tree.node, tree.solved = node, solved
 
-    def neighbourhood(self, tree: _Frontier) -> None:
+    def neighbourhood(self, tree: Frontier) -> None:
         """Search, for at most :data:`NEIGHBOURHOOD_NODES` nodes, the plans that keep
         the best plan's value in the columns where it agrees with the LP solution of the
         tree's last node (RINS), but for a random share of them (``self.freed``): larger
@@ -366,7 +351,7 @@ class _Search:
         self.neighbourhoods += 1
         before = self.best_value
         if root is not None and self.beats(root[0]):
-            sub = self.frontier(lo, hi, root)
+            sub = self.frontier(lo, hi, root, tree.branching)
             self.grow(sub, limit=NEIGHBOURHOOD_NODES)
             ended = sub.node is None and not sub.heap
         else:
@@ -386,43 +371,53 @@ class _Search:
             return TreeResult(self.best, None if self.best is None else self.best_value,
                               math.nan, np.zeros(self.n), np.zeros(self.n), None,
                               seconds=time.perf_counter() - self.started)
-        tree = self.frontier(p.lower.copy(), p.upper.copy(), root)
-        while True:
-            self.grow(tree, stall=STALL_NODES if self.neighbourhoods_on else math.inf)
-            if tree.node is None and not tree.heap or \
-                    time.perf_counter() >= self.deadline or (self.stop and self.stop()):
+        trees = [self.frontier(p.lower.copy(), p.upper.copy(), root, Branching(p, kind))
+                 for kind in self.kinds]
+        stall = STALL_NODES if self.neighbourhoods_on or len(trees) > 1 else math.inf
+        going, waiting, idle = trees[:1], trees[1:], 0
+        for turn in itertools.count():
+            if waiting and (not going or idle >= RIVAL_TURNS * len(going)):
+                going.append(waiting.pop(0))  # the trees so far stall: one more joins
+                idle = 0
+            if not going or time.perf_counter() >= self.deadline or \
+                    (self.stop and self.stop()):
                 break
-            if self.best is not None and tree.last_x is not None:
+            tree = going[turn % len(going)]
+            tree.fixed += self.fix(tree.z, tree.x, tree.d, tree.lo, tree.hi)
+            before = self.best_value
+            self.grow(tree, stall=stall)
+            if tree.ended():
+                if tree.complete:
+                    break  # searched to the end: the best plan is optimal
+                going.remove(tree)
+            elif self.neighbourhoods_on and self.best is not None and \
+                    tree.last_x is not None and time.perf_counter() < self.deadline:
                 self.neighbourhood(tree)
-        heap, node = tree.heap, tree.node
-        if node is not None:
-            heapq.heappush(heap, node)
-        exhausted = tree.complete and not heap
-        best = self.best_value
-        if exhausted:
-            bound = best if self.best is not None else None
-        elif tree.complete:
-            bound = max(max((o.bound for o in heap), default=-math.inf), best)
-        else:
-            bound = None
-        return TreeResult(self.best, None if self.best is None else best, tree.z, tree.x,
-                          tree.d, bound, exhausted, tree.nodes, self.plans, self.climbed,
+            idle = 0 if self.best_value > before else idle + 1
+        best = None if self.best is None else self.best_value
+        bound, exhausted = joint_bound(trees, best)
+        tree = trees[0]
+        return TreeResult(self.best, best, tree.z, tree.x, tree.d, bound, exhausted,
+                          sum(t.nodes for t in trees), self.plans, self.climbed,
                           tree.fixed, self.compiled, self.node_lp is not None,
                           0 if self.node_lp is None else self.node_lp.failed,
                           time.perf_counter() - self.started, self.history,
-                          self.neighbourhoods, self.improved_by_neighbourhoods)
+                          self.neighbourhoods, self.improved_by_neighbourhoods,
+                          len(trees) - len(waiting))
 
 
 def tree_search(lp: Any, options: dict[str, Any], budget: float, climb: bool = True,
-                branching: str = "largest", neighbourhoods: bool = True,
+                branching: str | tuple[str, ...] = "largest", neighbourhoods: bool = True,
                 stop: Callable[[], bool] | None = None,
                 on_plan: Callable[[float, float], None] | None = None) -> TreeResult:
     """Search ``lp`` (a ``HighsLp`` that :func:`why_not_tree` accepts) for at most
     ``budget`` seconds, climbing from every node's plan when ``climb`` (with numba;
     without it, from the plans near the best, by
     :class:`~optimizer.solving.heuristics.SwapSearch`). ``options`` are the HiGHS options
-    of the main solve (threads, seed, tolerance). With ``neighbourhoods``, the tree
-    stops for a neighbourhood search (RINS) whenever it stalls. ``stop`` is asked at
+    of the main solve (threads, seed, tolerance). ``branching`` names the rule
+    (:class:`~optimizer.solving.branching.Branching`), or several: one tree each, in
+    turn. With ``neighbourhoods``, a tree stops for a neighbourhood search (RINS)
+    whenever it stalls. ``stop`` is asked at
     every node whether to stop now; ``on_plan`` hears (seconds, value) of every new best plan."""
     deadline = time.perf_counter() + max(budget, 0.0)
     search = _Search(lp, options, deadline, climb, branching, neighbourhoods, stop,
