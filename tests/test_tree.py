@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from optimizer.solving import kernels, simplex, tree
 from optimizer.solving.highs import SolveOptions, integer_lp
+from optimizer.solving.options import TREE_AUTO_LIMIT
 from optimizer.solving.shape import why_not_tree
 from optimizer.solving.tree import tree_search
 from tests.helpers import solve_checked
@@ -289,6 +290,13 @@ def test_auto_runs_the_tree_with_a_short_time_limit_where_it_applies(tmp_path):
     unlimited = solve_checked(program, SolveOptions(threads=1, gap=0.0))
     assert "heuristic" not in unlimited.solver["options"]
     assert short.objective == pytest.approx(unlimited.objective)
+    # on up to TREE_AUTO_LIMIT (the tree proves this small optimum at once), off above it
+    at = solve_checked(program, SolveOptions(threads=1, gap=0.0, time_limit=TREE_AUTO_LIMIT))
+    assert at.solver["options"]["heuristic"] == "tree"
+    assert at.objective == pytest.approx(unlimited.objective)
+    above = solve_checked(program, SolveOptions(threads=1, gap=0.0,
+                                                time_limit=TREE_AUTO_LIMIT + 1))
+    assert "heuristic" not in above.solver["options"]
     pilot = solve_checked(ROOT / "instances" / "pilot" / "program.yaml",
                           SolveOptions(threads=1, time_limit=5))
     assert "heuristic" not in pilot.solver["options"]  # its rows do not allow it

@@ -341,12 +341,14 @@ HEURISTIC_SHARE = 0.3
 #: with 0.9). 0.85 leaves HiGHS time for a search of its own from the tree's plan.
 TREE_SHARE = 0.85
 #: ``heuristic="auto"`` runs the tree search with a time limit of at most this many
-#: seconds (and where it applies): where it was measured on all 120 problems of
-#: mknapcb4, 5, 7 and 8 (docs/peers.md). At 10 s, one thread, the mean gap to best-known
-#: was 0.0451% with it and 0.1115% without (better on 76 problems, worse on 10), and
-#: 0.0322% once its node LPs were compiled; the 120 at 60 s were not measured, so above
-#: this limit it is off.
-TREE_AUTO_LIMIT = 20.0
+#: seconds (and where it applies): the limits it was measured at on mknapcb4, 5, 7 and 8
+#: (docs/peers.md), one thread, mean gap to best-known. At 10 s, all 120 problems:
+#: 0.0451% with it and 0.1115% without (better on 76 problems, worse on 10), 0.0322% once
+#: its node LPs were compiled. At 60 s: the 20 (problems 0, 7, 14, 21, 28) 0.0150%
+#: with it, 0.0535% without; 40 of the other 100 (1, 4, 6, 9, 12, 15, 18, 22, 25, 27)
+#: 0.0231% with it, 0.1023% without (better on 29, worse on none). Longer limits were
+#: not measured, so above this one it is off.
+TREE_AUTO_LIMIT = 60.0
 
 #: With a time limit of at most this many seconds and no ``heuristic_effort`` given, HiGHS's
 #: ``mip_heuristic_effort`` is raised from its 0.05 to :data:`SHORT_LIMIT_EFFORT`: a short
