@@ -106,7 +106,7 @@ def _child(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------------- the driver
-def _value(problem, chosen: list[int]) -> float:
+def plan_value(problem, chosen: list[int]) -> float:
     """The plan's profit, after checking every capacity (None-safe: -inf if broken)."""
     x = np.zeros(len(problem.profits))
     x[chosen] = 1
@@ -201,7 +201,7 @@ def main() -> None:
             row = run_one(solver, orlib_file, i, program, args.time_limit, seed,
                           args.project_flags.split(), variants)
             if "error" not in row:
-                row["value"] = _value(problem, row.pop("chosen"))
+                row["value"] = plan_value(problem, row.pop("chosen"))
                 row["gap"] = 100 * (known - row["value"]) / known
                 row["reach"] = row["value"] >= known - 1e-6
             row.update(problem=name, known=known, seed=seed)

@@ -24,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.peers import plan_value  # noqa: E402
 from benchmarks.tree_nodes import knapsack_lp  # noqa: E402
 from optimizer.program.orlib import best_known, read_orlib  # noqa: E402
 from optimizer.solving import kernels, tree  # noqa: E402
@@ -42,8 +43,9 @@ def parse_variant(text: str) -> tuple[tuple[str, ...], dict[str, float]]:
     return tuple(rules.split("+")), constants
 
 
-def run(name: str, index: int, seconds: float, variant: str, seed: int) -> float:
-    """The value of the plan the tree finds, re-checked against the OR-Library data."""
+def run(name: str, index: int, problem, seconds: float, variant: str, seed: int) -> float:
+    """The value of the plan the tree finds on ``problem`` (``name``-``index``),
+    re-checked against the OR-Library data."""
     rules, constants = parse_variant(variant)
     saved = {key: getattr(tree, key) for key in constants}
     for key, value in constants.items():
@@ -56,16 +58,13 @@ def run(name: str, index: int, seconds: float, variant: str, seed: int) -> float
     finally:
         for key, value in saved.items():
             setattr(tree, key, value)
-    problem = read_orlib(ROOT / "instances" / "orlib" / f"{name}.txt")[index]
     if found.values is None:
         return 0.0
-    x = np.round(found.values)
-    weights = np.asarray(problem.weights, dtype=float)
-    if np.any(weights @ x > np.asarray(problem.capacities) + 1e-9) or \
-            np.any((x < 0) | (x > 1)):
+    value = plan_value(problem, list(np.flatnonzero(np.round(found.values) == 1)))
+    if value == -np.inf:
         raise SystemExit(f"tree_rules.py: {name}-{index:02d} {variant}: the plan does "
                          "not fit")
-    return float(np.asarray(problem.profits, dtype=float) @ x)
+    return value
 
 
 def main() -> None:
@@ -88,7 +87,9 @@ def main() -> None:
     for item in args.problems.split(","):
         name, index = item.split(":")
         known = table[(f"{name}.txt", int(index))][0]
-        values = [run(name, int(index), args.seconds, v, args.seed) for v in variants]
+        problem = read_orlib(ROOT / "instances" / "orlib" / f"{name}.txt")[int(index)]
+        values = [run(name, int(index), problem, args.seconds, v, args.seed)
+                  for v in variants]
         for variant, value in zip(variants, values, strict=True):
             gaps[variant].append(100 * (known - value) / known)
         print(f"| {name}-{int(index):02d} | {known:,.0f} | "

@@ -60,7 +60,7 @@ def joint_bound(trees: list[Frontier], best: float | None) -> tuple[float | None
         if tree.node is not None:
             heapq.heappush(tree.heap, tree.node)
             tree.node = tree.solved = None
-        exhausted |= tree.complete and not tree.heap
+        exhausted |= tree.complete and tree.ended()
         if tree.complete:
             bounds.append(max((o.bound for o in tree.heap), default=-math.inf))
     if exhausted:

@@ -125,9 +125,9 @@ class _Search:
 
         p = self.p = Shape(lp)
         self.deadline = deadline
-        self.kinds = (branching,) if isinstance(branching, str) else tuple(branching)
-        for kind in self.kinds:
-            Branching(p, kind)  # (refuses an unknown rule before any LP is solved)
+        # one rule per tree (an unknown one refused before any LP is solved)
+        self.rules = [Branching(p, kind) for kind in
+                      ((branching,) if isinstance(branching, str) else branching)]
         self.stop, self.on_plan = stop, on_plan
         self.compiled = kernels.COMPILED and kernels.ready()
         self.climbing = climb
@@ -270,7 +270,7 @@ class _Search:
         in a row bring no better plan or ``limit`` nodes have been searched."""
         ints, t = self.p.ints, self.bound_type
         glob_lo, glob_hi = tree.lo, tree.hi
-        per_node = (2 * len(ints) * np.dtype(t).itemsize + 200) * len(self.kinds)
+        per_node = (2 * len(ints) * np.dtype(t).itemsize + 200) * len(self.rules)
         heap, node, solved = tree.heap, tree.node, tree.solved
         since, searched = 0, 0
         while True:
@@ -353,7 +353,7 @@ class _Search:
         if root is not None and self.beats(root[0]):
             sub = self.frontier(lo, hi, root, tree.branching)
             self.grow(sub, limit=NEIGHBOURHOOD_NODES)
-            ended = sub.node is None and not sub.heap
+            ended = sub.ended()
         else:
             ended = True
         if self.best_value > before:
@@ -371,8 +371,8 @@ class _Search:
             return TreeResult(self.best, None if self.best is None else self.best_value,
                               math.nan, np.zeros(self.n), np.zeros(self.n), None,
                               seconds=time.perf_counter() - self.started)
-        trees = [self.frontier(p.lower.copy(), p.upper.copy(), root, Branching(p, kind))
-                 for kind in self.kinds]
+        trees = [self.frontier(p.lower.copy(), p.upper.copy(), root, rule)
+                 for rule in self.rules]
         stall = STALL_NODES if self.neighbourhoods_on or len(trees) > 1 else math.inf
         going, waiting, idle = trees[:1], trees[1:], 0
         for turn in itertools.count():
